@@ -1,0 +1,136 @@
+//! The NPZ format: a zip archive of `.npy` streams, one per named array.
+//!
+//! `np.savez` stores entries uncompressed, `np.savez_compressed` deflates them; both name each
+//! entry `<key>.npy`. Reading keeps the archive's order (the order the arrays were passed to
+//! NumPy), which Rockpool relies on for parameter files.
+
+use std::collections::HashSet;
+use std::io::{Cursor, Read, Seek, Write};
+use std::path::Path;
+
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipArchive, ZipWriter};
+
+use crate::array::NpyArray;
+use crate::atomic::write_atomic;
+use crate::error::{IoError, Result, io_error};
+use crate::npy::{npy_to_bytes, parse_npy};
+
+/// Reads every array of an `.npz` archive, as `(key, array)` pairs in archive order.
+///
+/// Keys are entry names without their `.npy` suffix, as `np.load(path).files` lists them.
+/// Both stored (`np.savez`) and deflated (`np.savez_compressed`) archives are read; directory
+/// entries are skipped.
+///
+/// # Errors
+/// [`IoError::Io`] if the file cannot be read, [`IoError::Zip`] if it is not a readable zip
+/// archive, [`IoError::Format`] (naming the entry) if an entry is not a supported `.npy` array.
+pub fn read_npz(path: impl AsRef<Path>) -> Result<Vec<(String, NpyArray)>> {
+    let path = path.as_ref();
+    let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
+    read_archive(std::io::BufReader::new(file), path)
+}
+
+/// Reads an in-memory `.npz` archive; see [`read_npz`]. Errors are located at `<memory>`.
+///
+/// # Errors
+/// As [`read_npz`].
+pub fn npz_from_bytes(bytes: &[u8]) -> Result<Vec<(String, NpyArray)>> {
+    read_archive(Cursor::new(bytes), Path::new(""))
+}
+
+/// Writes arrays to an uncompressed `.npz` archive, like `np.savez(path, **arrays)`, atomically
+/// (see [`write_atomic`]). Each key becomes the entry `<key>.npy`.
+///
+/// # Errors
+/// [`IoError::DuplicateKey`] if a key repeats, [`IoError::Io`] or [`IoError::Zip`] if the
+/// archive cannot be written.
+pub fn write_npz(path: impl AsRef<Path>, arrays: &[(String, NpyArray)]) -> Result<()> {
+    let path = path.as_ref();
+    write_atomic(
+        path,
+        &archive_bytes(path, arrays, CompressionMethod::Stored)?,
+    )
+}
+
+/// Writes arrays to a deflate-compressed `.npz` archive, like `np.savez_compressed`; otherwise
+/// as [`write_npz`].
+///
+/// # Errors
+/// As [`write_npz`].
+pub fn write_npz_compressed(path: impl AsRef<Path>, arrays: &[(String, NpyArray)]) -> Result<()> {
+    let path = path.as_ref();
+    write_atomic(
+        path,
+        &archive_bytes(path, arrays, CompressionMethod::Deflated)?,
+    )
+}
+
+/// Serialises arrays as an uncompressed `.npz` archive in memory; see [`write_npz`].
+///
+/// # Errors
+/// [`IoError::DuplicateKey`] if a key repeats.
+pub fn npz_to_bytes(arrays: &[(String, NpyArray)]) -> Result<Vec<u8>> {
+    archive_bytes(Path::new(""), arrays, CompressionMethod::Stored)
+}
+
+fn read_archive<R: Read + Seek>(reader: R, path: &Path) -> Result<Vec<(String, NpyArray)>> {
+    let zip_error = |entry: Option<&str>, source| IoError::Zip {
+        path: path.to_path_buf(),
+        entry: entry.map(str::to_string),
+        source,
+    };
+    let mut archive = ZipArchive::new(reader).map_err(|e| zip_error(None, e))?;
+    let mut arrays = Vec::with_capacity(archive.len());
+    for index in 0..archive.len() {
+        let mut entry = archive.by_index(index).map_err(|e| zip_error(None, e))?;
+        if entry.is_dir() {
+            continue;
+        }
+        let name = entry.name().to_string();
+        let mut bytes = Vec::new();
+        entry
+            .read_to_end(&mut bytes)
+            .map_err(|e| zip_error(Some(&name), e.into()))?;
+        let array = parse_npy(&bytes).map_err(|e| e.at(path, Some(&name)))?;
+        let key = name.strip_suffix(".npy").unwrap_or(&name).to_string();
+        arrays.push((key, array));
+    }
+    Ok(arrays)
+}
+
+fn archive_bytes(
+    path: &Path,
+    arrays: &[(String, NpyArray)],
+    method: CompressionMethod,
+) -> Result<Vec<u8>> {
+    let mut seen = HashSet::new();
+    if let Some((key, _)) = arrays.iter().find(|(key, _)| !seen.insert(key.as_str())) {
+        return Err(IoError::DuplicateKey {
+            path: path.to_path_buf(),
+            key: key.clone(),
+        });
+    }
+    let zip_error = |entry: Option<&str>, source| IoError::Zip {
+        path: path.to_path_buf(),
+        entry: entry.map(str::to_string),
+        source,
+    };
+    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+    for (key, array) in arrays {
+        let name = format!("{key}.npy");
+        let bytes = npy_to_bytes(array);
+        // Entries of 4 GiB or more need zip64 headers, which must be requested up front.
+        let options = SimpleFileOptions::default()
+            .compression_method(method)
+            .large_file(bytes.len() as u64 >= u64::from(u32::MAX));
+        writer
+            .start_file(name.as_str(), options)
+            .map_err(|e| zip_error(Some(&name), e))?;
+        writer
+            .write_all(&bytes)
+            .map_err(|e| zip_error(Some(&name), e.into()))?;
+    }
+    let cursor = writer.finish().map_err(|e| zip_error(None, e))?;
+    Ok(cursor.into_inner())
+}

@@ -1,0 +1,80 @@
+//! Weight initialisers, as Rockpool defines them for a weight shape `(rows, cols)`:
+//! `kaiming` U(±√(6/rows)), `xavier` U(±√(6/(rows+cols))), `unit_eigs` N(0,1)/√rows,
+//! `uniform_sqrt` U(±√(1/rows)), and `zeros`. Draws use the device's seeded RNG
+//! ([`crate::device::seed`]).
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::tensor::{Device, Distribution, Tensor};
+use serde::{Deserialize, Serialize};
+
+/// A weight initialiser.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightInit {
+    /// Uniform in ±√(6/rows) (He / Kaiming uniform, Rockpool's default).
+    #[default]
+    Kaiming,
+    /// Uniform in ±√(6/(rows+cols)) (Glorot / Xavier uniform).
+    Xavier,
+    /// Normal(0, 1)/√rows: a random matrix with eigenvalues of order one.
+    UnitEigs,
+    /// Uniform in ±√(1/rows).
+    UniformSqrt,
+    /// All zeros.
+    Zeros,
+}
+
+impl WeightInit {
+    /// Draws a `[rows, cols]` weight matrix on `device`.
+    pub fn init(self, rows: usize, cols: usize, device: &Device) -> Tensor<2> {
+        let r = rows.max(1) as f64;
+        match self {
+            WeightInit::Kaiming => uniform([rows, cols], (6.0 / r).sqrt(), device),
+            WeightInit::Xavier => uniform(
+                [rows, cols],
+                (6.0 / (rows + cols).max(1) as f64).sqrt(),
+                device,
+            ),
+            WeightInit::UnitEigs => {
+                Tensor::random([rows, cols], Distribution::Normal(0.0, 1.0), device) / r.sqrt()
+            }
+            WeightInit::UniformSqrt => uniform([rows, cols], (1.0 / r).sqrt(), device),
+            WeightInit::Zeros => Tensor::zeros([rows, cols], device),
+        }
+    }
+}
+
+/// Uniform values in `[-bound, bound)`.
+pub fn uniform<const D: usize>(shape: [usize; D], bound: f64, device: &Device) -> Tensor<D> {
+    Tensor::random(shape, Distribution::Uniform(-bound, bound), device)
+}
+
+impl FromStr for WeightInit {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "kaiming" => Ok(WeightInit::Kaiming),
+            "xavier" => Ok(WeightInit::Xavier),
+            "unit_eigs" => Ok(WeightInit::UnitEigs),
+            "uniform_sqrt" => Ok(WeightInit::UniformSqrt),
+            "zeros" => Ok(WeightInit::Zeros),
+            other => Err(format!(
+                "unknown weight initialiser '{other}' (kaiming, xavier, unit_eigs, uniform_sqrt, zeros)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for WeightInit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            WeightInit::Kaiming => "kaiming",
+            WeightInit::Xavier => "xavier",
+            WeightInit::UnitEigs => "unit_eigs",
+            WeightInit::UniformSqrt => "uniform_sqrt",
+            WeightInit::Zeros => "zeros",
+        })
+    }
+}

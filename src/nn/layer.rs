@@ -1,0 +1,201 @@
+//! [`Layer`]: one enum over every built-in module kind, so that containers built at run time
+//! (from a network file) can hold any of them, and [`LayerConfig`], its serde (TOML) form.
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::module::{Attr, Evolution, Evolve, ModuleExt, ModuleView, StateTree, Value};
+use crate::nn::{
+    Instant, InstantConfig, Linear, LinearConfig, Rate, RateConfig, Residual, Sequential,
+};
+
+/// Any built-in module.
+#[derive(Module, Debug)]
+#[module(custom_display)]
+pub enum Layer {
+    /// A weight layer.
+    Linear(Linear),
+    /// Rate neurons.
+    Rate(Rate),
+    /// An element-wise function.
+    Instant(Instant),
+    /// A nested chain.
+    Sequential(Sequential<Layer>),
+    /// A residual block.
+    Residual(Residual<Layer>),
+}
+
+macro_rules! delegate {
+    ($self:expr, $m:ident => $e:expr) => {
+        match $self {
+            Layer::Linear($m) => $e,
+            Layer::Rate($m) => $e,
+            Layer::Instant($m) => $e,
+            Layer::Sequential($m) => $e,
+            Layer::Residual($m) => $e,
+        }
+    };
+}
+
+impl ModuleView for Layer {
+    fn class_name(&self) -> String {
+        delegate!(self, m => m.class_name())
+    }
+    fn shape(&self) -> Vec<usize> {
+        delegate!(self, m => m.shape())
+    }
+    fn spiking_input(&self) -> bool {
+        delegate!(self, m => m.spiking_input())
+    }
+    fn spiking_output(&self) -> bool {
+        delegate!(self, m => m.spiking_output())
+    }
+    fn own_attributes(&self) -> Vec<(String, Attr)> {
+        delegate!(self, m => m.own_attributes())
+    }
+    fn set_own_attribute(&mut self, name: &str, value: Value) -> Result<()> {
+        delegate!(self, m => m.set_own_attribute(name, value))
+    }
+    fn submodules(&self) -> Vec<(String, &dyn ModuleView)> {
+        delegate!(self, m => m.submodules())
+    }
+    fn submodules_mut(&mut self) -> Vec<(String, &mut dyn ModuleView)> {
+        delegate!(self, m => m.submodules_mut())
+    }
+    fn reset_own_state(&mut self) {
+        delegate!(self, m => m.reset_own_state())
+    }
+    fn reset_own_parameters(&mut self) {
+        delegate!(self, m => m.reset_own_parameters())
+    }
+}
+
+impl Evolve for Layer {
+    fn evolve_with(&self, input: Tensor<3>, state: StateTree, record: bool) -> Result<Evolution> {
+        delegate!(self, m => m.evolve_with(input, state, record))
+    }
+}
+
+impl burn::module::ModuleDisplay for Layer {
+    fn format(&self, _settings: burn::module::DisplaySettings) -> String {
+        self.describe()
+    }
+}
+
+macro_rules! layer_from {
+    ($($v:ident($t:ty)),*) => {$(
+        impl From<$t> for Layer {
+            fn from(m: $t) -> Self {
+                Layer::$v(m)
+            }
+        }
+    )*};
+}
+layer_from!(
+    Linear(Linear),
+    Rate(Rate),
+    Instant(Instant),
+    Sequential(Sequential<Layer>),
+    Residual(Residual<Layer>)
+);
+
+/// The configuration of one built-in module, tagged by `type` in TOML:
+///
+/// ```toml
+/// [[layers]]
+/// type = "linear"
+/// size_in = 2
+/// size_out = 8
+///
+/// [[layers]]
+/// type = "rate"
+/// n = 8
+/// tau = 0.05
+/// ```
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LayerConfig {
+    /// [`Linear`].
+    Linear(LinearConfig),
+    /// [`Rate`].
+    Rate(RateConfig),
+    /// [`Instant`].
+    Instant(InstantConfig),
+    /// A nested [`Sequential`].
+    Sequential(ChainConfig),
+    /// A [`Residual`] block.
+    Residual(ChainConfig),
+}
+
+/// The layers of a chain (`Sequential` or `Residual`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ChainConfig {
+    /// Modules in order.
+    #[serde(default)]
+    pub layers: Vec<NamedLayerConfig>,
+}
+
+/// A module configuration with an optional name inside a chain.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NamedLayerConfig {
+    /// Name in the chain (default `"{index}_{Class}"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The module.
+    #[serde(flatten)]
+    pub layer: LayerConfig,
+}
+
+impl ChainConfig {
+    /// Builds the chain on `device`; errors name the offending entry by its position.
+    pub fn init_sequential(&self, device: &Device) -> Result<Sequential<Layer>> {
+        let mut seq = Sequential::new();
+        for (i, entry) in self.layers.iter().enumerate() {
+            let layer = entry
+                .layer
+                .init(device)
+                .map_err(|e| at_entry(i, &entry.name, e))?;
+            seq.append(layer, entry.name.clone())
+                .map_err(|e| at_entry(i, &entry.name, e))?;
+        }
+        Ok(seq)
+    }
+}
+
+fn at_entry(i: usize, name: &Option<String>, e: Error) -> Error {
+    let label = match name {
+        Some(n) => format!("layer {i} ('{n}')"),
+        None => format!("layer {i}"),
+    };
+    Error::value(label, e.to_string())
+}
+
+impl LayerConfig {
+    /// Builds the module on `device`.
+    pub fn init(&self, device: &Device) -> Result<Layer> {
+        Ok(match self {
+            LayerConfig::Linear(c) => {
+                if c.size_in == 0 || c.size_out == 0 {
+                    return Err(Error::value(
+                        "Linear",
+                        "size_in and size_out must be positive",
+                    ));
+                }
+                c.init(device).into()
+            }
+            LayerConfig::Rate(c) => c.init(device)?.into(),
+            LayerConfig::Instant(c) => c.init()?.into(),
+            LayerConfig::Sequential(c) => c.init_sequential(device)?.into(),
+            LayerConfig::Residual(c) => Residual::new(c.init_sequential(device)?)?.into(),
+        })
+    }
+}
+
+impl Layer {
+    /// Size of the input.
+    pub fn n_in(&self) -> usize {
+        self.size_in()
+    }
+}

@@ -1,0 +1,79 @@
+//! Neuron and layer modules, their combinators, and the [`Layer`] enum of built-in kinds.
+//!
+//! One concept per file: `linear.rs`, `rate.rs`, `instant.rs`, `init.rs` (weight
+//! initialisers), `combinators/` (`Sequential`, `Residual`), `layer.rs` (the enum that lets
+//! containers and network files hold any built-in module).
+
+pub mod combinators;
+pub mod init;
+pub mod instant;
+pub mod layer;
+pub mod linear;
+pub mod rate;
+
+pub use combinators::{residual::Residual, sequential::Sequential};
+pub use init::WeightInit;
+pub use instant::{Instant, InstantConfig, InstantFn};
+pub use layer::{Layer, LayerConfig, NamedLayerConfig};
+pub use linear::{Linear, LinearConfig};
+pub use rate::{Activation, Rate, RateConfig};
+
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// A per-neuron value in a config: one number for all neurons, or one per neuron.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PerNeuron {
+    /// The same value for every neuron.
+    Scalar(f64),
+    /// One value per neuron.
+    Vector(Vec<f64>),
+}
+
+impl PerNeuron {
+    /// Zero for all neurons.
+    pub fn zero() -> Self {
+        PerNeuron::Scalar(0.0)
+    }
+
+    /// The values as a `(n,)` tensor; a vector must have exactly `n` entries.
+    pub fn to_tensor(&self, n: usize, device: &Device, what: &str) -> Result<Tensor<1>> {
+        match self {
+            PerNeuron::Scalar(x) => {
+                if !x.is_finite() {
+                    return Err(Error::value(what, format!("must be finite, got {x}")));
+                }
+                Ok(Tensor::full([n], *x, device))
+            }
+            PerNeuron::Vector(v) => {
+                if v.len() != n {
+                    return Err(Error::shape(
+                        what,
+                        format!("({n},) or a scalar"),
+                        &[v.len()],
+                    ));
+                }
+                if let Some(x) = v.iter().find(|x| !x.is_finite()) {
+                    return Err(Error::value(what, format!("must be finite, got {x}")));
+                }
+                let v: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+                Ok(Tensor::from_floats(v.as_slice(), device))
+            }
+        }
+    }
+}
+
+impl From<f64> for PerNeuron {
+    fn from(x: f64) -> Self {
+        PerNeuron::Scalar(x)
+    }
+}
+
+impl From<Vec<f64>> for PerNeuron {
+    fn from(v: Vec<f64>) -> Self {
+        PerNeuron::Vector(v)
+    }
+}

@@ -1,0 +1,521 @@
+//! `Rate`: a leaky, non-spiking rate neuron, Euler-integrated (Rockpool's `Rate`).
+//!
+//! Per neuron, with `H` the activation and `x` the state, at every step `t`:
+//!
+//! ```text
+//! r[t]  = H(x[t-1] − θ) · W_rec                      (zero without recurrence)
+//! x[t]  = x[t-1] + (dt/τ) · (−x[t-1] + i[t] + b + r[t] + σ·√dt·ξ[t])
+//! y[t]  = H(x[t] − θ)
+//! ```
+//!
+//! with `ξ ~ N(0,1)` drawn afresh for every step (`σ = noise_std`). `τ` is clipped below at
+//! `10·dt` for stability, as Rockpool's numpy `Rate` does. Activations `H`: ReLU
+//! `max(z, 0)` (default), `tanh(z)`, sigmoid `(tanh(z)+1)/2`.
+//!
+//! Shapes: input and output `[B, T, N]`; parameters `tau`, `bias`, `threshold` `(N,)` (families
+//! `taus`, `biases`, `thresholds`), optional `w_rec` `(N, N)` (family `weights`, `unit_eigs`
+//! init); simulation parameters `dt` (seconds, default 1 ms), `noise_std` (default 0) and
+//! `act_fn`; state `x` `(N,)`. Records: `x` and `rec_input` `[B, T, N]`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::module::{Module, Param};
+use burn::tensor::{Device, Distribution, Tensor, activation};
+use serde::{Deserialize, Serialize};
+
+use super::{PerNeuron, init::WeightInit};
+use crate::error::{Error, Result};
+use crate::module::{Evolution, Evolve, StateTree, Tree, auto_batch, state_entry};
+
+/// Activation function of a [`Rate`] neuron, applied to `x − threshold`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    /// `max(z, 0)`.
+    #[default]
+    Relu,
+    /// `tanh(z)`.
+    Tanh,
+    /// `(tanh(z) + 1) / 2`.
+    Sigmoid,
+}
+
+impl Activation {
+    /// Applies the activation element-wise.
+    pub fn apply<const D: usize>(self, z: Tensor<D>) -> Tensor<D> {
+        match self {
+            Activation::Relu => activation::relu(z),
+            Activation::Tanh => z.tanh(),
+            Activation::Sigmoid => (z.tanh() + 1.0) * 0.5,
+        }
+    }
+}
+
+impl FromStr for Activation {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "relu" | "r" | "h_relu" => Ok(Activation::Relu),
+            "tanh" | "t" | "h_tanh" => Ok(Activation::Tanh),
+            "sigmoid" | "sig" | "s" | "h_sigmoid" => Ok(Activation::Sigmoid),
+            other => Err(format!(
+                "unknown activation '{other}' (relu, tanh, sigmoid)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Activation::Relu => "relu",
+            Activation::Tanh => "tanh",
+            Activation::Sigmoid => "sigmoid",
+        })
+    }
+}
+
+crate::text_attr_field!(Activation);
+
+/// Hyper-parameters of a [`Rate`] module (also its TOML form).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateConfig {
+    /// Number of neurons `N`.
+    pub n: usize,
+    /// Time constant(s) τ in seconds (default 20 ms).
+    #[serde(default = "default_tau")]
+    pub tau: PerNeuron,
+    /// Bias(es) (default 0).
+    #[serde(default = "PerNeuron::zero")]
+    pub bias: PerNeuron,
+    /// Threshold(s) subtracted before the activation (default 0).
+    #[serde(default = "PerNeuron::zero")]
+    pub threshold: PerNeuron,
+    /// Whether the module has a recurrent weight matrix `w_rec` `(N, N)`.
+    #[serde(default)]
+    pub has_rec: bool,
+    /// Initialiser of `w_rec` (default unit_eigs).
+    #[serde(default = "default_rec_init")]
+    pub rec_init: WeightInit,
+    /// Activation function (default relu).
+    #[serde(default)]
+    pub act_fn: Activation,
+    /// Time step in seconds (default 1 ms).
+    #[serde(default = "default_dt")]
+    pub dt: f64,
+    /// Standard deviation of the state noise (default 0).
+    #[serde(default)]
+    pub noise_std: f64,
+    /// Names of parameters to keep constant (not trained), e.g. `["tau"]`.
+    #[serde(default)]
+    pub constant: Vec<String>,
+}
+
+fn default_tau() -> PerNeuron {
+    PerNeuron::Scalar(20e-3)
+}
+fn default_rec_init() -> WeightInit {
+    WeightInit::UnitEigs
+}
+pub(crate) fn default_dt() -> f64 {
+    1e-3
+}
+
+impl RateConfig {
+    /// `n` neurons with Rockpool's defaults.
+    pub fn new(n: usize) -> Self {
+        Self {
+            n,
+            tau: default_tau(),
+            bias: PerNeuron::zero(),
+            threshold: PerNeuron::zero(),
+            has_rec: false,
+            rec_init: default_rec_init(),
+            act_fn: Activation::Relu,
+            dt: default_dt(),
+            noise_std: 0.0,
+            constant: Vec::new(),
+        }
+    }
+
+    /// Sets τ (seconds) for all neurons.
+    pub fn with_tau(mut self, tau: impl Into<PerNeuron>) -> Self {
+        self.tau = tau.into();
+        self
+    }
+    /// Sets the bias.
+    pub fn with_bias(mut self, bias: impl Into<PerNeuron>) -> Self {
+        self.bias = bias.into();
+        self
+    }
+    /// Sets the threshold.
+    pub fn with_threshold(mut self, threshold: impl Into<PerNeuron>) -> Self {
+        self.threshold = threshold.into();
+        self
+    }
+    /// Adds a recurrent weight matrix.
+    pub fn with_rec(mut self, has_rec: bool) -> Self {
+        self.has_rec = has_rec;
+        self
+    }
+    /// Chooses the activation.
+    pub fn with_act_fn(mut self, act: Activation) -> Self {
+        self.act_fn = act;
+        self
+    }
+    /// Sets the time step (seconds).
+    pub fn with_dt(mut self, dt: f64) -> Self {
+        self.dt = dt;
+        self
+    }
+    /// Sets the noise standard deviation.
+    pub fn with_noise_std(mut self, noise_std: f64) -> Self {
+        self.noise_std = noise_std;
+        self
+    }
+
+    /// Checks the values and builds the module on `device`.
+    pub fn init(&self, device: &Device) -> Result<Rate> {
+        let n = self.n;
+        if n == 0 {
+            return Err(Error::value(
+                "Rate.n",
+                "a Rate module needs at least one neuron",
+            ));
+        }
+        if !(self.dt > 0.0) {
+            return Err(Error::value(
+                "Rate.dt",
+                format!("must be positive, got {}", self.dt),
+            ));
+        }
+        if !(self.noise_std >= 0.0) {
+            return Err(Error::value(
+                "Rate.noise_std",
+                format!("must be non-negative, got {}", self.noise_std),
+            ));
+        }
+        let tau = self.tau.to_tensor(n, device, "Rate.tau")?;
+        if tau
+            .clone()
+            .lower_equal_elem(0.0)
+            .any()
+            .into_scalar::<bool>()
+        {
+            return Err(Error::value("Rate.tau", "time constants must be positive"));
+        }
+        let mut m = Rate {
+            tau: Param::from_tensor(tau),
+            bias: Param::from_tensor(self.bias.to_tensor(n, device, "Rate.bias")?),
+            threshold: Param::from_tensor(self.threshold.to_tensor(n, device, "Rate.threshold")?),
+            w_rec: self
+                .has_rec
+                .then(|| Param::from_tensor(self.rec_init.init(n, n, device))),
+            dt: self.dt,
+            noise_std: self.noise_std,
+            act_fn: self.act_fn,
+            x: Tensor::zeros([n], device),
+            config: self.clone(),
+        };
+        for name in &self.constant {
+            m.set_constant(name)?;
+        }
+        Ok(m)
+    }
+}
+
+/// A rate (non-spiking) neuron layer (Rockpool's `Rate`).
+#[doc(alias = "RateTorch")]
+#[doc(alias = "RateJax")]
+#[derive(Module, Debug)]
+#[module(custom_display)]
+pub struct Rate {
+    /// Time constants `(N,)`, seconds.
+    pub tau: Param<Tensor<1>>,
+    /// Biases `(N,)`.
+    pub bias: Param<Tensor<1>>,
+    /// Thresholds `(N,)`.
+    pub threshold: Param<Tensor<1>>,
+    /// Optional recurrent weights `(N, N)`, from row neuron to column neuron.
+    pub w_rec: Option<Param<Tensor<2>>>,
+    /// Time step, seconds.
+    pub dt: f64,
+    /// Noise standard deviation.
+    pub noise_std: f64,
+    /// Activation.
+    #[module(skip)]
+    pub act_fn: Activation,
+    /// Stored state `(N,)`.
+    pub x: Tensor<1>,
+    #[module(skip)]
+    config: RateConfig,
+}
+
+impl Rate {
+    /// Number of neurons.
+    pub fn n(&self) -> usize {
+        self.x.dims()[0]
+    }
+
+    /// Makes the named parameter constant (Rockpool's `Constant`).
+    pub fn set_constant(&mut self, name: &str) -> Result<()> {
+        match name {
+            "tau" => self.tau = self.tau.clone().set_require_grad(false),
+            "bias" => self.bias = self.bias.clone().set_require_grad(false),
+            "threshold" => self.threshold = self.threshold.clone().set_require_grad(false),
+            "w_rec" if self.w_rec.is_some() => {
+                self.w_rec = self.w_rec.take().map(|w| w.set_require_grad(false))
+            }
+            other => {
+                return Err(Error::value(
+                    "Rate.constant",
+                    format!(
+                        "'{other}' is not a parameter of this Rate (tau, bias, threshold, w_rec)"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn reinit(&mut self) {
+        let device = self.x.device();
+        if let Ok(fresh) = self.config.init(&device) {
+            let x = self.x.clone();
+            *self = fresh;
+            self.x = x;
+        }
+    }
+}
+
+crate::module_view!(Rate {
+    class: "Rate",
+    shape: |s| vec![s.n()],
+    parameters: { tau: Taus, bias: Biases, threshold: Thresholds, w_rec: Weights },
+    simulation_parameters: { dt, noise_std, act_fn },
+    state: { x },
+    submodules: {},
+    reset_parameters: reinit,
+});
+
+impl Evolve for Rate {
+    fn evolve_with(&self, input: Tensor<3>, state: StateTree, record: bool) -> Result<Evolution> {
+        let n = self.n();
+        let input = auto_batch(input, n, "Rate")?;
+        let [b, t, _] = input.dims();
+        let device = input.device();
+        let mut x: Tensor<2> = state_entry(&state, "x", [b, n], "Rate")?;
+
+        // dt/τ with τ clipped at 10·dt, broadcast over the batch.
+        let alpha =
+            (self.tau.val().clamp_min(10.0 * self.dt).recip() * self.dt).unsqueeze_dim::<2>(0);
+        let bias = self.bias.val().unsqueeze_dim::<2>(0);
+        let thr = self.threshold.val().unsqueeze_dim::<2>(0);
+        let w_rec = self.w_rec.as_ref().map(|w| w.val());
+        let noise_scale = self.noise_std * self.dt.sqrt();
+
+        let mut outs = Vec::with_capacity(t);
+        let mut xs = Vec::with_capacity(if record { t } else { 0 });
+        let mut recs = Vec::with_capacity(if record { t } else { 0 });
+        for step in 0..t {
+            let i_t = input
+                .clone()
+                .slice([0..b, step..step + 1, 0..n])
+                .reshape([b, n]);
+            let mut drive = i_t + bias.clone();
+            let rec = w_rec
+                .as_ref()
+                .map(|w| self.act_fn.apply(x.clone() - thr.clone()).matmul(w.clone()));
+            if let Some(r) = &rec {
+                drive = drive + r.clone();
+            }
+            if noise_scale > 0.0 {
+                drive = drive
+                    + Tensor::random([b, n], Distribution::Normal(0.0, 1.0), &device) * noise_scale;
+            }
+            x = x.clone() + (drive - x) * alpha.clone();
+            outs.push(self.act_fn.apply(x.clone() - thr.clone()));
+            if record {
+                xs.push(x.clone());
+                recs.push(rec.unwrap_or_else(|| Tensor::zeros([b, n], &device)));
+            }
+        }
+
+        let mut rec_tree = Tree::new();
+        if record {
+            rec_tree.insert("rec_input", Tensor::stack::<3>(recs, 1).into());
+            rec_tree.insert("x", Tensor::stack::<3>(xs, 1).into());
+        }
+        Ok(Evolution {
+            output: Tensor::stack(outs, 1),
+            state: Tree::new().with("x", x.into()),
+            record: rec_tree,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::module::{ModuleExt, Value};
+    use crate::test_util::{close, device, vec3};
+
+    #[test]
+    fn two_steps_by_hand() {
+        let dev = device();
+        // τ = [20 ms, 10 ms] (10 ms = 10·dt, exactly at the clip), bias and threshold on neuron 0.
+        let mut m = RateConfig::new(2)
+            .with_tau(vec![0.02, 0.01])
+            .with_bias(vec![0.1, 0.0])
+            .with_threshold(vec![0.05, 0.0])
+            .init(&dev)
+            .unwrap();
+        let x = Tensor::<2>::from_floats([[1.0, -1.0], [0.5, 2.0]], &dev);
+        let ev = m.evolve(x, true).unwrap();
+        // x1 = 0.05·(1 + 0.1) = 0.055, x2 = 0.055 + 0.05·(0.5 + 0.1 − 0.055) = 0.08225;
+        // neuron 1: x1 = 0.1·(−1) = −0.1, x2 = −0.1 + 0.1·(2 + 0.1) = 0.11.
+        close(&vec3(&ev.output), &[0.005, 0.0, 0.03225, 0.11], 1e-6);
+        let xs = ev.record.get("x").unwrap().to_vec_f32();
+        close(&xs, &[0.055, -0.1, 0.08225, 0.11], 1e-6);
+        // The module keeps the final state.
+        let st = m.state();
+        let Value::Tensor(s) = &st.get("x").unwrap().value else {
+            panic!()
+        };
+        close(&s.to_vec_f32(), &[0.08225, 0.11], 1e-6);
+        // And continues from it.
+        let ev2 = m.evolve(Tensor::<2>::zeros([1, 2], &dev), false).unwrap();
+        // x3 = 0.08225 + 0.05·(0.1 − 0.08225); neuron 1: 0.11 + 0.1·(−0.11)
+        close(&vec3(&ev2.output), &[0.0831375 - 0.05, 0.099], 1e-6);
+        m.reset_state();
+        let st = m.state();
+        let Value::Tensor(s) = &st.get("x").unwrap().value else {
+            panic!()
+        };
+        close(&s.to_vec_f32(), &[0.0, 0.0], 0.0);
+    }
+
+    #[test]
+    fn recurrence_uses_previous_activation() {
+        let dev = device();
+        let mut m = RateConfig::new(2).with_rec(true).init(&dev).unwrap();
+        m.set_attributes(&crate::module::Tree::new().with(
+            "w_rec",
+            Value::from(Tensor::<2>::from_floats([[0.0, 2.0], [0.0, 0.0]], &dev)),
+        ))
+        .unwrap();
+        let x = Tensor::<2>::from_floats([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]], &dev);
+        let ev = m.evolve(x, true).unwrap();
+        // x1 = [0.05, 0]; r2 = H(x1)·W = [0, 0.1]; x2 = [0.0475, 0.005]; r3 = [0, 0.095].
+        close(
+            &ev.record.get("rec_input").unwrap().to_vec_f32(),
+            &[0.0, 0.0, 0.0, 0.1, 0.0, 0.095],
+            1e-6,
+        );
+        close(
+            &ev.record.get("x").unwrap().to_vec_f32(),
+            &[0.05, 0.0, 0.0475, 0.005, 0.045125, 0.0095],
+            1e-6,
+        );
+    }
+
+    #[test]
+    fn activations_and_names() {
+        let dev = device();
+        let z = Tensor::<1>::from_floats([-1.0, 0.0, 2.0], &dev);
+        let v = |a: Activation| a.apply(z.clone()).to_data().try_to_vec_as::<f32>().unwrap();
+        close(&v(Activation::Relu), &[0.0, 0.0, 2.0], 0.0);
+        close(
+            &v(Activation::Tanh),
+            &[(-1.0f32).tanh(), 0.0, 2.0f32.tanh()],
+            1e-6,
+        );
+        close(
+            &v(Activation::Sigmoid),
+            &[
+                ((-1.0f32).tanh() + 1.0) / 2.0,
+                0.5,
+                (2.0f32.tanh() + 1.0) / 2.0,
+            ],
+            1e-6,
+        );
+        for (s, a) in [
+            ("r", Activation::Relu),
+            ("sig", Activation::Sigmoid),
+            ("t", Activation::Tanh),
+        ] {
+            assert_eq!(s.parse::<Activation>().unwrap(), a);
+        }
+        assert!(
+            "softplus"
+                .parse::<Activation>()
+                .unwrap_err()
+                .contains("softplus")
+        );
+    }
+
+    #[test]
+    fn views_constants_and_errors() {
+        let dev = device();
+        let mut cfg = RateConfig::new(3);
+        cfg.constant = vec!["tau".into()];
+        let mut m = cfg.init(&dev).unwrap();
+        // A constant τ moves to the simulation parameters (Rockpool's `Constant`).
+        assert!(m.parameters("taus").is_empty());
+        assert!(m.simulation_parameters("taus").get("tau").is_some());
+        assert_eq!(m.parameters(()).names(), ["bias", "threshold"]);
+        assert_eq!(
+            m.simulation_parameters(()).names(),
+            ["tau", "dt", "noise_std", "act_fn"]
+        );
+        assert_eq!(m.state().names(), ["x"]);
+        assert_eq!(m.describe(), "Rate with shape (3,)");
+        // Shape errors name the attribute and both shapes.
+        let err = m
+            .set_attributes(
+                &crate::module::Tree::new()
+                    .with("bias", Value::from(Tensor::<1>::zeros([4], &dev))),
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("Rate.bias") && err.contains("(3,)") && err.contains("(4,)"),
+            "{err}"
+        );
+        let err = m
+            .set_attributes(&crate::module::Tree::new().with("tua", Value::Float(0.1)))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("'tua'") && err.contains("tau"), "{err}");
+        // Simulation parameters are set the same way.
+        m.set_attributes(&crate::module::Tree::new().with("act_fn", Value::from("tanh")))
+            .unwrap();
+        assert_eq!(m.act_fn, Activation::Tanh);
+        // Bad configs are refused.
+        assert!(RateConfig::new(2).with_tau(-0.1).init(&dev).is_err());
+        assert!(RateConfig::new(2).with_tau(vec![0.1]).init(&dev).is_err());
+        assert!(RateConfig::new(2).with_dt(0.0).init(&dev).is_err());
+        // Wrong input width.
+        let err = m
+            .evolve(Tensor::<2>::zeros([5, 2], &dev), false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("(1, 5, 2)") && err.contains("3"), "{err}");
+    }
+
+    #[test]
+    fn reset_parameters_restores_given_values() {
+        let dev = device();
+        let mut m = RateConfig::new(2).with_tau(0.05).init(&dev).unwrap();
+        m.set_attributes(&crate::module::Tree::new().with("tau", Value::Float(0.3)))
+            .unwrap();
+        crate::module::ModuleExt::reset_parameters(&mut m);
+        close(
+            &m.tau.val().to_data().try_to_vec_as::<f32>().unwrap(),
+            &[0.05, 0.05],
+            1e-9,
+        );
+    }
+}

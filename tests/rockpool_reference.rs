@@ -1,0 +1,187 @@
+//! Rate and Linear/Rate/Linear networks against reference outputs of Rockpool 3.1.0's numpy
+//! modules (tests/fixtures/make_rate_fixtures.py made them), through the library API and
+//! through `rockpool evolve`.
+
+mod common;
+
+use burn::tensor::Tensor;
+use common::{assert_close, device, fixture, npz, values};
+use rockpool::module::{ModuleExt, ModuleView};
+use rockpool::network::load_network;
+use rockpool::persist::{load_parameters, npy_to_data};
+
+const CASES: [&str; 5] = [
+    "rate_relu",
+    "rate_rec_tanh",
+    "rate_sigmoid_clip",
+    "linear_rate_linear",
+    "broadcast_input",
+];
+
+/// 1e-5 relative, as the issue asks, plus a float32-sized absolute floor for values near 0.
+const RTOL: f64 = 1e-5;
+const ATOL: f64 = 1e-6;
+
+#[test]
+fn library_matches_rockpool_rate_fixtures() {
+    let dev = device();
+    for case in CASES {
+        let mut net = load_network(fixture(&format!("rate/{case}.toml")), &dev).unwrap();
+        let report =
+            load_parameters(&mut net, fixture(&format!("rate/{case}_params.npz"))).unwrap();
+        assert!(
+            report.missing.is_empty(),
+            "{case}: missing {:?}",
+            report.missing
+        );
+        let arr = rockpool_io::read_npy(fixture(&format!("rate/{case}_input.npy"))).unwrap();
+        let data = npy_to_data(&arr);
+        let ev = match data.shape().len() {
+            2 => net
+                .evolve(Tensor::<2>::from_data(data, &dev), true)
+                .unwrap(),
+            3 => net
+                .evolve(Tensor::<3>::from_data(data, &dev), true)
+                .unwrap(),
+            r => panic!("unexpected rank {r}"),
+        };
+        let expected = npz(&fixture(&format!("rate/{case}_expected.npz")));
+        let mut checked = 0;
+        for (key, want, shape) in &expected {
+            let got: Vec<f64> = if key == "output" {
+                assert_eq!(&ev.output.dims().to_vec(), shape, "{case}: output shape");
+                ev.output.to_data().try_to_vec_as::<f64>().unwrap()
+            } else if let Some(path) = key.strip_prefix("record.") {
+                let t = ev
+                    .record
+                    .get(path)
+                    .unwrap_or_else(|| panic!("{case}: no record {path}"));
+                assert_eq!(&t.shape(), shape, "{case}: shape of {key}");
+                values(t)
+            } else if let Some(path) = key.strip_prefix("state.") {
+                // The module keeps batch 0 of the final state, as Rockpool does.
+                let attr = net.state();
+                let a = attr
+                    .get(path)
+                    .unwrap_or_else(|| panic!("{case}: no state {path}"));
+                match &a.value {
+                    rockpool::module::Value::Tensor(t) => values(t),
+                    other => panic!("{case}: state {path} is {other}"),
+                }
+            } else {
+                panic!("{case}: unexpected key {key}");
+            };
+            assert_close(&format!("{case}: {key}"), &got, want, RTOL, ATOL);
+            checked += 1;
+        }
+        assert!(checked >= 4, "{case}: only {checked} arrays compared");
+    }
+}
+
+#[test]
+fn cli_evolve_matches_rockpool() {
+    let dir = std::env::temp_dir().join(format!("rockpool-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("result.npz");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_rockpool"))
+        .args(["evolve", "--net"])
+        .arg(fixture("rate/linear_rate_linear.toml"))
+        .arg("--params")
+        .arg(fixture("rate/linear_rate_linear_params.npz"))
+        .arg("--input")
+        .arg(fixture("rate/linear_rate_linear_input.npy"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--record")
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let got = npz(&out);
+    let want = npz(&fixture("rate/linear_rate_linear_expected.npz"));
+    for (key, w, shape) in &want {
+        let (_, g, gshape) = got.iter().find(|(k, _, _)| k == key).unwrap_or_else(|| {
+            panic!(
+                "result lacks {key}; has {:?}",
+                got.iter().map(|x| &x.0).collect::<Vec<_>>()
+            )
+        });
+        if key.starts_with("state.") {
+            // The file holds the batched final state; Rockpool's holds batch 0.
+            assert_close(key, &g[..w.len()], w, RTOL, ATOL);
+        } else {
+            assert_eq!(gshape, shape, "{key}");
+            assert_close(key, g, w, RTOL, ATOL);
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn cli_reports_bad_input_shape_and_file() {
+    let dir = std::env::temp_dir().join(format!("rockpool-cli-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let x = dir.join("x.npy");
+    let arr = ndarray::ArrayD::<f32>::zeros(ndarray::IxDyn(&[10, 5]));
+    rockpool_io::write_npy(&x, &rockpool_io::NpyArray::F32(arr)).unwrap();
+    let run = |args: &[&std::ffi::OsStr]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rockpool"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let net = fixture("rate/linear_rate_linear.toml");
+    let out = dir.join("o.npz");
+    let r = run(&[
+        "evolve".as_ref(),
+        "--net".as_ref(),
+        net.as_os_str(),
+        "--input".as_ref(),
+        x.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(!r.status.success());
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        err.contains("input of Sequential") && err.contains("(1, 10, 5)"),
+        "{err}"
+    );
+    assert!(!out.exists(), "no output file on error");
+
+    let missing = dir.join("nope.toml");
+    let r = run(&[
+        "evolve".as_ref(),
+        "--net".as_ref(),
+        missing.as_os_str(),
+        "--input".as_ref(),
+        x.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(!r.status.success());
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("nope.toml"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn display_matches_rockpool_layout() {
+    let dev = device();
+    let net = load_network(fixture("rate/linear_rate_linear.toml"), &dev).unwrap();
+    assert_eq!(
+        net.describe(),
+        "Sequential with shape (2, 3) {\n    Linear '0_Linear' with shape (2, 6)\n    Rate '1_Rate' with shape (6,)\n    Linear '2_Linear' with shape (6, 3)\n}"
+    );
+    let view: &dyn ModuleView = &net;
+    let weights: Vec<String> = view
+        .parameters("weights")
+        .leaves()
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(weights, ["0_Linear.weight", "2_Linear.weight"]);
+}
