@@ -10,6 +10,8 @@ use rockpool::module::{Evolution, Evolve, ModuleExt, StateTree, Tree, Value};
 use rockpool::nn::linear::apply_weights;
 use rockpool::nn::{Layer, Linear, LinearConfig, Rate, RateConfig, Sequential, WeightInit};
 use rockpool::plot::{LinePlot, plot_lines};
+use rockpool::timed::TimedExt;
+use rockpool::timeseries::{Interp, TimeSeries, TsContinuous};
 use rockpool::{Result, device};
 
 /// A user-defined module: input weights, a recurrent `Rate` reservoir, output weights — the
@@ -97,6 +99,42 @@ fn main() -> Result<()> {
         "Rate output",
     )?;
 
+    // --- Working in real time: wrap the module with .timed() -------------------------------
+    let mut timed = rate.timed(None)?; // dt from the module: 1 ms
+    // A periodic 2 Hz sinusoid, 1 s sampled every 1 ms, on all four inputs.
+    let t: Vec<f64> = (0..1000).map(|k| k as f64 * 1e-3).collect();
+    let sin = ndarray::Array2::from_shape_fn((1000, 4), |(k, _)| {
+        (2.0 * std::f64::consts::PI * 2.0 * t[k]).sin()
+    });
+    let sinusoid = TsContinuous::new(t, sin)?
+        .with_t_stop(1.0)?
+        .with_periodic(true)
+        .with_name("2 Hz sinusoid");
+    sinusoid.plot(out_dir.join("timed_input_sinusoid.png"), None)?;
+    let ev = timed.evolve(
+        Some(&TimeSeries::Continuous(sinusoid)),
+        Some(1.0),
+        None,
+        true,
+    )?;
+    println!(
+        "timed output: {} '{}'",
+        ev.output.type_name(),
+        ev.output.name()
+    );
+    plot_series(&ev.output, &out_dir.join("timed_output_sinusoid.png"))?;
+    // White noise as a clocked series, through the same module.
+    timed.reset_all();
+    let noise = Tensor::<2>::random([1000, 4], Distribution::Normal(0.0, 1.0), &dev);
+    let noise =
+        ndarray::Array2::from_shape_vec((1000, 4), to_f64(noise.to_data())?).expect("shape");
+    let noise =
+        TsContinuous::from_clocked(noise, 1e-3, 0.0, false, "white noise", Interp::Previous)?;
+    noise.plot(out_dir.join("timed_input_noise.png"), Some(4.0))?;
+    let ev = timed.evolve(Some(&TimeSeries::Continuous(noise)), None, None, true)?;
+    plot_series(&ev.output, &out_dir.join("timed_output_noise.png"))?;
+    let rate = timed.into_inner();
+
     // --- A network built with Sequential --------------------------------------------------
     let mut net: Sequential = Sequential::from_modules([
         Layer::from(LinearConfig::new(1, 10).init(&dev)),
@@ -169,7 +207,21 @@ fn main() -> Result<()> {
         Some(Layer::Linear(l)) => l,
         _ => unreachable!("the first module is a Linear"),
     };
+    let _ = rate;
     println!("plots written to {}", out_dir.display());
+    Ok(())
+}
+
+fn to_f64(data: burn::tensor::TensorData) -> Result<Vec<f64>> {
+    data.try_to_vec_as::<f64>()
+        .map_err(|e| rockpool::Error::Backend(format!("{e:?}")))
+}
+
+fn plot_series(ts: &TimeSeries, path: &std::path::Path) -> Result<()> {
+    match ts {
+        TimeSeries::Continuous(c) => c.plot(path, None)?,
+        TimeSeries::Event(e) => e.plot(path)?,
+    }
     Ok(())
 }
 

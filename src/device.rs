@@ -144,8 +144,19 @@ pub fn autodiff(device: &Device) -> Device {
     device.clone().autodiff()
 }
 
-/// Seeds the random number generator behind `device`, so that initialisations and noise
-/// drawn on it afterwards are reproducible.
+/// Seeds the random number generators: this thread's initialisation generator
+/// ([`crate::rng`]) and the backend's generator behind `device` (noise). Initialisations drawn
+/// on this thread afterwards are reproducible whatever other threads do; noise is reproducible
+/// when one thread simulates at a time (the backend's generator may be process-wide).
 pub fn seed(device: &Device, seed: u64) {
+    crate::rng::seed(seed);
     device.seed(seed);
+}
+
+/// The device a module's tensors live on (the default device for a module without tensors).
+pub fn device_of<M: burn::module::Module>(module: &M) -> Result<Device> {
+    match module.devices().into_iter().next() {
+        Some(d) => Ok(d),
+        None => default_device(),
+    }
 }

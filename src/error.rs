@@ -56,6 +56,9 @@ pub enum Error {
     /// An `.npy`/`.npz` file could not be read or written.
     #[error(transparent)]
     Npy(#[from] rockpool_io::IoError),
+    /// A time-series operation failed.
+    #[error(transparent)]
+    TimeSeries(#[from] rockpool_timeseries::TimeSeriesError),
     /// A plot could not be drawn or written.
     #[error(transparent)]
     Plot(#[from] rockpool_plot::PlotError),

@@ -28,10 +28,14 @@ pub mod module;
 pub mod network;
 pub mod nn;
 pub mod persist;
+pub mod rng;
+pub mod timed;
 
 pub use error::{Error, Result};
 /// Plotting to PNG and SVG (re-exported from `rockpool-plot`).
 pub use rockpool_plot as plot;
+/// Time series (re-exported from `rockpool-timeseries`).
+pub use rockpool_timeseries as timeseries;
 
 #[cfg(test)]
 mod test_util;
@@ -48,6 +52,8 @@ pub mod prelude {
         Activation, Instant, InstantConfig, InstantFn, Layer, LayerConfig, Linear, LinearConfig,
         Rate, RateConfig, Residual, Sequential, WeightInit,
     };
+    pub use crate::timed::{Timed, TimedExt};
+    pub use crate::timeseries::{TimeSeries, TsContinuous, TsEvent};
     pub use burn::module::{Module, Param};
     pub use burn::tensor::{Distribution, Tensor, TensorData};
 }

@@ -185,3 +185,130 @@ fn display_matches_rockpool_layout() {
         .collect();
     assert_eq!(weights, ["0_Linear.weight", "2_Linear.weight"]);
 }
+
+/// `.timed()` over a periodic sinusoid, against Rockpool's `TimedModuleWrapper`.
+#[test]
+fn timed_rate_matches_rockpool() {
+    use rockpool::timed::TimedExt;
+    use rockpool::timeseries::{TimeSeries, load_timeseries};
+    let dev = device();
+    let mut net = load_network(fixture("timed/sinusoid_net.toml"), &dev).unwrap();
+    load_parameters(&mut net, fixture("timed/sinusoid_params.npz")).unwrap();
+    let input = load_timeseries(fixture("timed/sinusoid_input.npz")).unwrap();
+    let TimeSeries::Continuous(want) =
+        load_timeseries(fixture("timed/sinusoid_output.npz")).unwrap()
+    else {
+        panic!("Rockpool wrote a continuous output")
+    };
+    let mut timed = net.timed(None).unwrap();
+    let ev = timed.evolve(Some(&input), Some(0.25), None, false).unwrap();
+    let TimeSeries::Continuous(got) = ev.output else {
+        panic!("continuous output")
+    };
+    assert_eq!(got.samples().dim(), want.samples().dim());
+    assert_close("times", got.times(), want.times(), 0.0, 1e-12);
+    assert_eq!(got.t_stop(), want.t_stop());
+    let g: Vec<f64> = got.samples().iter().copied().collect();
+    let w: Vec<f64> = want.samples().iter().copied().collect();
+    assert_close("timed output", &g, &w, RTOL, ATOL);
+    let state = npz(&fixture("timed/sinusoid_state.npz"));
+    let st = timed.module().state();
+    let rockpool::module::Value::Tensor(x) = &st.get("0_Rate.x").unwrap().value else {
+        panic!()
+    };
+    assert_close("final state", &values(x), &state[0].1, RTOL, ATOL);
+}
+
+/// `rockpool evolve` with a time-series input writes a time series Rockpool can read, and
+/// `rockpool plot` draws it.
+#[test]
+fn cli_timed_evolve_and_plot() {
+    let dir = std::env::temp_dir().join(format!("rockpool-cli-timed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("out.npz");
+    let bin = env!("CARGO_BIN_EXE_rockpool");
+    let r = std::process::Command::new(bin)
+        .args(["evolve", "--net"])
+        .arg(fixture("timed/sinusoid_net.toml"))
+        .arg("--params")
+        .arg(fixture("timed/sinusoid_params.npz"))
+        .arg("--input")
+        .arg(fixture("timed/sinusoid_input.npz"))
+        .args(["--duration", "0.25", "--record", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let got = npz(&out);
+    let want = npz(&fixture("timed/sinusoid_output.npz"));
+    for key in [
+        "times",
+        "samples",
+        "t_start",
+        "t_stop",
+        "periodic",
+        "type_TSContinuous",
+        "interp_kind_previous",
+    ] {
+        let g = got
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .unwrap_or_else(|| panic!("no {key}"));
+        let w = want.iter().find(|(k, _, _)| k == key).unwrap();
+        assert_eq!(g.2, w.2, "shape of {key}");
+        assert_close(key, &g.1, &w.1, RTOL, ATOL);
+    }
+    let rec = dir.join("out.record.0_Rate.x.npz");
+    assert!(rec.exists(), "record series written beside the output");
+    let png = dir.join("out.png");
+    let r = std::process::Command::new(bin)
+        .arg("plot")
+        .arg(&out)
+        .arg("-o")
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    // An array result, by key, as SVG.
+    let arr_out = dir.join("arr.npz");
+    let r = std::process::Command::new(bin)
+        .args(["evolve", "--net"])
+        .arg(fixture("rate/linear_rate_linear.toml"))
+        .arg("--input")
+        .arg(fixture("rate/linear_rate_linear_input.npy"))
+        .arg("--out")
+        .arg(&arr_out)
+        .arg("--record")
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let svg = dir.join("x.svg");
+    let r = std::process::Command::new(bin)
+        .arg("plot")
+        .arg(&arr_out)
+        .args(["--key", "record.1_Rate.x", "-o"])
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(
+        std::fs::read_to_string(&svg)
+            .unwrap()
+            .contains("record.1_Rate.x")
+    );
+    let r = std::process::Command::new(bin)
+        .arg("plot")
+        .arg(&arr_out)
+        .args(["--key", "nope", "-o"])
+        .arg(dir.join("n.png"))
+        .output()
+        .unwrap();
+    assert!(!r.status.success());
+    assert!(
+        String::from_utf8_lossy(&r.stderr).contains("record.1_Rate.x"),
+        "lists the keys"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

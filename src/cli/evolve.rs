@@ -10,12 +10,18 @@ use rockpool::module::{ModuleExt, ModuleView};
 use rockpool::network::load_network;
 use rockpool::persist::{load_parameters, npy_to_data, save_evolution};
 
-pub const EXAMPLE: &str = "Example:
+pub const EXAMPLE: &str = "Examples:
   rockpool evolve --net net.toml --params params.npz --input x.npy --out result.npz --record
+  rockpool evolve --net net.toml --input signal.npz --out output.npz
 
-The input is a .npy array (T, N) or (B, T, N) (a single channel is broadcast to every
-input). The output file holds `output` (B, T, N_out), `state.<path>` for the final state
-and, with --record, `record.<path>` for every recorded trace.";
+An array input is a .npy array (T, N) or (B, T, N) (a single channel is broadcast to every
+input); the output file then holds `output` (B, T, N_out), `state.<path>` for the final state
+and, with --record, `record.<path>` for every recorded trace.
+
+A time-series input (an .npz saved by TSContinuous/TSEvent, here or in Python Rockpool) runs
+the network timed: the series is sampled (continuous) or rasterised (events) every dt, the
+output is written as a time series in Rockpool's layout, and with --record every trace is
+written beside it as `<out>.record.<path>.npz`.";
 
 pub const SHOW_EXAMPLE: &str = "Example:
   rockpool show --net net.toml --params params.npz";
@@ -41,6 +47,12 @@ pub struct EvolveArgs {
     /// Device: flex, ndarray, wgpu, cuda (default: BURN_DEVICE or the first compiled in).
     #[arg(long)]
     device: Option<String>,
+    /// Time step for a time-series input, seconds (default: the network's `dt`).
+    #[arg(long)]
+    dt: Option<f64>,
+    /// Duration to simulate for a time-series input, seconds (default: to the input's end).
+    #[arg(long)]
+    duration: Option<f64>,
 }
 
 /// Arguments of `rockpool show`.
@@ -68,6 +80,9 @@ pub fn evolve(args: EvolveArgs) -> Result<()> {
                 p.display()
             );
         }
+    }
+    if args.input.extension().is_some_and(|e| e == "npz") {
+        return evolve_timed(net, &args);
     }
     let arr = rockpool_io::read_npy(&args.input)?;
     let data = npy_to_data(&arr);
@@ -98,6 +113,37 @@ pub fn evolve(args: EvolveArgs) -> Result<()> {
         fmt_shape(&shape),
         fmt_shape(&ev.output.dims()),
         args.out.display()
+    );
+    Ok(())
+}
+
+fn evolve_timed(net: rockpool::nn::Sequential, args: &EvolveArgs) -> Result<()> {
+    use rockpool::timed::TimedExt;
+    let series = rockpool::timeseries::load_timeseries(&args.input)?;
+    let mut timed = net.timed(args.dt)?;
+    let ev = timed.evolve(Some(&series), args.duration, None, args.record)?;
+    let written = ev.output.save(&args.out)?;
+    let mut n_records = 0;
+    for (path, ts) in ev.record.leaves() {
+        let file = PathBuf::from(format!(
+            "{}.record.{path}.npz",
+            args.out.with_extension("").display()
+        ));
+        ts.save(&file)?;
+        n_records += 1;
+    }
+    eprintln!(
+        "evolved {} timed (dt = {} s) over '{}' -> {} {}{}",
+        timed.module().class_name(),
+        timed.dt(),
+        args.input.display(),
+        ev.output.type_name(),
+        written.display(),
+        if n_records > 0 {
+            format!(" and {n_records} record series")
+        } else {
+            String::new()
+        }
     );
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Command-line interface: each subcommand parses its arguments and composes library calls.
 
 mod evolve;
+mod plot;
 
 use clap::{Parser, Subcommand};
 
@@ -19,6 +20,9 @@ enum Command {
     /// Run a network over an input array and save output, final state and records.
     #[command(after_help = evolve::EXAMPLE)]
     Evolve(evolve::EvolveArgs),
+    /// Plot a saved time series, an evolution result or an array to PNG or SVG.
+    #[command(after_help = plot::EXAMPLE)]
+    Plot(plot::PlotArgs),
     /// Print a network's structure, parameters and state.
     #[command(after_help = evolve::SHOW_EXAMPLE)]
     Show(evolve::ShowArgs),
@@ -30,5 +34,6 @@ pub fn run() -> Result<()> {
     match cli.command {
         Command::Evolve(args) => evolve::evolve(args),
         Command::Show(args) => evolve::show(args),
+        Command::Plot(args) => plot::plot(args),
     }
 }

@@ -447,6 +447,7 @@ macro_rules! module_view {
             fn spiking_input(&self) -> bool { $sin }
             fn spiking_output(&self) -> bool { $sout }
             )?
+            #[allow(clippy::vec_init_then_push)]
             fn own_attributes(&self) -> Vec<(String, $crate::module::Attr)> {
                 #[allow(unused_mut)]
                 let mut v: Vec<(String, $crate::module::Attr)> = Vec::new();

@@ -284,6 +284,7 @@ impl<const D: usize> From<Tensor<D>> for DynTensor {
 }
 
 /// An attribute value.
+#[allow(clippy::large_enum_variant)] // short-lived; boxing would only add allocations
 #[derive(Clone, Debug)]
 pub enum Value {
     /// A tensor on a device.
@@ -474,7 +475,6 @@ fn tensor_from_value<const D: usize>(
         }
     };
     let got = data.shape().to_vec();
-    let n: usize = shape.iter().product();
     let data = data.convert::<f32>();
     if got == shape {
         Ok(Tensor::from_data(data, device))
@@ -485,8 +485,6 @@ fn tensor_from_value<const D: usize>(
             .try_to_vec_as::<f32>()
             .map_err(|e| Error::Backend(format!("{e:?}")))?;
         Ok(Tensor::full(shape, v[0], device))
-    } else if got.iter().product::<usize>() == n && got.len() == 1 && D > 1 {
-        Err(Error::shape(what, fmt_shape(&shape), &got))
     } else {
         Err(Error::shape(what, fmt_shape(&shape), &got))
     }

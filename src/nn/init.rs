@@ -1,12 +1,12 @@
 //! Weight initialisers, as Rockpool defines them for a weight shape `(rows, cols)`:
 //! `kaiming` U(±√(6/rows)), `xavier` U(±√(6/(rows+cols))), `unit_eigs` N(0,1)/√rows,
-//! `uniform_sqrt` U(±√(1/rows)), and `zeros`. Draws use the device's seeded RNG
-//! ([`crate::device::seed`]).
+//! `uniform_sqrt` U(±√(1/rows)), and `zeros`. Draws come from this thread's generator
+//! ([`crate::rng`]), which [`crate::device::seed`] seeds.
 
 use std::fmt;
 use std::str::FromStr;
 
-use burn::tensor::{Device, Distribution, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 /// A weight initialiser.
@@ -37,18 +37,27 @@ impl WeightInit {
                 (6.0 / (rows + cols).max(1) as f64).sqrt(),
                 device,
             ),
-            WeightInit::UnitEigs => {
-                Tensor::random([rows, cols], Distribution::Normal(0.0, 1.0), device) / r.sqrt()
-            }
+            WeightInit::UnitEigs => Tensor::from_data(
+                TensorData::new(
+                    crate::rng::normal(rows * cols, 0.0, 1.0 / r.sqrt()),
+                    [rows, cols],
+                ),
+                device,
+            ),
             WeightInit::UniformSqrt => uniform([rows, cols], (1.0 / r).sqrt(), device),
             WeightInit::Zeros => Tensor::zeros([rows, cols], device),
         }
     }
 }
 
-/// Uniform values in `[-bound, bound)`.
+/// Uniform values in `[-bound, bound)`, drawn from this thread's generator
+/// ([`crate::rng`], seeded by [`crate::device::seed`]).
 pub fn uniform<const D: usize>(shape: [usize; D], bound: f64, device: &Device) -> Tensor<D> {
-    Tensor::random(shape, Distribution::Uniform(-bound, bound), device)
+    let n = shape.iter().product();
+    Tensor::from_data(
+        TensorData::new(crate::rng::uniform(n, -bound, bound), shape),
+        device,
+    )
 }
 
 impl FromStr for WeightInit {

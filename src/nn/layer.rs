@@ -12,6 +12,7 @@ use crate::nn::{
 };
 
 /// Any built-in module.
+#[allow(clippy::large_enum_variant)] // one per layer; boxing would complicate Burn's derive
 #[derive(Module, Debug)]
 #[module(custom_display)]
 pub enum Layer {

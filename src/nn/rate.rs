@@ -185,13 +185,13 @@ impl RateConfig {
                 "a Rate module needs at least one neuron",
             ));
         }
-        if !(self.dt > 0.0) {
+        if self.dt.is_nan() || self.dt <= 0.0 {
             return Err(Error::value(
                 "Rate.dt",
                 format!("must be positive, got {}", self.dt),
             ));
         }
-        if !(self.noise_std >= 0.0) {
+        if self.noise_std.is_nan() || self.noise_std < 0.0 {
             return Err(Error::value(
                 "Rate.noise_std",
                 format!("must be non-negative, got {}", self.noise_std),
