@@ -49,8 +49,9 @@ pub mod prelude {
         Tree, Value, constant,
     };
     pub use crate::nn::{
-        Activation, Instant, InstantConfig, InstantFn, Layer, LayerConfig, Linear, LinearConfig,
-        Rate, RateConfig, Residual, Sequential, WeightInit,
+        Activation, Instant, InstantConfig, InstantFn, Layer, LayerConfig, LeakMode, Lif,
+        LifConfig, Linear, LinearConfig, Rate, RateConfig, Residual, Sequential, Surrogate,
+        WeightInit,
     };
     pub use crate::timed::{Timed, TimedExt};
     pub use crate::timeseries::{TimeSeries, TsContinuous, TsEvent};

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::module::{Attr, Evolution, Evolve, ModuleExt, ModuleView, StateTree, Value};
 use crate::nn::{
-    Instant, InstantConfig, Linear, LinearConfig, Rate, RateConfig, Residual, Sequential,
+    Instant, InstantConfig, Lif, LifConfig, Linear, LinearConfig, Rate, RateConfig, Residual,
+    Sequential,
 };
 
 /// Any built-in module.
@@ -22,6 +23,8 @@ pub enum Layer {
     Rate(Rate),
     /// An element-wise function.
     Instant(Instant),
+    /// Spiking LIF neurons.
+    Lif(Lif),
     /// A nested chain.
     Sequential(Sequential<Layer>),
     /// A residual block.
@@ -34,6 +37,7 @@ macro_rules! delegate {
             Layer::Linear($m) => $e,
             Layer::Rate($m) => $e,
             Layer::Instant($m) => $e,
+            Layer::Lif($m) => $e,
             Layer::Sequential($m) => $e,
             Layer::Residual($m) => $e,
         }
@@ -98,6 +102,7 @@ layer_from!(
     Linear(Linear),
     Rate(Rate),
     Instant(Instant),
+    Lif(Lif),
     Sequential(Sequential<Layer>),
     Residual(Residual<Layer>)
 );
@@ -124,6 +129,8 @@ pub enum LayerConfig {
     Rate(RateConfig),
     /// [`Instant`].
     Instant(InstantConfig),
+    /// [`Lif`].
+    Lif(LifConfig),
     /// A nested [`Sequential`].
     Sequential(ChainConfig),
     /// A [`Residual`] block.
@@ -188,6 +195,7 @@ impl LayerConfig {
             }
             LayerConfig::Rate(c) => c.init(device)?.into(),
             LayerConfig::Instant(c) => c.init()?.into(),
+            LayerConfig::Lif(c) => c.init(device)?.into(),
             LayerConfig::Sequential(c) => c.init_sequential(device)?.into(),
             LayerConfig::Residual(c) => Residual::new(c.init_sequential(device)?)?.into(),
         })

@@ -7,16 +7,21 @@
 pub mod combinators;
 pub mod init;
 pub mod instant;
+pub mod kernels;
 pub mod layer;
+pub mod lif;
 pub mod linear;
 pub mod rate;
+pub mod surrogate;
 
 pub use combinators::{residual::Residual, sequential::Sequential};
 pub use init::WeightInit;
 pub use instant::{Instant, InstantConfig, InstantFn};
 pub use layer::{Layer, LayerConfig, NamedLayerConfig};
+pub use lif::{LeakMode, Lif, LifConfig};
 pub use linear::{Linear, LinearConfig};
 pub use rate::{Activation, Rate, RateConfig};
+pub use surrogate::Surrogate;
 
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};

@@ -23,8 +23,8 @@
 //! | [`sim`] | [`XyloSim`]: the bit-exact integer simulator of the Xylo SNN core |
 //! | [`cycles`] | [`cycles_model`] and [`est_clock_freq`]: clock cycles per time step |
 //!
-//! Everything that can go wrong returns [`XyloError`]; its messages name the field, the value
-//! and the limit.
+//! Everything that can go wrong returns [`XyloError`] (mapping a graph: [`MapError`]); its
+//! messages name the field or module, the value and the limit.
 //!
 //! ```
 //! use ndarray::array;

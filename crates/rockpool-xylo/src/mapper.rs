@@ -3,9 +3,34 @@
 //!
 //! [`map_graph`] reads a [`rockpool_graph::Graph`] of `LinearWeights`, LIF neurons and
 //! alias connections and returns a [`MappedNetwork`]: a `XyloSpec<f64>` (float weights,
-//! float `dash = log2(tau / dt)`), which hardware ids each neuron module got, and the
+//! float `dash = log2(tau / dt)` computed in single precision, as Rockpool computes it from
+//! `LIFTorch`'s float32 time constants), which hardware ids each neuron module got, and the
 //! warnings. Quantise the spec next ([`global_quantize`](crate::global_quantize) or
 //! [`channel_quantize`](crate::channel_quantize)), then validate, configure or simulate it.
+//!
+//! ```
+//! use ndarray::Array2;
+//! use rockpool_graph::{Graph, LifNeurons};
+//! use rockpool_xylo::{QuantizeOptions, XyloFamily, global_quantize, map_graph, validate_spec};
+//!
+//! // Linear(2 -> 4), recurrent LIF(4), Linear(4 -> 1), LIF(1)
+//! let mut g = Graph::new("net");
+//! let blocks = [
+//!     g.linear("w_in", Array2::from_elem((2, 4), 0.5), None)?,
+//!     g.lif_recurrent("hidden", LifNeurons::new(4, 1), Array2::from_elem((4, 4), -0.1))?,
+//!     g.linear("w_out", Array2::from_elem((4, 1), 1.0), None)?,
+//!     g.lif("readout", LifNeurons::new(1, 1))?,
+//! ];
+//! let net = g.sequential("net", &blocks)?;
+//! g.set_io(&net)?;
+//!
+//! let mapped = map_graph(&g, XyloFamily::Audio2).expect("maps");
+//! assert_eq!(mapped.hidden[0].ids, [0, 1, 2, 3]);
+//! assert_eq!(mapped.spec.dash_mem[0], f64::from(20f32.log2())); // tau_mem 20 ms, dt 1 ms
+//! let q = global_quantize(&mapped.spec, &QuantizeOptions::default()).expect("quantises");
+//! assert!(validate_spec(&q, XyloFamily::Audio2).is_valid());
+//! # Ok::<(), rockpool_graph::GraphError>(())
+//! ```
 //!
 //! ## Neurons and hardware ids
 //! Neuron modules that drive one of the graph's output nodes are **readout** neurons; every
@@ -60,7 +85,8 @@
 //! output-expansion neurons at mapping time (Rockpool's `le_128_…_expansion_neurons` rules
 //! never trigger); reports rate/generic neurons, input weights onto readout neurons, readout
 //! neurons that drive other modules, and hidden layers split across one input matrix with
-//! clear errors or maps them (Rockpool crashes); warns about biases only when non-zero.
+//! clear errors or maps them (Rockpool crashes); warns about biases only when non-zero, and
+//! about time constants `<= dt` on XyloAudio 3 (Rockpool accepts them silently).
 
 use std::fmt;
 

@@ -86,7 +86,11 @@ impl Fixture {
             .map(|&a| if a < 0.0 { vec![] } else { vec![a as usize] })
             .collect();
         XyloSpec {
-            weights_in: self.get(&k("weights_in")).clone().into_dimensionality::<Ix3>().unwrap(),
+            weights_in: self
+                .get(&k("weights_in"))
+                .clone()
+                .into_dimensionality::<Ix3>()
+                .unwrap(),
             weights_rec: self
                 .get(&k("weights_rec"))
                 .clone()
@@ -114,27 +118,55 @@ impl Fixture {
     fn check(&self, case: &str, family: XyloFamily, got: &MappedNetwork, skip: &[&str]) {
         let want = self.spec(family);
         let s = &got.spec;
-        assert_eq!(s.dims().unwrap(), want.dims().unwrap(), "{case} {family}: dims");
+        assert_eq!(
+            s.dims().unwrap(),
+            want.dims().unwrap(),
+            "{case} {family}: dims"
+        );
         let fields: [(&str, Vec<f64>, Vec<f64>); 15] = [
             ("weights_in", flat(&s.weights_in), flat(&want.weights_in)),
             ("weights_rec", flat(&s.weights_rec), flat(&want.weights_rec)),
             ("weights_out", flat(&s.weights_out), flat(&want.weights_out)),
             ("dash_mem", s.dash_mem.to_vec(), want.dash_mem.to_vec()),
             ("dash_syn", s.dash_syn.to_vec(), want.dash_syn.to_vec()),
-            ("dash_syn_2", s.dash_syn_2.to_vec(), want.dash_syn_2.to_vec()),
-            ("dash_mem_out", s.dash_mem_out.to_vec(), want.dash_mem_out.to_vec()),
-            ("dash_syn_out", s.dash_syn_out.to_vec(), want.dash_syn_out.to_vec()),
+            (
+                "dash_syn_2",
+                s.dash_syn_2.to_vec(),
+                want.dash_syn_2.to_vec(),
+            ),
+            (
+                "dash_mem_out",
+                s.dash_mem_out.to_vec(),
+                want.dash_mem_out.to_vec(),
+            ),
+            (
+                "dash_syn_out",
+                s.dash_syn_out.to_vec(),
+                want.dash_syn_out.to_vec(),
+            ),
             ("threshold", s.threshold.to_vec(), want.threshold.to_vec()),
-            ("threshold_out", s.threshold_out.to_vec(), want.threshold_out.to_vec()),
+            (
+                "threshold_out",
+                s.threshold_out.to_vec(),
+                want.threshold_out.to_vec(),
+            ),
             ("bias", s.bias.to_vec(), want.bias.to_vec()),
             ("bias_out", s.bias_out.to_vec(), want.bias_out.to_vec()),
             ("dt", vec![s.dt], vec![want.dt]),
             (
                 "weight_shifts",
-                vec![s.weight_shift_in as f64, s.weight_shift_rec as f64, s.weight_shift_out as f64],
+                vec![
+                    s.weight_shift_in as f64,
+                    s.weight_shift_rec as f64,
+                    s.weight_shift_out as f64,
+                ],
                 vec![0.0; 3],
             ),
-            ("n_aliases", vec![s.aliases.len() as f64], vec![want.aliases.len() as f64]),
+            (
+                "n_aliases",
+                vec![s.aliases.len() as f64],
+                vec![want.aliases.len() as f64],
+            ),
         ];
         for (name, a, b) in fields {
             if skip.contains(&name) {
@@ -163,7 +195,10 @@ impl Fixture {
             .keys()
             .filter(|k| k.starts_with(&format!("{f}_hw_")))
             .count();
-        assert_eq!(n_tables, n_want, "{case} {family}: number of neuron modules");
+        assert_eq!(
+            n_tables, n_want,
+            "{case} {family}: number of neuron modules"
+        );
     }
 }
 
@@ -287,7 +322,11 @@ fn check_case(case: &str, build: fn(&Fixture) -> Graph) -> (Fixture, Graph, usiz
             continue;
         }
         let mapped = map_graph(&g, family).unwrap();
-        assert!(mapped.warnings.is_empty(), "{case} {family}: {:?}", mapped.warnings);
+        assert!(
+            mapped.warnings.is_empty(),
+            "{case} {family}: {:?}",
+            mapped.warnings
+        );
         fx.check(case, family, &mapped, &[]);
         compared += 1;
     }
@@ -308,7 +347,10 @@ fn issue_18_more_than_128_hidden_neurons_on_imu() {
     assert_eq!(n, 3);
     let mapped = map_graph(&g, XyloFamily::Imu).unwrap();
     let d = mapped.spec.dims().unwrap();
-    assert_eq!((d.n_hidden, d.n_ien, d.n_oen, d.oen_offset()), (324, 64, 64, 260));
+    assert_eq!(
+        (d.n_hidden, d.n_ien, d.n_oen, d.oen_offset()),
+        (324, 64, 64, 260)
+    );
     let q = global_quantize(&mapped.spec, &QuantizeOptions::default()).unwrap();
     let report = validate_spec(&q, XyloFamily::Imu);
     assert!(report.is_valid(), "{report}");
@@ -331,7 +373,12 @@ fn two_synapses_match_rockpool() {
     // XyloAudio 3: Rockpool writes dash_syn from the interleaved (neuron, synapse) list and
     // leaves dash_syn_2 at 0; everything else agrees, and the dashes here are XyloAudio 2's.
     let a3 = map_graph(&g, XyloFamily::Audio3).unwrap();
-    fx.check("two_synapses", XyloFamily::Audio3, &a3, &["dash_syn", "dash_syn_2"]);
+    fx.check(
+        "two_synapses",
+        XyloFamily::Audio3,
+        &a3,
+        &["dash_syn", "dash_syn_2"],
+    );
     assert_eq!(a3.spec.dash_syn, a2.spec.dash_syn);
     assert_eq!(a3.spec.dash_syn_2, a2.spec.dash_syn_2);
     assert_eq!(a3.hidden, a2.hidden);
@@ -348,14 +395,23 @@ fn branches_and_loops_match_rockpool() {
 #[test]
 fn recurrent_network_maps_quantises_and_simulates_like_rockpool() {
     let (fx, g, n) = check_case("recurrent", recurrent);
-    assert_eq!(n, 2, "XyloAudio 2 and XyloAudio 3 (Rockpool's XyloIMU mapper fails here)");
+    assert_eq!(
+        n, 2,
+        "XyloAudio 2 and XyloAudio 3 (Rockpool's XyloIMU mapper fails here)"
+    );
 
     let mapped = map_graph(&g, XyloFamily::Audio2).unwrap();
     let q = global_quantize(&mapped.spec, &QuantizeOptions::default()).unwrap();
     let want = |key: &str| fx.get(&format!("syns61201_q_{key}")).clone();
     assert_eq!(q.weights_in.mapv(f64::from).into_dyn(), want("weights_in"));
-    assert_eq!(q.weights_rec.mapv(f64::from).into_dyn(), want("weights_rec"));
-    assert_eq!(q.weights_out.mapv(f64::from).into_dyn(), want("weights_out"));
+    assert_eq!(
+        q.weights_rec.mapv(f64::from).into_dyn(),
+        want("weights_rec")
+    );
+    assert_eq!(
+        q.weights_out.mapv(f64::from).into_dyn(),
+        want("weights_out")
+    );
     for (key, got) in [
         ("threshold", &q.threshold),
         ("threshold_out", &q.threshold_out),
@@ -366,15 +422,188 @@ fn recurrent_network_maps_quantises_and_simulates_like_rockpool() {
         ("bias", &q.bias),
         ("bias_out", &q.bias_out),
     ] {
-        assert_eq!(got.mapv(f64::from).into_dyn(), want(key), "quantised `{key}`");
+        assert_eq!(
+            got.mapv(f64::from).into_dyn(),
+            want(key),
+            "quantised `{key}`"
+        );
     }
     let report = validate_spec(&q, XyloFamily::Audio2);
     assert!(report.is_valid(), "{report}");
 
-    let raster = fx.get("raster").mapv(|x| x as u32).into_dimensionality::<Ix2>().unwrap();
+    let raster = fx
+        .get("raster")
+        .mapv(|x| x as u32)
+        .into_dimensionality::<Ix2>()
+        .unwrap();
     let mut sim = XyloSim::from_spec(&q, OutputMode::Spike).unwrap();
     let out = sim.evolve(&raster, false).unwrap().output;
-    let want = fx.get("sim_output").mapv(|x| x as i32).into_dimensionality::<Ix2>().unwrap();
+    let want = fx
+        .get("sim_output")
+        .mapv(|x| x as i32)
+        .into_dimensionality::<Ix2>()
+        .unwrap();
     assert!(want.sum() > 0);
     assert_eq!(out, want, "XyloSim output differs from Rockpool's XyloSim");
+}
+
+/// Builds a `drc.json` chain: `["w", n_in, n_out]` or `["n", n, {options}]` blocks in sequence.
+fn drc_graph(case: &serde_json::Value) -> Graph {
+    let mut g = Graph::new(case["name"].as_str().unwrap());
+    let extras = &case["extras"];
+    let biased: Vec<u64> = extras["bias"]
+        .as_array()
+        .map(|a| a.iter().map(|x| x.as_u64().unwrap()).collect())
+        .unwrap_or_default();
+    let mut blocks = Vec::new();
+    for (i, b) in case["blocks"].as_array().unwrap().iter().enumerate() {
+        let b = b.as_array().unwrap();
+        let name = format!("b{i}");
+        let size = |k: usize| b[k].as_u64().unwrap() as usize;
+        let block = if b[0] == "w" {
+            let bias = biased.contains(&(i as u64)).then(|| Array1::ones(size(2)));
+            g.linear(name, Array2::from_elem((size(1), size(2)), 0.5), bias)
+                .unwrap()
+        } else {
+            let n = size(1);
+            let none = serde_json::Value::Null;
+            let opt = b.get(2).unwrap_or(&none);
+            let syn = opt["syn"].as_u64().unwrap_or(1) as usize;
+            let dt = match opt.get("dt") {
+                Some(v) => v.as_f64(),
+                None => Some(1e-3),
+            };
+            if opt["kind"] == "rate" {
+                let p = rockpool_graph::RateNeurons {
+                    tau: Array1::from_elem(n, 0.02),
+                    bias: Array1::zeros(n),
+                    dt,
+                };
+                g.rate(name, p).unwrap()
+            } else {
+                let mut p = LifNeurons::new(n, syn);
+                p.dt = dt;
+                // float32 taus, as the fixture's.
+                let f32_tau = |v: Option<f64>| f64::from(v.unwrap_or(0.02) as f32);
+                p.tau_mem.fill(f32_tau(opt["tau_mem"].as_f64()));
+                p.tau_syn.fill(f32_tau(opt["tau_syn"].as_f64()));
+                if opt["rec"] == true {
+                    g.lif_recurrent(name, p, Array2::from_elem((n, n * syn), 0.1))
+                        .unwrap()
+                } else {
+                    g.lif(name, p).unwrap()
+                }
+            }
+        };
+        blocks.push(block);
+    }
+    let net = g.sequential("net", &blocks).unwrap();
+    if let Some(a) = extras["alias"].as_array() {
+        let (i, j) = (
+            a[0].as_u64().unwrap() as usize,
+            a[1].as_u64().unwrap() as usize,
+        );
+        g.alias("alias", &blocks[i].outputs, &blocks[j].outputs)
+            .unwrap();
+    }
+    g.set_io(&net).unwrap();
+    g
+}
+
+/// Every design rule, resource limit and conversion error on the same small graphs as
+/// Rockpool's mappers: same outcome (rule name, resource class) and same warnings. Where
+/// Rockpool crashes without a design rule, the intended outcome is listed here.
+#[test]
+fn design_rules_match_rockpool() {
+    use rockpool_xylo::{DesignRule, MapError, NeuronClass};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mapper/drc.json");
+    let cases: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(cases.len() >= 20);
+    // (case, family, Rockpool's outcome, rockpool-xylo's): Rockpool crashes, or misses a limit.
+    let deviations = [
+        ("ok_one_hidden", "syns63300", "crash:ValueError", "ok"),
+        (
+            "rate_neurons",
+            "syns61201",
+            "crash:ValueError",
+            "rule:neurons_are_lif",
+        ),
+        (
+            "rate_neurons",
+            "syns63300",
+            "crash:IndexError",
+            "rule:neurons_are_lif",
+        ),
+        (
+            "rate_neurons",
+            "syns65302",
+            "crash:IndexError",
+            "rule:neurons_are_lif",
+        ),
+        ("ien_129", "syns63300", "ok", "resources:input-expansion"),
+        ("ien_129", "syns65302", "ok", "resources:input-expansion"),
+        ("oen_129", "syns63300", "ok", "resources:output-expansion"),
+        ("oen_129", "syns65302", "ok", "resources:output-expansion"),
+    ];
+    let rockpool_warnings = [
+        DesignRule::InputChannels,
+        DesignRule::OutputChannels,
+        DesignRule::WeightNodesHaveNoBiases,
+    ];
+    let mut checked = 0;
+    for case in &cases {
+        let name = case["name"].as_str().unwrap();
+        let g = drc_graph(case);
+        for family in XyloFamily::ALL {
+            let f = family.part_number();
+            let entry = &case["families"][f];
+            let mut want = entry["outcome"].as_str().unwrap().to_string();
+            if let Some(d) = deviations.iter().find(|d| d.0 == name && d.1 == f) {
+                assert_eq!(want, d.2, "{name} {f}: Rockpool's outcome changed");
+                want = d.3.to_string();
+            }
+            assert!(
+                !want.starts_with("crash:"),
+                "{name} {f}: Rockpool crashes ({want}), no intended outcome listed"
+            );
+            let want = match want.as_str() {
+                "replace:time_constants" => "rule:time_constants_longer_than_dt".to_string(),
+                "replace:synapses" => "rule:max_synapses_per_neuron".to_string(),
+                w => w.to_string(),
+            };
+            let got = match map_graph(&g, family) {
+                Ok(m) => {
+                    let warned: Vec<&str> = m
+                        .warnings
+                        .iter()
+                        .filter(|w| rockpool_warnings.contains(&w.rule))
+                        .map(|w| w.rule.name())
+                        .collect();
+                    let want_warned: Vec<&str> = entry["warnings"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|w| w.as_str().unwrap())
+                        .collect();
+                    assert_eq!(warned, want_warned, "{name} {f}: warnings");
+                    "ok".to_string()
+                }
+                Err(MapError::DesignRule { rule, .. }) => format!("rule:{rule}"),
+                Err(MapError::Resources { class, .. }) => format!(
+                    "resources:{}",
+                    match class {
+                        NeuronClass::Hidden => "hidden",
+                        NeuronClass::Output => "output",
+                        NeuronClass::InputExpansion => "input-expansion",
+                        NeuronClass::OutputExpansion => "output-expansion",
+                    }
+                ),
+                Err(e) => panic!("{name} {f}: unexpected error {e}"),
+            };
+            assert_eq!(got, want, "{name} {f}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, cases.len() * 3);
 }

@@ -1,0 +1,343 @@
+//! The LIF recurrence over a whole sequence on host memory: a forward pass that keeps what
+//! the backward needs, and the hand-written backward (the adjoint recurrence run in reverse).
+//!
+//! Shapes (row-major): input current `x` `[B, T, N·S]` (neuron `j`, synapse `s` at `j·S + s`),
+//! `alpha` `[N]` (membrane decay), `beta` `[N·S]` (synaptic decay), `thr` `[N]`, `bias` `[N]`,
+//! recurrent weights `w_rec` `[N, N·S]`, optional membrane noise `[B, T, N]`, initial state
+//! `v0`, `s0` `[B, N]`, `i0` `[B, N·S]`. One step, in Rockpool's order:
+//!
+//! ```text
+//! A[t] = I[t-1] + x[t] + S[t-1]·W_rec          (pre-decay synaptic current, saved)
+//! I[t] = beta ⊙ A[t]
+//! U[t] = alpha ⊙ V[t-1] + Σ_s I[t] + bias + noise[t]   (pre-spike membrane, saved)
+//! S[t] = min(max_spikes, floor(U/θ)) if U ≥ θ else 0
+//! V[t] = U[t] − θ ⊙ S[t]
+//! ```
+//!
+//! The backward takes `∂L/∂S[t]` (and optionally `∂L/∂V[t]`, for losses on the membrane)
+//! and returns gradients for `x`, `alpha`, `beta`, `thr`, `bias` and `w_rec`, with the
+//! surrogate's `∂S/∂U`, `∂S/∂θ`. Batches are independent and run in parallel.
+
+use rayon::prelude::*;
+
+use crate::nn::surrogate::Surrogate;
+
+/// Sizes and options of one LIF sequence.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LifDims {
+    /// Batch size.
+    pub b: usize,
+    /// Time steps.
+    pub t: usize,
+    /// Neurons.
+    pub n: usize,
+    /// Synapses per neuron.
+    pub s: usize,
+    /// Spike cap per step.
+    pub max_spikes: f32,
+    /// Surrogate used by the backward.
+    pub surrogate: Surrogate,
+}
+
+impl LifDims {
+    fn ns(&self) -> usize {
+        self.n * self.s
+    }
+}
+
+/// Parameters (host copies), shapes as in the module docs.
+#[derive(Clone, Debug)]
+pub struct LifParams<'a> {
+    /// `[N]`.
+    pub alpha: &'a [f32],
+    /// `[N·S]`.
+    pub beta: &'a [f32],
+    /// `[N]`.
+    pub thr: &'a [f32],
+    /// `[N]`.
+    pub bias: &'a [f32],
+    /// `[N, N·S]` or `None`.
+    pub w_rec: Option<&'a [f32]>,
+}
+
+/// Everything the forward produces. `u` and `a` (with `s` and the initial state) are what the
+/// backward needs; `v`, `i` records are derived from them on request.
+#[derive(Clone, Debug, Default)]
+pub struct LifForward {
+    /// Spike counts `[B, T, N]`.
+    pub spikes: Vec<f32>,
+    /// Pre-spike membrane `U` `[B, T, N]`.
+    pub u: Vec<f32>,
+    /// Pre-decay synaptic current `A` `[B, T, N·S]`.
+    pub a: Vec<f32>,
+    /// Recurrent input `S[t-1]·W_rec` `[B, T, N·S]` (empty unless recorded and recurrent).
+    pub irec: Vec<f32>,
+    /// Final membrane `[B, N]`.
+    pub v_last: Vec<f32>,
+    /// Final synaptic current `[B, N·S]`.
+    pub i_last: Vec<f32>,
+    /// Final spikes `[B, N]`.
+    pub s_last: Vec<f32>,
+}
+
+/// Runs the forward recurrence.
+#[allow(clippy::too_many_arguments)]
+pub fn forward(
+    d: LifDims,
+    x: &[f32],
+    p: &LifParams<'_>,
+    noise: Option<&[f32]>,
+    v0: &[f32],
+    i0: &[f32],
+    s0: &[f32],
+    record_irec: bool,
+) -> LifForward {
+    let (b, t, n, ns) = (d.b, d.t, d.n, d.ns());
+    let mut out = LifForward {
+        spikes: vec![0.0; b * t * n],
+        u: vec![0.0; b * t * n],
+        a: vec![0.0; b * t * ns],
+        irec: if record_irec && p.w_rec.is_some() {
+            vec![0.0; b * t * ns]
+        } else {
+            Vec::new()
+        },
+        v_last: vec![0.0; b * n],
+        i_last: vec![0.0; b * ns],
+        s_last: vec![0.0; b * n],
+    };
+    let irec_on = !out.irec.is_empty();
+    // Split every output by batch so each batch runs on its own thread.
+    let spikes = out.spikes.par_chunks_mut(t * n);
+    let us = out.u.par_chunks_mut(t * n);
+    let as_ = out.a.par_chunks_mut(t * ns);
+    let vl = out.v_last.par_chunks_mut(n);
+    let il = out.i_last.par_chunks_mut(ns);
+    let sl = out.s_last.par_chunks_mut(n);
+    let mut irec_chunks: Vec<&mut [f32]> = if irec_on {
+        out.irec.chunks_mut(t * ns).collect()
+    } else {
+        (0..b).map(|_| &mut [][..]).collect()
+    };
+    let irec_iter = irec_chunks.par_iter_mut();
+    spikes
+        .zip(us)
+        .zip(as_)
+        .zip(vl)
+        .zip(il)
+        .zip(sl)
+        .zip(irec_iter)
+        .enumerate()
+        .for_each(|(bi, ((((((sp, u), a), vl), il), sl), ir))| {
+            let mut v = v0[bi * n..(bi + 1) * n].to_vec();
+            let mut i = i0[bi * ns..(bi + 1) * ns].to_vec();
+            let mut s_prev = s0[bi * n..(bi + 1) * n].to_vec();
+            let mut rec = vec![0.0f32; ns];
+            for step in 0..t {
+                let xt = &x[(bi * t + step) * ns..(bi * t + step + 1) * ns];
+                if let Some(w) = p.w_rec {
+                    rec.iter_mut().for_each(|r| *r = 0.0);
+                    for (j, &sj) in s_prev.iter().enumerate() {
+                        if sj != 0.0 {
+                            let row = &w[j * ns..(j + 1) * ns];
+                            for (r, &wk) in rec.iter_mut().zip(row) {
+                                *r += sj * wk;
+                            }
+                        }
+                    }
+                    if irec_on {
+                        ir[step * ns..(step + 1) * ns].copy_from_slice(&rec);
+                    }
+                }
+                let at = &mut a[step * ns..(step + 1) * ns];
+                for k in 0..ns {
+                    let ak = i[k] + xt[k] + if p.w_rec.is_some() { rec[k] } else { 0.0 };
+                    at[k] = ak;
+                    i[k] = p.beta[k] * ak;
+                }
+                let ut = &mut u[step * n..(step + 1) * n];
+                let st = &mut sp[step * n..(step + 1) * n];
+                for j in 0..n {
+                    let mut uj = p.alpha[j] * v[j] + p.bias[j];
+                    for syn in 0..d.s {
+                        uj += i[j * d.s + syn];
+                    }
+                    if let Some(nz) = noise {
+                        uj += nz[(bi * t + step) * n + j];
+                    }
+                    ut[j] = uj;
+                    let sj = Surrogate::spikes(uj, p.thr[j], d.max_spikes);
+                    st[j] = sj;
+                    v[j] = uj - p.thr[j] * sj;
+                }
+                s_prev.copy_from_slice(st);
+            }
+            vl.copy_from_slice(&v);
+            il.copy_from_slice(&i);
+            sl.copy_from_slice(&s_prev);
+        });
+    out
+}
+
+/// Gradients returned by [`backward`].
+#[derive(Clone, Debug, Default)]
+pub struct LifGrads {
+    /// `[B, T, N·S]`.
+    pub x: Vec<f32>,
+    /// `[N]`.
+    pub alpha: Vec<f32>,
+    /// `[N·S]`.
+    pub beta: Vec<f32>,
+    /// `[N]`.
+    pub thr: Vec<f32>,
+    /// `[N]`.
+    pub bias: Vec<f32>,
+    /// `[N, N·S]` (empty without recurrence).
+    pub w_rec: Vec<f32>,
+}
+
+/// Runs the adjoint recurrence backwards in time. `g_spikes` is `∂L/∂S` `[B, T, N]`;
+/// `g_vmem`, if given, is `∂L/∂V` for the post-reset membrane `[B, T, N]`.
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    d: LifDims,
+    p: &LifParams<'_>,
+    fwd: &LifForward,
+    v0: &[f32],
+    s0: &[f32],
+    g_spikes: &[f32],
+    g_vmem: Option<&[f32]>,
+) -> LifGrads {
+    let (b, t, n, ns, syn) = (d.b, d.t, d.n, d.ns(), d.s);
+    let mut gx = vec![0.0f32; b * t * ns];
+    // Per-batch partial parameter gradients, reduced afterwards.
+    let partials: Vec<LifGrads> = gx
+        .par_chunks_mut(t * ns)
+        .enumerate()
+        .map(|(bi, gx_b)| {
+            let mut g = LifGrads {
+                x: Vec::new(),
+                alpha: vec![0.0; n],
+                beta: vec![0.0; ns],
+                thr: vec![0.0; n],
+                bias: vec![0.0; n],
+                w_rec: if p.w_rec.is_some() {
+                    vec![0.0; n * ns]
+                } else {
+                    Vec::new()
+                },
+            };
+            let u = &fwd.u[bi * t * n..(bi + 1) * t * n];
+            let s = &fwd.spikes[bi * t * n..(bi + 1) * t * n];
+            let a = &fwd.a[bi * t * ns..(bi + 1) * t * ns];
+            let mut ga_next = vec![0.0f32; ns];
+            let mut gu_next = vec![0.0f32; n];
+            let mut gu = vec![0.0f32; n];
+            let mut ga = vec![0.0f32; ns];
+            for step in (0..t).rev() {
+                let ut = &u[step * n..(step + 1) * n];
+                let st = &s[step * n..(step + 1) * n];
+                let gs_out = &g_spikes[(bi * t + step) * n..(bi * t + step + 1) * n];
+                for j in 0..n {
+                    // ∂L/∂S[t]: the output, plus the recurrent path into A[t+1].
+                    let mut gs = gs_out[j];
+                    if let Some(w) = p.w_rec {
+                        let row = &w[j * ns..(j + 1) * ns];
+                        gs += row.iter().zip(&ga_next).map(|(w, g)| w * g).sum::<f32>();
+                    }
+                    // ∂L/∂V[t]: through U[t+1] = alpha·V[t] + …, plus a direct membrane loss.
+                    let mut gv = p.alpha[j] * gu_next[j];
+                    if let Some(gvm) = g_vmem {
+                        gv += gvm[(bi * t + step) * n + j];
+                    }
+                    let (du, dth) = d.surrogate.grads(ut[j], p.thr[j], d.max_spikes);
+                    let through_s = gs - p.thr[j] * gv;
+                    gu[j] = gv + through_s * du;
+                    g.thr[j] += through_s * dth - gv * st[j];
+                    g.bias[j] += gu[j];
+                    // alpha multiplies V[t-1] into U[t].
+                    let v_prev = if step == 0 {
+                        v0[bi * n + j]
+                    } else {
+                        u[(step - 1) * n + j] - p.thr[j] * s[(step - 1) * n + j]
+                    };
+                    g.alpha[j] += gu[j] * v_prev;
+                }
+                let at = &a[step * ns..(step + 1) * ns];
+                for k in 0..ns {
+                    // I[t] feeds A[t+1] (coefficient 1) and U[t] (summed over synapses).
+                    let gi = ga_next[k] + gu[k / syn];
+                    ga[k] = p.beta[k] * gi;
+                    g.beta[k] += gi * at[k];
+                }
+                gx_b[step * ns..(step + 1) * ns].copy_from_slice(&ga);
+                if p.w_rec.is_some() {
+                    // A[t] includes S[t-1]·W_rec.
+                    let s_prev: &[f32] = if step == 0 {
+                        &s0[bi * n..(bi + 1) * n]
+                    } else {
+                        &s[(step - 1) * n..step * n]
+                    };
+                    for (j, &sj) in s_prev.iter().enumerate() {
+                        if sj != 0.0 {
+                            let row = &mut g.w_rec[j * ns..(j + 1) * ns];
+                            for (r, &gk) in row.iter_mut().zip(&ga) {
+                                *r += sj * gk;
+                            }
+                        }
+                    }
+                }
+                std::mem::swap(&mut ga_next, &mut ga);
+                std::mem::swap(&mut gu_next, &mut gu);
+            }
+            g
+        })
+        .collect();
+    let mut out = LifGrads {
+        x: Vec::new(),
+        alpha: vec![0.0; n],
+        beta: vec![0.0; ns],
+        thr: vec![0.0; n],
+        bias: vec![0.0; n],
+        w_rec: if p.w_rec.is_some() {
+            vec![0.0; n * ns]
+        } else {
+            Vec::new()
+        },
+    };
+    for g in &partials {
+        add(&mut out.alpha, &g.alpha);
+        add(&mut out.beta, &g.beta);
+        add(&mut out.thr, &g.thr);
+        add(&mut out.bias, &g.bias);
+        add(&mut out.w_rec, &g.w_rec);
+    }
+    out.x = gx;
+    out
+}
+
+fn add(acc: &mut [f32], x: &[f32]) {
+    for (a, b) in acc.iter_mut().zip(x) {
+        *a += b;
+    }
+}
+
+/// Post-reset membrane `V = U − θ·S` `[B, T, N]` from a forward result.
+pub fn vmem(d: LifDims, thr: &[f32], fwd: &LifForward) -> Vec<f32> {
+    fwd.u
+        .iter()
+        .zip(&fwd.spikes)
+        .enumerate()
+        .map(|(idx, (u, s))| u - thr[idx % d.n] * s)
+        .collect()
+}
+
+/// Post-decay synaptic current `I = beta ⊙ A` `[B, T, N·S]` from a forward result.
+pub fn isyn(d: LifDims, beta: &[f32], fwd: &LifForward) -> Vec<f32> {
+    let ns = d.ns();
+    fwd.a
+        .iter()
+        .enumerate()
+        .map(|(idx, a)| a * beta[idx % ns])
+        .collect()
+}

@@ -1,0 +1,359 @@
+//! The whole LIF recurrence as one Burn operation with a hand-written backward.
+//!
+//! `lif_sequence` takes the input current of a whole sequence and the layer's decays,
+//! thresholds, biases and recurrent weights, runs the recurrence of [`super::lif_cpu`] in one
+//! go and records a single autodiff node whose backward is the adjoint recurrence. This keeps
+//! Burn's tape at one node per layer (instead of a dozen per time step) and never slices a
+//! tracked sequence per step, so backpropagation through time costs O(T).
+//!
+//! The computation runs on host memory (contiguous loops, parallel over the batch); on the CPU
+//! backends that is where the data already lives. On a GPU backend the data makes a round trip
+//! through the host until a device kernel slots in here.
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::ops::FloatTensorOps;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Backend, Dispatch, TensorMetadata, backend_extension};
+use burn::tensor::{Tensor, TensorData};
+
+use super::lif_cpu::{self, LifDims, LifForward, LifParams};
+use crate::nn::surrogate::Surrogate;
+
+/// Options of one fused LIF call.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LifOpConfig {
+    /// Synapses per neuron.
+    pub n_syn: usize,
+    /// Spike cap per step.
+    pub max_spikes: f32,
+    /// Surrogate for the backward.
+    pub surrogate: Surrogate,
+    /// Whether `w_rec` is used (otherwise it is a placeholder).
+    pub has_rec: bool,
+    /// Whether `noise` is used (otherwise it is a placeholder).
+    pub has_noise: bool,
+}
+
+/// Backends that can run the fused LIF sequence.
+#[backend_extension(
+    Autodiff,
+    Flex: cfg(feature = "flex"),
+    NdArray: cfg(feature = "ndarray"),
+    Cube: cfg(any(feature = "wgpu", feature = "cuda"))
+)]
+pub trait LifBackend: Backend {
+    /// Runs the recurrence. Returns `(spikes [B,T,N], vmem [B,T,N], isyn [B,T,N·S],
+    /// irec [B,T,N·S], v_last [B,N], i_last [B,N·S], s_last [B,N])`; only the spikes carry
+    /// gradients.
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    fn lif_seq(
+        x: FloatTensor<Self>,
+        alpha: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        thr: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        noise: FloatTensor<Self>,
+        v0: FloatTensor<Self>,
+        i0: FloatTensor<Self>,
+        s0: FloatTensor<Self>,
+        cfg: LifOpConfig,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        let device = x.device();
+        let host =
+            HostInputs::read::<Self>([x, alpha, beta, thr, bias, w_rec, noise, v0, i0, s0], cfg);
+        let fwd = host.forward(true);
+        let outs = host.outputs(&fwd);
+        let [a, b, c, d, e, f, g] =
+            outs.map(|(v, shape)| Self::float_from_data(TensorData::new(v, shape), &device));
+        (a, b, c, d, e, f, g)
+    }
+}
+
+#[cfg(feature = "flex")]
+impl LifBackend for burn::backend::Flex {}
+#[cfg(feature = "ndarray")]
+#[allow(deprecated)]
+impl LifBackend for burn::backend::NdArray {}
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+impl LifBackend for burn::backend::Cube {}
+
+fn read_host<B: Backend>(t: FloatTensor<B>) -> (Vec<f32>, Vec<usize>) {
+    let data = burn::tensor::try_read_sync(B::float_into_data(t))
+        .expect("reading a tensor synchronously")
+        .expect("tensor data is readable");
+    let shape = data.shape().to_vec();
+    (
+        data.try_to_vec_as::<f32>()
+            .expect("float data converts to f32"),
+        shape,
+    )
+}
+
+/// Host copies of all inputs, with the sizes.
+#[derive(Clone, Debug)]
+struct HostInputs {
+    dims: LifDims,
+    x: Vec<f32>,
+    alpha: Vec<f32>,
+    beta: Vec<f32>,
+    thr: Vec<f32>,
+    bias: Vec<f32>,
+    w_rec: Option<Vec<f32>>,
+    noise: Option<Vec<f32>>,
+    v0: Vec<f32>,
+    i0: Vec<f32>,
+    s0: Vec<f32>,
+}
+
+impl HostInputs {
+    fn read<B: Backend>(t: [FloatTensor<B>; 10], cfg: LifOpConfig) -> Self {
+        let [x, alpha, beta, thr, bias, w_rec, noise, v0, i0, s0] = t.map(read_host::<B>);
+        let (b, t, ns) = (x.1[0], x.1[1], x.1[2]);
+        let dims = LifDims {
+            b,
+            t,
+            n: ns / cfg.n_syn,
+            s: cfg.n_syn,
+            max_spikes: cfg.max_spikes,
+            surrogate: cfg.surrogate,
+        };
+        Self {
+            dims,
+            x: x.0,
+            alpha: alpha.0,
+            beta: beta.0,
+            thr: thr.0,
+            bias: bias.0,
+            w_rec: cfg.has_rec.then_some(w_rec.0),
+            noise: cfg.has_noise.then_some(noise.0),
+            v0: v0.0,
+            i0: i0.0,
+            s0: s0.0,
+        }
+    }
+
+    fn params(&self) -> LifParams<'_> {
+        LifParams {
+            alpha: &self.alpha,
+            beta: &self.beta,
+            thr: &self.thr,
+            bias: &self.bias,
+            w_rec: self.w_rec.as_deref(),
+        }
+    }
+
+    fn forward(&self, record_irec: bool) -> LifForward {
+        lif_cpu::forward(
+            self.dims,
+            &self.x,
+            &self.params(),
+            self.noise.as_deref(),
+            &self.v0,
+            &self.i0,
+            &self.s0,
+            record_irec,
+        )
+    }
+
+    /// The seven outputs as host vectors with shapes.
+    fn outputs(&self, fwd: &LifForward) -> [(Vec<f32>, Vec<usize>); 7] {
+        let d = self.dims;
+        let ns = d.n * d.s;
+        let irec = if fwd.irec.is_empty() {
+            vec![0.0; d.b * d.t * ns]
+        } else {
+            fwd.irec.clone()
+        };
+        [
+            (fwd.spikes.clone(), vec![d.b, d.t, d.n]),
+            (lif_cpu::vmem(d, &self.thr, fwd), vec![d.b, d.t, d.n]),
+            (lif_cpu::isyn(d, &self.beta, fwd), vec![d.b, d.t, ns]),
+            (irec, vec![d.b, d.t, ns]),
+            (fwd.v_last.clone(), vec![d.b, d.n]),
+            (fwd.i_last.clone(), vec![d.b, ns]),
+            (fwd.s_last.clone(), vec![d.b, d.n]),
+        ]
+    }
+}
+
+#[derive(Debug)]
+struct LifSeqBackward;
+
+impl<B: Backend> Backward<B, 6> for LifSeqBackward {
+    type State = (HostInputs, std::sync::Arc<LifForward>);
+
+    fn backward(self, ops: Ops<Self::State, 6>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [n_x, n_alpha, n_beta, n_thr, n_bias, n_w] = ops.parents;
+        let grad = grads.consume::<B>(&ops.node);
+        let device = grad.device();
+        let (g_spikes, _) = read_host::<B>(grad);
+        let (host, fwd) = ops.state;
+        let d = host.dims;
+        let g = lif_cpu::backward(d, &host.params(), &fwd, &host.v0, &host.s0, &g_spikes, None);
+        let ns = d.n * d.s;
+        macro_rules! put {
+            ($node:expr, $v:expr, $shape:expr) => {
+                if let Some(node) = $node {
+                    let t = B::float_from_data(TensorData::new($v, $shape), &device);
+                    grads.register::<B>(node.id, t);
+                }
+            };
+        }
+        put!(n_x, g.x, vec![d.b, d.t, ns]);
+        put!(n_alpha, g.alpha, vec![d.n]);
+        put!(n_beta, g.beta, vec![ns]);
+        put!(n_thr, g.thr, vec![d.n]);
+        put!(n_bias, g.bias, vec![d.n]);
+        if !g.w_rec.is_empty() {
+            put!(n_w, g.w_rec, vec![d.n, ns]);
+        }
+    }
+}
+
+impl<B: Backend, C: CheckpointStrategy> LifBackend for Autodiff<B, C> {
+    fn lif_seq(
+        x: FloatTensor<Self>,
+        alpha: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        thr: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        noise: FloatTensor<Self>,
+        v0: FloatTensor<Self>,
+        i0: FloatTensor<Self>,
+        s0: FloatTensor<Self>,
+        cfg: LifOpConfig,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        let device = x.primitive().device();
+        let nodes = [
+            x.node(),
+            alpha.node(),
+            beta.node(),
+            thr.node(),
+            bias.node(),
+            w_rec.node(),
+        ];
+        let host = HostInputs::read::<B>(
+            [
+                x.into_primitive(),
+                alpha.into_primitive(),
+                beta.into_primitive(),
+                thr.into_primitive(),
+                bias.into_primitive(),
+                w_rec.into_primitive(),
+                noise.into_primitive(),
+                v0.into_primitive(),
+                i0.into_primitive(),
+                s0.into_primitive(),
+            ],
+            cfg,
+        );
+        let fwd = std::sync::Arc::new(host.forward(true));
+        let [spikes, rest @ ..] = host.outputs(&fwd);
+        let spikes = B::float_from_data(TensorData::new(spikes.0, spikes.1), &device);
+        // The records and final state carry no gradient: plain (untracked) autodiff tensors.
+        let [vmem, isyn, irec, v_last, i_last, s_last] =
+            rest.map(|(v, shape)| Self::float_from_data(TensorData::new(v, shape), &device));
+        let spikes = match LifSeqBackward
+            .prepare::<C>(nodes)
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => prep.finish((host, fwd), spikes),
+            OpsKind::UnTracked(prep) => prep.finish(spikes),
+        };
+        (spikes, vmem, isyn, irec, v_last, i_last, s_last)
+    }
+}
+
+/// Outputs of [`lif_sequence`].
+#[derive(Clone, Debug)]
+pub struct LifSequence {
+    /// Spike counts `[B, T, N]` (differentiable through the surrogate).
+    pub spikes: Tensor<3>,
+    /// Post-reset membrane `[B, T, N]` (no gradient).
+    pub vmem: Tensor<3>,
+    /// Post-decay synaptic current `[B, T, N·S]` (no gradient).
+    pub isyn: Tensor<3>,
+    /// Recurrent input `[B, T, N·S]` (zeros without recurrence; no gradient).
+    pub irec: Tensor<3>,
+    /// Final membrane `[B, N]`.
+    pub v_last: Tensor<2>,
+    /// Final synaptic current `[B, N·S]`.
+    pub i_last: Tensor<2>,
+    /// Final spikes `[B, N]`.
+    pub s_last: Tensor<2>,
+}
+
+/// Runs the fused LIF recurrence (see the module docs). `x` `[B, T, N·S]`; `alpha`, `thr`,
+/// `bias` `[N]`; `beta` `[N·S]`; `w_rec` `[N, N·S]` or `None`; `noise` `[B, T, N]` or `None`;
+/// initial `v0`, `s0` `[B, N]` and `i0` `[B, N·S]`.
+#[allow(clippy::too_many_arguments)]
+pub fn lif_sequence(
+    x: Tensor<3>,
+    alpha: Tensor<1>,
+    beta: Tensor<1>,
+    thr: Tensor<1>,
+    bias: Tensor<1>,
+    w_rec: Option<Tensor<2>>,
+    noise: Option<Tensor<3>>,
+    v0: Tensor<2>,
+    i0: Tensor<2>,
+    s0: Tensor<2>,
+    n_syn: usize,
+    max_spikes: f32,
+    surrogate: Surrogate,
+) -> LifSequence {
+    let device = x.device();
+    let cfg = LifOpConfig {
+        n_syn,
+        max_spikes,
+        surrogate,
+        has_rec: w_rec.is_some(),
+        has_noise: noise.is_some(),
+    };
+    let w_rec = w_rec.unwrap_or_else(|| Tensor::zeros([1, 1], &device));
+    let noise = noise.unwrap_or_else(|| Tensor::zeros([1, 1, 1], &device));
+    let (s, v, i, r, vl, il, sl) = <Dispatch as LifBackend>::lif_seq(
+        x.into_dispatch(),
+        alpha.into_dispatch(),
+        beta.into_dispatch(),
+        thr.into_dispatch(),
+        bias.into_dispatch(),
+        w_rec.into_dispatch(),
+        noise.into_dispatch(),
+        v0.into_dispatch(),
+        i0.into_dispatch(),
+        s0.into_dispatch(),
+        cfg,
+    );
+    LifSequence {
+        spikes: Tensor::from_dispatch(s),
+        vmem: Tensor::from_dispatch(v),
+        isyn: Tensor::from_dispatch(i),
+        irec: Tensor::from_dispatch(r),
+        v_last: Tensor::from_dispatch(vl),
+        i_last: Tensor::from_dispatch(il),
+        s_last: Tensor::from_dispatch(sl),
+    }
+}

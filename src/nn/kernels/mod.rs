@@ -1,0 +1,7 @@
+//! Fused multi-step neuron operations with hand-written backward passes.
+//!
+//! `lif_cpu` holds the LIF recurrence and its adjoint over host arrays; `lif_op` wraps it as
+//! one Burn operation (a backend extension with an autodiff implementation).
+
+pub mod lif_cpu;
+pub mod lif_op;

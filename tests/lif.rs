@@ -1,0 +1,256 @@
+//! LIF: hand-computed steps, and the fused operation (hand-written backward) against the
+//! plain tensor reference (Burn's autodiff through a straight-through surrogate) — outputs,
+//! records and every gradient, for every variant.
+
+mod common;
+
+use burn::module::Param;
+use burn::tensor::{Distribution, Tensor};
+use common::{assert_close, device};
+use rockpool::module::{Evolve, ModuleExt, StateTree, Tree};
+use rockpool::nn::{LeakMode, Lif, LifConfig, Surrogate};
+
+fn vals<const D: usize>(t: Tensor<D>) -> Vec<f64> {
+    t.into_data().try_to_vec_as::<f64>().unwrap()
+}
+
+#[test]
+fn three_steps_by_hand() {
+    let dev = device();
+    // α = β = 0.5, θ = 1, one neuron, one synapse.
+    let mut lif = LifConfig::new(1)
+        .with_leak_mode(LeakMode::Decays)
+        .with_tau_mem(-1e-3 / 0.5f64.ln())
+        .with_tau_syn(-1e-3 / 0.5f64.ln())
+        .init(&dev)
+        .unwrap();
+    let ev = lif
+        .evolve(Tensor::<2>::from_floats([[2.0], [0.0], [0.0]], &dev), true)
+        .unwrap();
+    // A=2, I=1, U=1 → S=1, V=0; A=1, I=0.5, U=0.5; A=0.5, I=0.25, U=0.5·0.5+0.25=0.5.
+    assert_close("spikes", &vals(ev.output), &[1.0, 0.0, 0.0], 0.0, 1e-6);
+    let rec = |k: &str| common::values(ev.record.get(k).unwrap());
+    assert_close("vmem", &rec("vmem"), &[0.0, 0.5, 0.5], 0.0, 1e-6);
+    assert_close("isyn", &rec("isyn"), &[1.0, 0.5, 0.25], 0.0, 1e-6);
+    // Multi-spike: a big input gives floor(U/θ) spikes, capped.
+    let mut lif = LifConfig::new(1)
+        .with_leak_mode(LeakMode::Decays)
+        .with_tau_syn(-1e-3 / 0.5f64.ln())
+        .with_max_spikes(3.0)
+        .init(&dev)
+        .unwrap();
+    let ev = lif
+        .evolve(Tensor::<2>::from_floats([[5.0], [20.0]], &dev), true)
+        .unwrap();
+    // U = 2.5 → 2 spikes, V = 0.5; then A = 2.5 + 20, I = 11.25, U = α·0.5 + 11.25 → cap 3.
+    assert_eq!(vals(ev.output), [2.0, 3.0]);
+    assert_eq!(lif.describe(), "Lif with shape (1,)");
+    let taus = lif.parameters("decays");
+    assert_eq!(taus.names(), ["alpha", "beta"]);
+}
+
+struct Case {
+    name: &'static str,
+    cfg: LifConfig,
+}
+
+const REC_SCALE: f64 = 0.2;
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "feed-forward step_pwl",
+            cfg: LifConfig::new(6)
+                .with_tau_mem(vec![0.01, 0.02, 0.03, 0.015, 0.025, 0.05])
+                .with_bias(0.05),
+        },
+        Case {
+            name: "two synapses, recurrent, periodic exponential, multi-spike",
+            cfg: LifConfig::new(5)
+                .with_n_syn(2)
+                .with_rec(true)
+                .with_rec_scale(REC_SCALE)
+                .with_tau_syn(vec![
+                    0.005, 0.02, 0.01, 0.04, 0.008, 0.03, 0.012, 0.02, 0.05, 0.01,
+                ])
+                .with_surrogate(Surrogate::PeriodicExponential { window: 0.5 })
+                .with_max_spikes(3.0)
+                .with_threshold(0.7),
+        },
+        Case {
+            name: "fast sigmoid, recurrent",
+            cfg: LifConfig::new(4)
+                .with_rec(true)
+                .with_surrogate(Surrogate::FastSigmoid { slope: 5.0 }),
+        },
+        Case {
+            name: "sigmoid, three synapses",
+            cfg: LifConfig::new(3)
+                .with_n_syn(3)
+                .with_surrogate(Surrogate::Sigmoid { slope: 3.0 }),
+        },
+        Case {
+            name: "arctan, decays",
+            cfg: LifConfig::new(4)
+                .with_leak_mode(LeakMode::Decays)
+                .with_surrogate(Surrogate::Arctan { slope: 2.0 }),
+        },
+        Case {
+            name: "bitshifts, quantised",
+            cfg: LifConfig::new(4)
+                .with_leak_mode(LeakMode::Bitshifts)
+                .with_quantize_decays(true)
+                .with_tau_mem(0.008),
+        },
+        Case {
+            name: "taus, quantised decays",
+            cfg: LifConfig::new(3)
+                .with_quantize_decays(true)
+                .with_tau_mem(0.01)
+                .with_tau_syn(0.005),
+        },
+    ]
+}
+
+/// Gradients of every parameter present, in a fixed order.
+fn param_grads(lif: &Lif, grads: &burn::tensor::Gradients) -> Vec<(String, Vec<f64>)> {
+    let mut out = Vec::new();
+    let mut g1 = |name: &str, p: &Option<Param<Tensor<1>>>| {
+        if let Some(p) = p {
+            out.push((name.to_string(), vals(p.val().grad(grads).expect(name))));
+        }
+    };
+    g1("tau_mem", &lif.tau_mem);
+    g1("alpha", &lif.alpha);
+    g1("dash_mem", &lif.dash_mem);
+    g1("bias", &Some(lif.bias.clone()));
+    g1("threshold", &Some(lif.threshold.clone()));
+    let mut g2 = |name: &str, p: &Option<Param<Tensor<2>>>| {
+        if let Some(p) = p {
+            out.push((name.to_string(), vals(p.val().grad(grads).expect(name))));
+        }
+    };
+    g2("tau_syn", &lif.tau_syn);
+    g2("beta", &lif.beta);
+    g2("dash_syn", &lif.dash_syn);
+    g2("w_rec", &lif.w_rec);
+    out
+}
+
+#[test]
+fn fused_matches_reference_outputs_and_gradients() {
+    let dev = device().autodiff();
+    for case in cases() {
+        rockpool::device::seed(&dev, 7);
+        let lif = case.cfg.init(&dev).unwrap();
+        let (b, t) = (3, 40);
+        let ns = lif.n() * lif.n_syn();
+        let x = Tensor::<3>::random([b, t, ns], Distribution::Uniform(-0.3, 1.2), &dev);
+        let weights = Tensor::<3>::random([b, t, lif.n()], Distribution::Normal(0.0, 1.0), &dev);
+        let zero: StateTree = lif.zero_state(b);
+
+        let run = |reference: bool| {
+            let xin = x.clone().require_grad();
+            let ev = if reference {
+                lif.evolve_reference(xin.clone(), zero.clone()).unwrap()
+            } else {
+                lif.evolve_with(xin.clone(), zero.clone(), true).unwrap()
+            };
+            let loss = (ev.output.clone() * weights.clone()).sum();
+            let grads = loss.backward();
+            let gx = vals(xin.grad(&grads).unwrap());
+            (ev, gx, param_grads(&lif, &grads))
+        };
+        let (fused, gx_f, gp_f) = run(false);
+        let (refr, gx_r, gp_r) = run(true);
+        let name = case.name;
+        assert_eq!(
+            vals(fused.output.clone()),
+            vals(refr.output.clone()),
+            "{name}: spikes"
+        );
+        assert!(
+            vals(fused.output).iter().sum::<f64>() > 0.0,
+            "{name}: the case spikes"
+        );
+        for k in ["vmem", "isyn", "irec"] {
+            let f = common::values(fused.record.get(k).unwrap());
+            let r = common::values(refr.record.get(k).unwrap());
+            assert_close(&format!("{name}: record {k}"), &f, &r, 1e-5, 1e-5);
+        }
+        for k in ["vmem", "isyn", "spikes"] {
+            let f = common::values(fused.state.get(k).unwrap());
+            let r = common::values(refr.state.get(k).unwrap());
+            assert_close(&format!("{name}: state {k}"), &f, &r, 1e-5, 1e-5);
+        }
+        eprintln!("{name}: dL/dx relative L2 error {:e}", rel_l2(&gx_f, &gx_r));
+        assert!(rel_l2(&gx_f, &gx_r) < 1e-5, "{name}: dL/dx");
+        let gscale = gx_r.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert_close(&format!("{name}: dL/dx"), &gx_f, &gx_r, 1e-4, 1e-4 * gscale);
+        assert_eq!(gp_f.len(), gp_r.len());
+        for ((pn, f), (_, r)) in gp_f.iter().zip(&gp_r) {
+            eprintln!("{name}: dL/d{pn} relative L2 error {:e}", rel_l2(f, r));
+            assert!(rel_l2(f, r) < 1e-5, "{name}: dL/d{pn}");
+            let scale = r.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-3);
+            assert_close(&format!("{name}: dL/d{pn}"), f, r, 1e-4, 1e-5 * scale);
+        }
+    }
+}
+
+/// ‖f − r‖₂ / ‖r‖₂.
+fn rel_l2(f: &[f64], r: &[f64]) -> f64 {
+    let num: f64 = f.iter().zip(r).map(|(a, b)| (a - b).powi(2)).sum();
+    let den: f64 = r.iter().map(|b| b * b).sum();
+    (num / den.max(1e-30)).sqrt()
+}
+
+#[test]
+fn state_carries_over_between_calls() {
+    let dev = device();
+    let cfg = LifConfig::new(3).with_n_syn(2).with_rec(true);
+    rockpool::device::seed(&dev, 3);
+    let mut whole = cfg.init(&dev).unwrap();
+    let mut split = whole.clone();
+    let x = Tensor::<3>::random([2, 30, 6], Distribution::Uniform(0.0, 1.0), &dev);
+    let all = whole.evolve(x.clone(), false).unwrap();
+    let a = split
+        .evolve(x.clone().slice([0..2, 0..12, 0..6]), false)
+        .unwrap();
+    let b = split
+        .evolve_with(x.slice([0..2, 12..30, 0..6]), a.state.clone(), false)
+        .unwrap();
+    let joined = Tensor::cat(vec![a.output, b.output], 1);
+    assert_eq!(vals(joined), vals(all.output));
+    let _ = Tree::<f32>::new();
+}
+
+#[test]
+fn configs_and_errors() {
+    let dev = device();
+    assert!(LifConfig::new(2).with_threshold(0.0).init(&dev).is_err());
+    assert!(
+        LifConfig::new(2)
+            .with_tau_mem(vec![0.1])
+            .init(&dev)
+            .is_err()
+    );
+    let lif = LifConfig::new(2).with_n_syn(2).init(&dev).unwrap();
+    assert_eq!(lif.describe(), "Lif with shape (4, 2)");
+    let err = lif
+        .evolve_with(
+            Tensor::<3>::zeros([1, 5, 3], &dev),
+            lif.zero_state(1),
+            false,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("(1, 5, 3)"), "{err}");
+    let mut c = LifConfig::new(2);
+    c.constant = vec!["tau_mem".into(), "tau_syn".into()];
+    let lif = c.init(&dev).unwrap();
+    assert!(lif.parameters("taus").is_empty());
+    assert_eq!(
+        lif.simulation_parameters("taus").names(),
+        ["tau_mem", "tau_syn"]
+    );
+}
