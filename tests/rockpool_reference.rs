@@ -10,12 +10,15 @@ use rockpool::module::{ModuleExt, ModuleView};
 use rockpool::network::load_network;
 use rockpool::persist::{load_parameters, npy_to_data};
 
-const CASES: [&str; 5] = [
-    "rate_relu",
-    "rate_rec_tanh",
-    "rate_sigmoid_clip",
-    "linear_rate_linear",
-    "broadcast_input",
+const CASES: [&str; 8] = [
+    "rate/rate_relu",
+    "rate/rate_rec_tanh",
+    "rate/rate_sigmoid_clip",
+    "rate/linear_rate_linear",
+    "rate/broadcast_input",
+    "lif/linear_lif",
+    "lif/lif_two_synapses",
+    "lif/lif_recurrent_multispike",
 ];
 
 /// 1e-5 relative, as the issue asks, plus a float32-sized absolute floor for values near 0.
@@ -23,18 +26,17 @@ const RTOL: f64 = 1e-5;
 const ATOL: f64 = 1e-6;
 
 #[test]
-fn library_matches_rockpool_rate_fixtures() {
+fn library_matches_rockpool_rate_and_lif_fixtures() {
     let dev = device();
     for case in CASES {
-        let mut net = load_network(fixture(&format!("rate/{case}.toml")), &dev).unwrap();
-        let report =
-            load_parameters(&mut net, fixture(&format!("rate/{case}_params.npz"))).unwrap();
+        let mut net = load_network(fixture(&format!("{case}.toml")), &dev).unwrap();
+        let report = load_parameters(&mut net, fixture(&format!("{case}_params.npz"))).unwrap();
         assert!(
             report.missing.is_empty(),
             "{case}: missing {:?}",
             report.missing
         );
-        let arr = rockpool_io::read_npy(fixture(&format!("rate/{case}_input.npy"))).unwrap();
+        let arr = rockpool_io::read_npy(fixture(&format!("{case}_input.npy"))).unwrap();
         let data = npy_to_data(&arr);
         let ev = match data.shape().len() {
             2 => net
@@ -45,7 +47,7 @@ fn library_matches_rockpool_rate_fixtures() {
                 .unwrap(),
             r => panic!("unexpected rank {r}"),
         };
-        let expected = npz(&fixture(&format!("rate/{case}_expected.npz")));
+        let expected = npz(&fixture(&format!("{case}_expected.npz")));
         let mut checked = 0;
         for (key, want, shape) in &expected {
             let got: Vec<f64> = if key == "output" {
@@ -71,6 +73,10 @@ fn library_matches_rockpool_rate_fixtures() {
             } else {
                 panic!("{case}: unexpected key {key}");
             };
+            if key == "output" && case.starts_with("lif/") {
+                // Spike counts match exactly.
+                assert_eq!(&got, want, "{case}: spike counts");
+            }
             assert_close(&format!("{case}: {key}"), &got, want, RTOL, ATOL);
             checked += 1;
         }

@@ -410,7 +410,7 @@ pub struct Lif {
 }
 
 crate::module_view!(Lif {
-    class: "Lif",
+    class: "LIF",
     shape: |s| {
         let [n, syn] = s.isyn.dims();
         if syn == 1 { vec![n] } else { vec![n * syn, n] }

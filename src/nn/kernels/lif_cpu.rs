@@ -129,8 +129,16 @@ pub fn forward(
         .zip(irec_iter)
         .enumerate()
         .for_each(|(bi, ((((((sp, u), a), vl), il), sl), ir))| {
-            let mut v = v0[bi * n..(bi + 1) * n].to_vec();
-            let mut i = i0[bi * ns..(bi + 1) * ns].to_vec();
+            // The state is carried in f64: the recurrence integrates over many steps, and f32
+            // rounding would otherwise build up (Rockpool's numpy reference runs in f64).
+            let mut v: Vec<f64> = v0[bi * n..(bi + 1) * n]
+                .iter()
+                .map(|&x| f64::from(x))
+                .collect();
+            let mut i: Vec<f64> = i0[bi * ns..(bi + 1) * ns]
+                .iter()
+                .map(|&x| f64::from(x))
+                .collect();
             let mut s_prev = s0[bi * n..(bi + 1) * n].to_vec();
             let mut rec = vec![0.0f32; ns];
             for step in 0..t {
@@ -151,29 +159,43 @@ pub fn forward(
                 }
                 let at = &mut a[step * ns..(step + 1) * ns];
                 for k in 0..ns {
-                    let ak = i[k] + xt[k] + if p.w_rec.is_some() { rec[k] } else { 0.0 };
-                    at[k] = ak;
-                    i[k] = p.beta[k] * ak;
+                    let r = if p.w_rec.is_some() {
+                        f64::from(rec[k])
+                    } else {
+                        0.0
+                    };
+                    let ak = i[k] + f64::from(xt[k]) + r;
+                    at[k] = ak as f32;
+                    i[k] = f64::from(p.beta[k]) * ak;
                 }
                 let ut = &mut u[step * n..(step + 1) * n];
                 let st = &mut sp[step * n..(step + 1) * n];
                 for j in 0..n {
-                    let mut uj = p.alpha[j] * v[j] + p.bias[j];
+                    let mut uj = f64::from(p.alpha[j]) * v[j] + f64::from(p.bias[j]);
                     for syn in 0..d.s {
                         uj += i[j * d.s + syn];
                     }
                     if let Some(nz) = noise {
-                        uj += nz[(bi * t + step) * n + j];
+                        uj += f64::from(nz[(bi * t + step) * n + j]);
                     }
-                    ut[j] = uj;
-                    let sj = Surrogate::spikes(uj, p.thr[j], d.max_spikes);
-                    st[j] = sj;
-                    v[j] = uj - p.thr[j] * sj;
+                    ut[j] = uj as f32;
+                    let thr = f64::from(p.thr[j]);
+                    let sj = if uj >= thr {
+                        (uj / thr).floor().min(f64::from(d.max_spikes))
+                    } else {
+                        0.0
+                    };
+                    st[j] = sj as f32;
+                    v[j] = uj - thr * sj;
                 }
                 s_prev.copy_from_slice(st);
             }
-            vl.copy_from_slice(&v);
-            il.copy_from_slice(&i);
+            for (dst, &src) in vl.iter_mut().zip(&v) {
+                *dst = src as f32;
+            }
+            for (dst, &src) in il.iter_mut().zip(&i) {
+                *dst = src as f32;
+            }
             sl.copy_from_slice(&s_prev);
         });
     out
