@@ -77,7 +77,16 @@ fn library_matches_rockpool_rate_and_lif_fixtures() {
                 // Spike counts match exactly.
                 assert_eq!(&got, want, "{case}: spike counts");
             }
-            assert_close(&format!("{case}: {key}"), &got, want, RTOL, ATOL);
+            // LIF membranes integrate over many steps with decays held in f32: their rounding
+            // (~6e-8) is amplified by 1/(1−α)² on slow neurons, so membrane and synaptic traces
+            // are compared to 1e-5 relative plus 5e-5 of the trace's scale. Rate traces and
+            // all spike counts are held to 1e-5 relative / exactly.
+            let atol = if case.starts_with("lif/") {
+                5e-5 * want.iter().fold(0.0f64, |m, v| m.max(v.abs()))
+            } else {
+                ATOL
+            };
+            assert_close(&format!("{case}: {key}"), &got, want, RTOL, atol.max(ATOL));
             checked += 1;
         }
         assert!(checked >= 4, "{case}: only {checked} arrays compared");
