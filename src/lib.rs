@@ -30,10 +30,13 @@ pub mod nn;
 pub mod persist;
 pub mod rng;
 pub mod timed;
+pub mod train;
 
 pub use error::{Error, Result};
 /// Plotting to PNG and SVG (re-exported from `rockpool-plot`).
 pub use rockpool_plot as plot;
+/// Training tasks and datasets (re-exported from `rockpool-tasks`).
+pub use rockpool_tasks as tasks;
 /// Time series (re-exported from `rockpool-timeseries`).
 pub use rockpool_timeseries as timeseries;
 

@@ -2,6 +2,7 @@
 
 mod evolve;
 mod plot;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -20,6 +21,9 @@ enum Command {
     /// Run a network over an input array and save output, final state and records.
     #[command(after_help = evolve::EXAMPLE)]
     Evolve(evolve::EvolveArgs),
+    /// Train a network from a configuration file.
+    #[command(after_help = train::EXAMPLE)]
+    Train(train::TrainArgs),
     /// Plot a saved time series, an evolution result or an array to PNG or SVG.
     #[command(after_help = plot::EXAMPLE)]
     Plot(plot::PlotArgs),
@@ -35,5 +39,6 @@ pub fn run() -> Result<()> {
         Command::Evolve(args) => evolve::evolve(args),
         Command::Show(args) => evolve::show(args),
         Command::Plot(args) => plot::plot(args),
+        Command::Train(args) => train::train(args),
     }
 }

@@ -23,7 +23,8 @@
 //! `α = 1 − 2^−dash`). Conversions: `α = exp(−dt/τ)`, `τ = −dt/ln α`,
 //! `dash = −log2(1 − α)`. With `quantize_decays` (Rockpool's `LIFBitshiftTorch`, Xylo's
 //! integer decay) the decays come from the integer `dash = round(log2(τ/dt))` (at least 0),
-//! with the rounding passed straight through in the backward.
+//! with the rounding passed straight through in the backward. For numerical safety during
+//! training, time constants are clamped at `dt/10`, decays to `[0, 1]` and bit shifts at 0.
 //!
 //! The recurrence runs as one fused operation with a hand-written backward
 //! ([`crate::nn::kernels::lif_op`]); [`Lif::evolve_reference`] is the same model in plain
@@ -505,8 +506,21 @@ impl Lif {
         let (n, syn) = (self.n(), self.n_syn());
         let (alpha, beta) = match self.leak_mode {
             LeakMode::Taus => {
-                let tm = self.tau_mem.as_ref().expect("taus mode").val();
-                let ts = self.tau_syn.as_ref().expect("taus mode").val();
+                // Time constants below dt/10 (or negative, after a large optimiser step) would
+                // make the decays overflow; they are clamped there (zero gradient beyond).
+                let floor = self.dt * 0.1;
+                let tm = self
+                    .tau_mem
+                    .as_ref()
+                    .expect("taus mode")
+                    .val()
+                    .clamp_min(floor);
+                let ts = self
+                    .tau_syn
+                    .as_ref()
+                    .expect("taus mode")
+                    .val()
+                    .clamp_min(floor);
                 if self.quantize_decays {
                     // dash = round(log2(τ/dt)) ≥ 0, rounded straight-through.
                     let dm =
@@ -519,12 +533,30 @@ impl Lif {
                 }
             }
             LeakMode::Decays => (
-                self.alpha.as_ref().expect("decays mode").val(),
-                self.beta.as_ref().expect("decays mode").val(),
+                self.alpha
+                    .as_ref()
+                    .expect("decays mode")
+                    .val()
+                    .clamp(0.0, 1.0),
+                self.beta
+                    .as_ref()
+                    .expect("decays mode")
+                    .val()
+                    .clamp(0.0, 1.0),
             ),
             LeakMode::Bitshifts => {
-                let dm = self.dash_mem.as_ref().expect("bitshifts mode").val();
-                let ds = self.dash_syn.as_ref().expect("bitshifts mode").val();
+                let dm = self
+                    .dash_mem
+                    .as_ref()
+                    .expect("bitshifts mode")
+                    .val()
+                    .clamp_min(0.0);
+                let ds = self
+                    .dash_syn
+                    .as_ref()
+                    .expect("bitshifts mode")
+                    .val()
+                    .clamp_min(0.0);
                 if self.quantize_decays {
                     (dash_to_decay(round_ste(dm)), dash_to_decay(round_ste(ds)))
                 } else {
