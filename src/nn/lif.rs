@@ -684,6 +684,7 @@ impl Evolve for Lif {
             syn,
             self.max_spikes_per_dt as f32,
             self.surrogate,
+            record,
         );
         let record = if record {
             Tree::new()

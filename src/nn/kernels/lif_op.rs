@@ -35,6 +35,9 @@ pub struct LifOpConfig {
     pub has_rec: bool,
     /// Whether `noise` is used (otherwise it is a placeholder).
     pub has_noise: bool,
+    /// Whether to return the `vmem`, `isyn`, `irec` traces (otherwise they are `[1,1,1]`
+    /// placeholders, and nothing is computed or copied for them).
+    pub record: bool,
 }
 
 /// Backends that can run the fused LIF sequence.
@@ -73,7 +76,7 @@ pub trait LifBackend: Backend {
         let device = x.device();
         let host =
             HostInputs::read::<Self>([x, alpha, beta, thr, bias, w_rec, noise, v0, i0, s0], cfg);
-        let fwd = host.forward(true);
+        let fwd = host.forward(cfg.record);
         let outs = host.outputs(&fwd);
         let [a, b, c, d, e, f, g] =
             outs.map(|(v, shape)| Self::float_from_data(TensorData::new(v, shape), &device));
@@ -105,6 +108,7 @@ fn read_host<B: Backend>(t: FloatTensor<B>) -> (Vec<f32>, Vec<usize>) {
 #[derive(Clone, Debug)]
 struct HostInputs {
     dims: LifDims,
+    record: bool,
     x: Vec<f32>,
     alpha: Vec<f32>,
     beta: Vec<f32>,
@@ -131,6 +135,7 @@ impl HostInputs {
         };
         Self {
             dims,
+            record: cfg.record,
             x: x.0,
             alpha: alpha.0,
             beta: beta.0,
@@ -171,16 +176,26 @@ impl HostInputs {
     fn outputs(&self, fwd: &LifForward) -> [(Vec<f32>, Vec<usize>); 7] {
         let d = self.dims;
         let ns = d.n * d.s;
-        let irec = if fwd.irec.is_empty() {
-            vec![0.0; d.b * d.t * ns]
+        let placeholder = || (vec![0.0], vec![1, 1, 1]);
+        let (vmem, isyn, irec) = if self.record {
+            let irec = if fwd.irec.is_empty() {
+                vec![0.0; d.b * d.t * ns]
+            } else {
+                fwd.irec.clone()
+            };
+            (
+                (lif_cpu::vmem(d, &self.thr, fwd), vec![d.b, d.t, d.n]),
+                (lif_cpu::isyn(d, &self.beta, fwd), vec![d.b, d.t, ns]),
+                (irec, vec![d.b, d.t, ns]),
+            )
         } else {
-            fwd.irec.clone()
+            (placeholder(), placeholder(), placeholder())
         };
         [
             (fwd.spikes.clone(), vec![d.b, d.t, d.n]),
-            (lif_cpu::vmem(d, &self.thr, fwd), vec![d.b, d.t, d.n]),
-            (lif_cpu::isyn(d, &self.beta, fwd), vec![d.b, d.t, ns]),
-            (irec, vec![d.b, d.t, ns]),
+            vmem,
+            isyn,
+            irec,
             (fwd.v_last.clone(), vec![d.b, d.n]),
             (fwd.i_last.clone(), vec![d.b, ns]),
             (fwd.s_last.clone(), vec![d.b, d.n]),
@@ -268,7 +283,7 @@ impl<B: Backend, C: CheckpointStrategy> LifBackend for Autodiff<B, C> {
             ],
             cfg,
         );
-        let fwd = std::sync::Arc::new(host.forward(true));
+        let fwd = std::sync::Arc::new(host.forward(cfg.record));
         let [spikes, rest @ ..] = host.outputs(&fwd);
         let spikes = B::float_from_data(TensorData::new(spikes.0, spikes.1), &device);
         // The records and final state carry no gradient: plain (untracked) autodiff tensors.
@@ -307,7 +322,8 @@ pub struct LifSequence {
 
 /// Runs the fused LIF recurrence (see the module docs). `x` `[B, T, N·S]`; `alpha`, `thr`,
 /// `bias` `[N]`; `beta` `[N·S]`; `w_rec` `[N, N·S]` or `None`; `noise` `[B, T, N]` or `None`;
-/// initial `v0`, `s0` `[B, N]` and `i0` `[B, N·S]`.
+/// initial `v0`, `s0` `[B, N]` and `i0` `[B, N·S]`. The traces (`vmem`, `isyn`, `irec`) are
+/// only computed with `record`; otherwise they are `[1, 1, 1]` placeholders.
 #[allow(clippy::too_many_arguments)]
 pub fn lif_sequence(
     x: Tensor<3>,
@@ -323,6 +339,7 @@ pub fn lif_sequence(
     n_syn: usize,
     max_spikes: f32,
     surrogate: Surrogate,
+    record: bool,
 ) -> LifSequence {
     let device = x.device();
     let cfg = LifOpConfig {
@@ -331,6 +348,7 @@ pub fn lif_sequence(
         surrogate,
         has_rec: w_rec.is_some(),
         has_noise: noise.is_some(),
+        record,
     };
     let w_rec = w_rec.unwrap_or_else(|| Tensor::zeros([1, 1], &device));
     let noise = noise.unwrap_or_else(|| Tensor::zeros([1, 1, 1], &device));
