@@ -24,6 +24,7 @@
 
 pub mod device;
 pub mod error;
+pub mod graph;
 pub mod module;
 pub mod network;
 pub mod nn;
@@ -31,6 +32,7 @@ pub mod persist;
 pub mod rng;
 pub mod timed;
 pub mod train;
+pub mod xylo;
 
 pub use error::{Error, Result};
 /// Plotting to PNG and SVG (re-exported from `rockpool-plot`).

@@ -45,10 +45,17 @@ pub struct NetworkConfig {
 }
 
 impl NetworkConfig {
-    /// Parses a network from TOML text; `file` names the source in errors.
+    /// Parses a network from TOML text; `file` names the source in errors. A training
+    /// configuration is accepted too: its `[network]` table is the network.
     pub fn from_toml_str(text: &str, file: &str) -> Result<Self> {
-        let cfg: NetworkConfig =
-            toml::from_str(text).map_err(|e| Error::config(file, e.to_string().trim_end()))?;
+        let err = |e: toml::de::Error| Error::config(file, e.to_string().trim_end());
+        let table: toml::Table = toml::from_str(text).map_err(err)?;
+        let cfg: NetworkConfig = match table.get("network") {
+            Some(toml::Value::Table(net)) if !table.contains_key("layers") => {
+                net.clone().try_into().map_err(err)?
+            }
+            _ => toml::from_str(text).map_err(err)?,
+        };
         if cfg.layers.is_empty() {
             return Err(Error::config(
                 file,

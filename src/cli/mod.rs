@@ -3,6 +3,7 @@
 mod evolve;
 mod plot;
 mod train;
+mod xylo;
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +25,9 @@ enum Command {
     /// Train a network from a configuration file.
     #[command(after_help = train::EXAMPLE)]
     Train(train::TrainArgs),
+    /// Deploy to Xylo: export a configuration, simulate it bit-exactly, validate it.
+    #[command(subcommand)]
+    Xylo(xylo::XyloCommand),
     /// Plot a saved time series, an evolution result or an array to PNG or SVG.
     #[command(after_help = plot::EXAMPLE)]
     Plot(plot::PlotArgs),
@@ -40,5 +44,6 @@ pub fn run() -> Result<()> {
         Command::Show(args) => evolve::show(args),
         Command::Plot(args) => plot::plot(args),
         Command::Train(args) => train::train(args),
+        Command::Xylo(cmd) => xylo::run(cmd),
     }
 }

@@ -51,6 +51,7 @@ impl fmt::Display for Loss {
 }
 
 /// What the network is trained to produce.
+#[allow(clippy::large_enum_variant)] // one per batch
 #[derive(Clone, Debug)]
 pub enum Target {
     /// Class labels `[B]`.

@@ -436,7 +436,7 @@ pub fn evaluate(
 
 fn optimizer(opts: &TrainingOptions) -> burn::optim::ModuleOptimizer {
     let clip = (opts.grad_clip_norm > 0.0)
-        .then(|| GradientClippingConfig::Norm(opts.grad_clip_norm as f32));
+        .then_some(GradientClippingConfig::Norm(opts.grad_clip_norm as f32));
     let wd = (opts.weight_decay > 0.0)
         .then(|| burn::optim::decay::WeightDecayConfig::new(opts.weight_decay as f32));
     match opts.optimizer {

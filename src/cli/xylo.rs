@@ -1,0 +1,212 @@
+//! `rockpool xylo export | sim | validate`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use ndarray::Array2;
+use rockpool::device::select_device;
+use rockpool::error::{Error, Result, fmt_shape};
+use rockpool::network::load_network;
+use rockpool::persist::load_parameters;
+use rockpool::xylo::{Quantization, export, probe_raster};
+use rockpool_xylo::{OutputMode, XyloConfig, XyloFamily, XyloSim, validate_config};
+
+const EXPORT_EXAMPLE: &str = "Example:
+  rockpool xylo export --net net.toml --params runs/default/params.npz --family syns61201 -o config.json
+
+Prints a deployment report: neurons and synapses used against the chip's limits, the
+quantisation error per weight group, time constants that round to a bit-shift of 0, and
+whether the quantised network still spikes on a Poisson probe input.";
+
+const SIM_EXAMPLE: &str = "Example:
+  rockpool xylo sim --config config.json --input raster.npy --out out.npz --record
+
+The input is a (T, N_in) array of input event counts per step (clipped to 15 by the chip).
+The output file holds `output` (T, N_out) and, with --record, `vmem`, `isyn`, `isyn2`,
+`spikes`, `vmem_out`, `isyn_out` (time-major).";
+
+/// Xylo subcommands.
+#[derive(Subcommand, Debug)]
+pub enum XyloCommand {
+    /// Map, quantise and export a trained network as a Xylo configuration (JSON).
+    #[command(after_help = EXPORT_EXAMPLE)]
+    Export(ExportArgs),
+    /// Simulate a configuration bit-exactly on an input raster.
+    #[command(after_help = SIM_EXAMPLE)]
+    Sim(SimArgs),
+    /// Check a configuration against every limit of its chip.
+    Validate(ValidateArgs),
+}
+
+/// Arguments of `rockpool xylo export`.
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Network file (TOML).
+    #[arg(long)]
+    net: PathBuf,
+    /// Trained parameters (.npz).
+    #[arg(long)]
+    params: Option<PathBuf>,
+    /// Chip family: syns61201 (XyloAudio 2), syns65302 (XyloAudio 3), syns63300 (XyloIMU).
+    #[arg(long, default_value = "syns61201")]
+    family: String,
+    /// Quantisation: channel or global.
+    #[arg(long, default_value = "channel")]
+    quantize: String,
+    /// Fuzzy scaling for global quantisation.
+    #[arg(long)]
+    fuzzy: bool,
+    /// Output configuration file (.json).
+    #[arg(short, long)]
+    out: PathBuf,
+}
+
+/// Arguments of `rockpool xylo sim`.
+#[derive(Args, Debug)]
+pub struct SimArgs {
+    /// Configuration (.json).
+    #[arg(long)]
+    config: PathBuf,
+    /// Chip family of the configuration.
+    #[arg(long, default_value = "syns61201")]
+    family: String,
+    /// Input raster (.npy), (T, N_in).
+    #[arg(long)]
+    input: PathBuf,
+    /// Output (.npz).
+    #[arg(long)]
+    out: PathBuf,
+    /// Record internal traces.
+    #[arg(long)]
+    record: bool,
+    /// Output mode: spike, vmem or isyn.
+    #[arg(long, default_value = "spike")]
+    output_mode: String,
+}
+
+/// Arguments of `rockpool xylo validate`.
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// Configuration (.json).
+    config: PathBuf,
+    /// Chip family of the configuration.
+    #[arg(long, default_value = "syns61201")]
+    family: String,
+}
+
+fn family(s: &str) -> Result<XyloFamily> {
+    s.parse::<XyloFamily>()
+        .map_err(|e| Error::value("--family", e.to_string()))
+}
+
+pub fn run(cmd: XyloCommand) -> Result<()> {
+    match cmd {
+        XyloCommand::Export(a) => {
+            let fam = family(&a.family)?;
+            let q: Quantization = a
+                .quantize
+                .parse()
+                .map_err(|e: String| Error::value("--quantize", e))?;
+            let device = select_device(None)?;
+            let mut net = load_network(&a.net, &device)?;
+            if let Some(p) = &a.params {
+                load_parameters(&mut net, p)?;
+            }
+            let n_in = rockpool::module::ModuleExt::size_in(&net);
+            let probe = probe_raster(500, n_in, 0.05, 0);
+            let ex = export(&net, fam, q, a.fuzzy, &probe)?;
+            for line in &ex.report {
+                println!("{line}");
+            }
+            if !ex.validation.is_valid() {
+                return Err(Error::value(
+                    "xylo export",
+                    format!("the configuration breaks chip limits:\n{}", ex.validation),
+                ));
+            }
+            ex.config
+                .save(&a.out)
+                .map_err(|e| Error::value("xylo export", e.to_string()))?;
+            println!("wrote {}", a.out.display());
+            Ok(())
+        }
+        XyloCommand::Sim(a) => {
+            let fam = family(&a.family)?;
+            let mode: OutputMode = a
+                .output_mode
+                .parse()
+                .map_err(|e| Error::value("--output-mode", format!("{e}")))?;
+            let config = XyloConfig::load(&a.config, fam)
+                .map_err(|e| Error::value("xylo sim", e.to_string()))?;
+            let mut sim = XyloSim::from_config(&config, mode)
+                .map_err(|e| Error::value("xylo sim", e.to_string()))?;
+            let arr = rockpool_io::read_npy(&a.input)?;
+            let counts = arr
+                .to_i64()
+                .map_err(|e| Error::value(format!("{}", a.input.display()), e.to_string()))?;
+            if counts.ndim() != 2 || counts.iter().any(|&c| c < 0) {
+                return Err(Error::Shape {
+                    what: format!("input raster {}", a.input.display()),
+                    expected: "(T, N_in) non-negative event counts".into(),
+                    got: fmt_shape(counts.shape()),
+                });
+            }
+            let (t, c) = (counts.shape()[0], counts.shape()[1]);
+            let raster = Array2::from_shape_vec(
+                (t, c),
+                counts
+                    .iter()
+                    .map(|&x| x.min(u32::MAX as i64) as u32)
+                    .collect(),
+            )
+            .expect("shape");
+            let out = sim
+                .evolve(raster.view(), a.record)
+                .map_err(|e| Error::value("xylo sim", e.to_string()))?;
+            use rockpool_io::NpyArray;
+            let mut arrays = vec![(
+                "output".to_string(),
+                NpyArray::from(out.output.clone().into_dyn()),
+            )];
+            if let Some(r) = out.record {
+                for (k, v) in [
+                    ("vmem", r.vmem),
+                    ("isyn", r.isyn),
+                    ("isyn2", r.isyn2),
+                    ("vmem_out", r.vmem_out),
+                    ("isyn_out", r.isyn_out),
+                ] {
+                    arrays.push((k.to_string(), NpyArray::from(v.into_dyn())));
+                }
+                arrays.push(("spikes".to_string(), NpyArray::from(r.spikes.into_dyn())));
+            }
+            rockpool_io::write_npz(&a.out, &arrays)?;
+            let total: i64 = out.output.iter().map(|&x| i64::from(x)).sum();
+            eprintln!(
+                "simulated {t} steps: output {} (sum {total}); wrote {}",
+                fmt_shape(out.output.shape()),
+                a.out.display()
+            );
+            Ok(())
+        }
+        XyloCommand::Validate(a) => {
+            let fam = family(&a.family)?;
+            let config = XyloConfig::load(&a.config, fam)
+                .map_err(|e| Error::value("xylo validate", e.to_string()))?;
+            let report = validate_config(&config);
+            println!("{report}");
+            if report.is_valid() {
+                Ok(())
+            } else {
+                Err(Error::value(
+                    "xylo validate",
+                    format!(
+                        "{} is not valid for {}",
+                        a.config.display(),
+                        fam.product_name()
+                    ),
+                ))
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Deployment end to end: a trained network exports to a valid Xylo configuration whose
+//! bit-exact simulation classifies about as well as the float model; bad networks are refused.
+
+mod common;
+
+use common::device;
+use ndarray::Array2;
+use rockpool::module::{Evolve, ModuleExt};
+use rockpool::network::NetworkConfig;
+use rockpool::train::{TrainConfig, train};
+use rockpool::xylo::{Quantization, export, probe_raster};
+use rockpool_xylo::{OutputMode, XyloConfig, XyloFamily, XyloSim};
+
+#[test]
+fn trained_network_runs_on_the_simulated_chip() {
+    let dev = device();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/frozen_noise.toml");
+    let mut cfg = TrainConfig::load(path).unwrap();
+    cfg.training.epochs = 6;
+    let out = std::env::temp_dir().join(format!("rockpool-xylo-{}", std::process::id()));
+    let report = train(&cfg, &out, &dev, false).unwrap();
+    let mut net = cfg.network.build(&dev).unwrap();
+    rockpool::persist::load_parameters(&mut net, out.join("params.npz")).unwrap();
+
+    let probe = probe_raster(300, 16, 0.05, 0);
+    let ex = export(
+        &net,
+        XyloFamily::Audio2,
+        Quantization::Channel,
+        false,
+        &probe,
+    )
+    .unwrap();
+    assert!(ex.validation.is_valid(), "{}", ex.validation);
+    // Round trip through the JSON file.
+    let json = out.join("config.json");
+    ex.config.save(&json).unwrap();
+    let config = XyloConfig::load(&json, XyloFamily::Audio2).unwrap();
+
+    // Float and chip accuracy on the validation set.
+    let (_, valid) = cfg.datasets().unwrap();
+    let labels = valid.y.as_class().unwrap().to_vec();
+    let (n, t, c) = valid.x.dim();
+    let x = burn::tensor::Tensor::<3>::from_data(
+        burn::tensor::TensorData::new(valid.x.iter().copied().collect::<Vec<f32>>(), [n, t, c]),
+        &dev,
+    );
+    let float_out = net.evolve_with(x, net.zero_state(n), false).unwrap().output;
+    let float_acc = rockpool::train::loss::correct(&float_out, &labels) as f64 / n as f64;
+    let mut sim = XyloSim::from_config(&config, OutputMode::Spike).unwrap();
+    let mut chip_correct = 0;
+    for (i, &label) in labels.iter().enumerate() {
+        sim.reset_state();
+        let raster = Array2::from_shape_fn((t + 2, c), |(k, ch)| {
+            // Two extra silent steps let the last events cross the chip's hop delays.
+            if k < t { valid.x[[i, k, ch]] as u32 } else { 0 }
+        });
+        let out = sim.evolve(raster.view(), false).unwrap().output;
+        let counts: Vec<i64> = (0..out.ncols())
+            .map(|j| out.column(j).iter().map(|&v| i64::from(v)).sum())
+            .collect();
+        let best = counts
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, v)| **v)
+            .map(|(j, _)| j)
+            .unwrap();
+        if counts[best] > 0 && best == label {
+            chip_correct += 1;
+        }
+    }
+    let chip_acc = chip_correct as f64 / n as f64;
+    eprintln!(
+        "float accuracy {float_acc:.3}, chip accuracy {chip_acc:.3} (best valid {:.3})",
+        report.best_valid_acc
+    );
+    assert!(float_acc >= 0.8, "float model trained: {float_acc}");
+    assert!(
+        chip_acc >= float_acc - 0.15,
+        "quantised chip model {chip_acc} vs float {float_acc}"
+    );
+    std::fs::remove_dir_all(&out).ok();
+}
+
+#[test]
+fn undeployable_networks_are_refused_with_the_rule() {
+    let dev = device();
+    let probe = probe_raster(50, 4, 0.1, 0);
+    let build = |toml: &str| {
+        NetworkConfig::from_toml_str(toml, "n")
+            .unwrap()
+            .build(&dev)
+            .unwrap()
+    };
+    // A single neuron layer: Xylo needs a hidden and an output layer.
+    let one = build(
+        "[[layers]]\ntype = \"linear\"\nsize_in = 4\nsize_out = 3\n[[layers]]\ntype = \"lif\"\nn = 3\n",
+    );
+    let err = export(
+        &one,
+        XyloFamily::Audio2,
+        Quantization::Channel,
+        false,
+        &probe,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("at_least_two_neuron_layers_needed"), "{err}");
+    // An Instant function cannot be mapped.
+    let inst = build(
+        "[[layers]]\ntype = \"linear\"\nsize_in = 4\nsize_out = 3\n[[layers]]\ntype = \"instant\"\nn = 3\n",
+    );
+    let err = export(
+        &inst,
+        XyloFamily::Audio2,
+        Quantization::Channel,
+        false,
+        &probe,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("Instant"), "{err}");
+    // Too many hidden neurons for XyloAudio 2.
+    let big = build(
+        "[[layers]]\ntype = \"linear\"\nsize_in = 4\nsize_out = 1001\n[[layers]]\ntype = \"lif\"\nn = 1001\n\
+         [[layers]]\ntype = \"linear\"\nsize_in = 1001\nsize_out = 2\n[[layers]]\ntype = \"lif\"\nn = 2\n",
+    );
+    let err = export(
+        &big,
+        XyloFamily::Audio2,
+        Quantization::Channel,
+        false,
+        &probe,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("1001") && err.contains("1000"), "{err}");
+    // A time constant at or below dt.
+    let fast = build(
+        "[[layers]]\ntype = \"linear\"\nsize_in = 4\nsize_out = 3\n[[layers]]\ntype = \"lif\"\nn = 3\ntau_mem = 0.0009\n\
+         [[layers]]\ntype = \"linear\"\nsize_in = 3\nsize_out = 2\n[[layers]]\ntype = \"lif\"\nn = 2\n",
+    );
+    assert!(
+        export(
+            &fast,
+            XyloFamily::Audio2,
+            Quantization::Global,
+            false,
+            &probe
+        )
+        .is_err()
+    );
+    let _ = fast.size_in();
+}
