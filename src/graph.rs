@@ -93,6 +93,8 @@ impl AsGraph for Layer {
             Layer::Linear(m) => m.add_to_graph(g, name),
             Layer::Lif(m) => m.add_to_graph(g, name),
             Layer::Rate(m) => m.add_to_graph(g, name),
+            // The chip delays events between layers by itself.
+            Layer::Delay(m) => Ok(g.pass_through(name, m.n)),
             Layer::Sequential(m) => m.add_to_graph(g, name),
             Layer::Residual(m) => m.add_to_graph(g, name),
             Layer::Instant(m) => Err(Error::value(

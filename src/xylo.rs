@@ -237,3 +237,40 @@ pub fn probe_raster(t: usize, n_in: usize, p: f64, seed: u64) -> Array2<u32> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     Array2::from_shape_fn((t, n_in), |_| u32::from(rng.random::<f64>() < p))
 }
+
+/// Classification accuracy of a configuration on the simulated chip: each sample `x[i]`
+/// (`[N, T, C]` input event counts) is run from a reset state, followed by `tail_steps` silent
+/// steps, and the output channel with the most events is the prediction (none if silent).
+pub fn chip_accuracy(
+    config: &XyloConfig,
+    x: &ndarray::Array3<f32>,
+    labels: &[usize],
+    tail_steps: usize,
+) -> Result<f64> {
+    let mut sim = XyloSim::from_config(config, OutputMode::Spike).map_err(xerr)?;
+    let (n, t, c) = x.dim();
+    let mut correct = 0usize;
+    for (i, &label) in labels.iter().enumerate().take(n) {
+        sim.reset_state();
+        let raster = Array2::from_shape_fn((t + tail_steps, c), |(k, ch)| {
+            if k < t {
+                x[[i, k, ch]].max(0.0).round() as u32
+            } else {
+                0
+            }
+        });
+        let out = sim.evolve(raster.view(), false).map_err(xerr)?.output;
+        let counts: Vec<i64> = (0..out.ncols())
+            .map(|j| out.column(j).iter().map(|&v| i64::from(v)).sum())
+            .collect();
+        let (best, max) =
+            counts.iter().enumerate().fold(
+                (0, 0i64),
+                |acc, (j, &v)| if v > acc.1 { (j, v) } else { acc },
+            );
+        if max > 0 && best == label {
+            correct += 1;
+        }
+    }
+    Ok(correct as f64 / n.max(1) as f64)
+}

@@ -152,3 +152,34 @@ fn undeployable_networks_are_refused_with_the_rule() {
     );
     let _ = fast.size_in();
 }
+
+#[test]
+fn xylo_mode_training_exports_a_matching_configuration() {
+    let dev = device();
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/xylo_frozen_noise.toml");
+    let mut cfg = TrainConfig::load(path).unwrap();
+    cfg.training.epochs = 6;
+    let out = std::env::temp_dir().join(format!("rockpool-xylo-mode-{}", std::process::id()));
+    let report = train(&cfg, &out, &dev, false).unwrap();
+    let chip = report
+        .chip_acc
+        .expect("classification task gives a chip accuracy");
+    eprintln!("float {:.3} chip {chip:.3}", report.best_valid_acc);
+    assert!(report.best_valid_acc >= 0.85, "{}", report.best_valid_acc);
+    // Trained under the chip's constraints, the exported network keeps its accuracy.
+    assert!(
+        chip >= report.best_valid_acc - 0.05,
+        "chip {chip} vs float {}",
+        report.best_valid_acc
+    );
+    let config = XyloConfig::load(out.join("config.json"), XyloFamily::Audio2).unwrap();
+    assert!(rockpool_xylo::validate_config(&config).is_valid());
+    // The trained network had a hop delay after the hidden layer and int8-grid weights.
+    let net = rockpool::train::xylo_network(&cfg.network)
+        .unwrap()
+        .build(&dev)
+        .unwrap();
+    assert_eq!(net.names()[2], "2_Delay");
+    std::fs::remove_dir_all(&out).ok();
+}

@@ -49,6 +49,9 @@ pub fn train(args: TrainArgs) -> Result<()> {
     });
     let device = select_device(args.device.as_deref())?;
     let report = run(&cfg, &out, &device, args.resume)?;
+    for line in &report.xylo_report {
+        println!("{line}");
+    }
     let last = report.history.last().cloned().unwrap_or_default();
     println!(
         "best validation accuracy {:.1}% (epoch {}); final train accuracy {:.1}%; outputs in {}",

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::module::{Attr, Evolution, Evolve, ModuleExt, ModuleView, StateTree, Value};
 use crate::nn::{
-    Instant, InstantConfig, Lif, LifConfig, Linear, LinearConfig, Rate, RateConfig, Residual,
-    Sequential,
+    Delay, DelayConfig, Instant, InstantConfig, Lif, LifConfig, Linear, LinearConfig, Rate,
+    RateConfig, Residual, Sequential,
 };
 
 /// Any built-in module.
@@ -25,6 +25,8 @@ pub enum Layer {
     Instant(Instant),
     /// Spiking LIF neurons.
     Lif(Lif),
+    /// A delay line.
+    Delay(Delay),
     /// A nested chain.
     Sequential(Sequential<Layer>),
     /// A residual block.
@@ -38,6 +40,7 @@ macro_rules! delegate {
             Layer::Rate($m) => $e,
             Layer::Instant($m) => $e,
             Layer::Lif($m) => $e,
+            Layer::Delay($m) => $e,
             Layer::Sequential($m) => $e,
             Layer::Residual($m) => $e,
         }
@@ -103,6 +106,7 @@ layer_from!(
     Rate(Rate),
     Instant(Instant),
     Lif(Lif),
+    Delay(Delay),
     Sequential(Sequential<Layer>),
     Residual(Residual<Layer>)
 );
@@ -131,6 +135,8 @@ pub enum LayerConfig {
     Instant(InstantConfig),
     /// [`Lif`].
     Lif(LifConfig),
+    /// [`Delay`].
+    Delay(DelayConfig),
     /// A nested [`Sequential`].
     Sequential(ChainConfig),
     /// A [`Residual`] block.
@@ -196,6 +202,7 @@ impl LayerConfig {
             LayerConfig::Rate(c) => c.init(device)?.into(),
             LayerConfig::Instant(c) => c.init()?.into(),
             LayerConfig::Lif(c) => c.init(device)?.into(),
+            LayerConfig::Delay(c) => c.init()?.into(),
             LayerConfig::Sequential(c) => c.init_sequential(device)?.into(),
             LayerConfig::Residual(c) => Residual::new(c.init_sequential(device)?)?.into(),
         })

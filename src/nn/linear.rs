@@ -27,6 +27,10 @@ pub struct LinearConfig {
     /// Weight initialiser (default kaiming).
     #[serde(default)]
     pub weight_init: WeightInit,
+    /// Train with weights fake-quantised to signed integers of this many bits (straight-through
+    /// estimator on the float weights; one scale `max|W| / (2^(bits−1) − 1)` per layer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantize_bits: Option<u32>,
 }
 
 impl LinearConfig {
@@ -37,6 +41,7 @@ impl LinearConfig {
             size_out,
             has_bias: false,
             weight_init: WeightInit::Kaiming,
+            quantize_bits: None,
         }
     }
 
@@ -63,6 +68,7 @@ impl LinearConfig {
                     device,
                 ))
             }),
+            quantize_bits: self.quantize_bits,
             config: self.clone(),
         }
     }
@@ -77,6 +83,9 @@ pub struct Linear {
     pub weight: Param<Tensor<2>>,
     /// Optional bias `(size_out,)`.
     pub bias: Option<Param<Tensor<1>>>,
+    /// Fake quantisation of the weights during training (bits), if any.
+    #[module(skip)]
+    pub quantize_bits: Option<u32>,
     #[module(skip)]
     config: LinearConfig,
 }
@@ -88,13 +97,19 @@ impl Linear {
         Self {
             weight: Param::from_tensor(weight),
             bias: bias.map(Param::from_tensor),
+            quantize_bits: None,
             config: LinearConfig::new(i, o),
         }
     }
 
     /// `x·W (+ b)` for `x` `[B, T, size_in]`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let y = apply_weights(x, self.weight.val());
+        let w = self.weight.val();
+        let w = match self.quantize_bits {
+            Some(bits) => fake_quantize(w, bits),
+            None => w,
+        };
+        let y = apply_weights(x, w);
         match &self.bias {
             Some(bias) => y + bias.val().unsqueeze_dim::<2>(0).unsqueeze_dim(0),
             None => y,
@@ -107,6 +122,19 @@ impl Linear {
         self.weight = fresh.weight;
         self.bias = fresh.bias;
     }
+}
+
+/// Rounds `w` onto a grid of signed `bits`-bit integers times one scale
+/// `max|w| / (2^(bits−1) − 1)`, passing the gradient straight through to the float weights.
+pub fn fake_quantize<const D: usize>(w: Tensor<D>, bits: u32) -> Tensor<D> {
+    let levels = f64::from((1u32 << (bits.clamp(2, 31) - 1)) - 1);
+    let max = w.clone().abs().max().detach().into_scalar::<f32>();
+    if max <= 0.0 {
+        return w;
+    }
+    let scale = f64::from(max) / levels;
+    let q = (w.clone().detach() / scale).round() * scale;
+    w.clone() + (q - w.detach())
 }
 
 /// Applies a weight matrix `w` `(N_in, N_out)` to a whole sequence `x` `[B, T, N_in]` in one

@@ -5,6 +5,7 @@
 //! containers and network files hold any built-in module).
 
 pub mod combinators;
+pub mod delay;
 pub mod init;
 pub mod instant;
 pub mod kernels;
@@ -15,6 +16,7 @@ pub mod rate;
 pub mod surrogate;
 
 pub use combinators::{residual::Residual, sequential::Sequential};
+pub use delay::{Delay, DelayConfig};
 pub use init::WeightInit;
 pub use instant::{Instant, InstantConfig, InstantFn};
 pub use layer::{Layer, LayerConfig, NamedLayerConfig};

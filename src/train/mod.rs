@@ -240,6 +240,76 @@ impl TrainingOptions {
     }
 }
 
+/// Xylo mode: train under the chip's constraints, then export (`[xylo]` in a configuration).
+///
+/// The network is changed before training: `Linear` weights are fake-quantised to int8 with a
+/// straight-through estimator, `LIF` decays come from integer bit shifts, hidden layers may
+/// emit up to 31 spikes per step and the output layer 1, and a one-step `Delay` follows every
+/// hidden `LIF` (the chip's hop delay). After training, the best model is mapped, quantised,
+/// exported to `config.json` and run on the bit-exact simulator over the validation set.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XyloTraining {
+    /// Chip family: syns61201, syns65302 or syns63300.
+    pub family: String,
+    /// Quantisation at export: channel (default) or global.
+    #[serde(default = "default_quantize")]
+    pub quantize: String,
+    /// Fuzzy scaling for global quantisation.
+    #[serde(default)]
+    pub fuzzy: bool,
+}
+
+fn default_quantize() -> String {
+    "channel".into()
+}
+
+/// The network of a configuration changed for Xylo-mode training (see [`XyloTraining`]).
+/// Only a flat chain of modules is supported.
+pub fn xylo_network(net: &NetworkConfig) -> Result<NetworkConfig> {
+    use crate::nn::{DelayConfig, LayerConfig, NamedLayerConfig};
+    let last_lif = net
+        .layers
+        .iter()
+        .rposition(|l| matches!(l.layer, LayerConfig::Lif(_)))
+        .ok_or_else(|| Error::config("network", "Xylo mode needs LIF layers"))?;
+    let mut layers = Vec::new();
+    for (i, entry) in net.layers.iter().enumerate() {
+        let mut e = entry.clone();
+        match &mut e.layer {
+            LayerConfig::Linear(c) => c.quantize_bits = Some(8),
+            LayerConfig::Lif(c) => {
+                c.quantize_decays = true;
+                // The chip's caps: 31 events per step for hidden neurons, 1 for readout neurons.
+                c.max_spikes_per_dt = if i == last_lif { 1.0 } else { 31.0 };
+            }
+            LayerConfig::Delay(_) => {}
+            other => {
+                return Err(Error::config(
+                    "network",
+                    format!("Xylo mode supports a chain of linear and lif layers, found {other:?}"),
+                ));
+            }
+        }
+        let hidden_lif = i != last_lif && matches!(e.layer, LayerConfig::Lif(_));
+        let n = match &e.layer {
+            LayerConfig::Lif(c) => c.n,
+            _ => 0,
+        };
+        layers.push(e);
+        if hidden_lif {
+            layers.push(NamedLayerConfig {
+                name: None,
+                layer: LayerConfig::Delay(DelayConfig { n, steps: 1 }),
+            });
+        }
+    }
+    Ok(NetworkConfig {
+        seed: net.seed,
+        layers,
+    })
+}
+
 /// A whole training configuration (`configs/*.toml`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -255,6 +325,9 @@ pub struct TrainConfig {
     /// Optimisation.
     #[serde(default)]
     pub training: TrainingOptions,
+    /// Xylo-mode training and export.
+    #[serde(default)]
+    pub xylo: Option<XyloTraining>,
 }
 
 impl TrainConfig {
@@ -271,6 +344,14 @@ impl TrainConfig {
         }
         if cfg.network.layers.is_empty() {
             return Err(Error::config(file, "[network] has no layers"));
+        }
+        if let Some(x) = &cfg.xylo {
+            x.family
+                .parse::<rockpool_xylo::XyloFamily>()
+                .map_err(|e| Error::config(file, format!("[xylo] family: {e}")))?;
+            x.quantize
+                .parse::<crate::xylo::Quantization>()
+                .map_err(|e| Error::config(file, format!("[xylo] quantize: {e}")))?;
         }
         Ok(cfg)
     }
@@ -356,6 +437,10 @@ pub struct TrainReport {
     pub best_epoch: usize,
     /// Where the outputs are.
     pub out_dir: PathBuf,
+    /// Xylo mode: the exported configuration's accuracy on the simulated chip, fraction.
+    pub chip_acc: Option<f64>,
+    /// Xylo mode: the deployment report.
+    pub xylo_report: Vec<String>,
 }
 
 fn batch_tensors(x: &ndarray::Array3<f32>, y: &Targets, device: &Device) -> (Tensor<3>, Target) {
@@ -520,7 +605,11 @@ pub fn train(
     let opts = &cfg.training;
     let ad = crate::device::autodiff(device);
     let (train_set, valid_set) = cfg.datasets()?;
-    let mut net = cfg.network.build(&ad)?;
+    let network = match &cfg.xylo {
+        Some(_) => xylo_network(&cfg.network)?,
+        None => cfg.network.clone(),
+    };
+    let mut net = network.build(&ad)?;
     if net.size_in() != train_set.size_in() {
         return Err(Error::config(
             "network",
@@ -686,10 +775,48 @@ pub fn train(
         }
     }
     let _ = std::io::stderr().flush();
+    let (mut chip_acc, mut xylo_report) = (None, Vec::new());
+    if let Some(x) = &cfg.xylo {
+        let family: rockpool_xylo::XyloFamily = x
+            .family
+            .parse()
+            .map_err(|e| Error::value("xylo", format!("{e}")))?;
+        let q: crate::xylo::Quantization = x
+            .quantize
+            .parse()
+            .map_err(|e: String| Error::value("xylo", e))?;
+        let mut best = network.build(device)?;
+        crate::persist::load_parameters(&mut best, out_dir.join("params.npz"))?;
+        let probe = crate::xylo::probe_raster(300, best.size_in(), 0.05, 0);
+        let ex = crate::xylo::export(&best, family, q, x.fuzzy, &probe)?;
+        ex.config
+            .save(out_dir.join("config.json"))
+            .map_err(|e| Error::value("xylo", e.to_string()))?;
+        if let Some(labels) = valid_set.y.as_class() {
+            let acc = crate::xylo::chip_accuracy(&ex.config, &valid_set.x, labels, 0)?;
+            chip_acc = Some(acc);
+            xylo_report = ex.report.clone();
+            xylo_report.push(format!(
+                "  validation accuracy: float {:.1} %, quantised on the simulated chip {:.1} %",
+                100.0 * state.best_valid_acc,
+                100.0 * acc
+            ));
+        } else {
+            xylo_report = ex.report.clone();
+        }
+        if !ex.validation.is_valid() {
+            xylo_report.push(format!(
+                "  the configuration is NOT valid:\n{}",
+                ex.validation
+            ));
+        }
+    }
     Ok(TrainReport {
         history: state.history,
         best_valid_acc: state.best_valid_acc,
         best_epoch: state.best_epoch,
         out_dir: out_dir.to_path_buf(),
+        chip_acc,
+        xylo_report,
     })
 }
