@@ -218,6 +218,24 @@ pub struct LifGrads {
     pub w_rec: Vec<f32>,
 }
 
+impl LifGrads {
+    /// Zero parameter gradients (and no input gradient yet).
+    fn zero_params(n: usize, ns: usize, has_rec: bool) -> Self {
+        LifGrads {
+            x: Vec::new(),
+            alpha: vec![0.0; n],
+            beta: vec![0.0; ns],
+            thr: vec![0.0; n],
+            bias: vec![0.0; n],
+            w_rec: if has_rec {
+                vec![0.0; n * ns]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+}
+
 /// Runs the adjoint recurrence backwards in time. `g_spikes` is `∂L/∂S` `[B, T, N]`;
 /// `g_vmem`, if given, is `∂L/∂V` for the post-reset membrane `[B, T, N]`.
 #[allow(clippy::too_many_arguments)]
@@ -237,18 +255,7 @@ pub fn backward(
         .par_chunks_mut(t * ns)
         .enumerate()
         .map(|(bi, gx_b)| {
-            let mut g = LifGrads {
-                x: Vec::new(),
-                alpha: vec![0.0; n],
-                beta: vec![0.0; ns],
-                thr: vec![0.0; n],
-                bias: vec![0.0; n],
-                w_rec: if p.w_rec.is_some() {
-                    vec![0.0; n * ns]
-                } else {
-                    Vec::new()
-                },
-            };
+            let mut g = LifGrads::zero_params(n, ns, p.w_rec.is_some());
             let u = &fwd.u[bi * t * n..(bi + 1) * t * n];
             let s = &fwd.spikes[bi * t * n..(bi + 1) * t * n];
             let a = &fwd.a[bi * t * ns..(bi + 1) * t * ns];
@@ -315,18 +322,7 @@ pub fn backward(
             g
         })
         .collect();
-    let mut out = LifGrads {
-        x: Vec::new(),
-        alpha: vec![0.0; n],
-        beta: vec![0.0; ns],
-        thr: vec![0.0; n],
-        bias: vec![0.0; n],
-        w_rec: if p.w_rec.is_some() {
-            vec![0.0; n * ns]
-        } else {
-            Vec::new()
-        },
-    };
+    let mut out = LifGrads::zero_params(n, ns, p.w_rec.is_some());
     for g in &partials {
         add(&mut out.alpha, &g.alpha);
         add(&mut out.beta, &g.beta);
