@@ -10,6 +10,9 @@
 //! backends that is where the data already lives. On a GPU backend the data makes a round trip
 //! through the host until a device kernel slots in here.
 
+// The `ndarray` backend is deprecated upstream but still offered behind its feature.
+#![cfg_attr(feature = "ndarray", allow(deprecated))]
+
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
