@@ -272,7 +272,7 @@ pub fn backward(
                     let mut gs = gs_out[j];
                     if let Some(w) = p.w_rec {
                         let row = &w[j * ns..(j + 1) * ns];
-                        gs += row.iter().zip(&ga_next).map(|(w, g)| w * g).sum::<f32>();
+                        gs += dot(row, &ga_next);
                     }
                     // ∂L/∂V[t]: through U[t+1] = alpha·V[t] + …, plus a direct membrane loss.
                     let mut gv = p.alpha[j] * gu_next[j];
@@ -332,6 +332,22 @@ pub fn backward(
     }
     out.x = gx;
     out
+}
+
+/// Dot product with eight independent accumulators, so the compiler can vectorise it (a
+/// single running sum forces strict left-to-right float addition).
+#[inline]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (ca, ra) = a.split_at(a.len() - a.len() % 8);
+    let (cb, rb) = b.split_at(ca.len());
+    for (x, y) in ca.chunks_exact(8).zip(cb.chunks_exact(8)) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    acc.iter().sum::<f32>() + tail
 }
 
 fn add(acc: &mut [f32], x: &[f32]) {
