@@ -95,6 +95,10 @@ impl AsGraph for Layer {
             Layer::Rate(m) => m.add_to_graph(g, name),
             // The chip delays events between layers by itself.
             Layer::Delay(m) => Ok(g.pass_through(name, m.n)),
+            Layer::ExpSyn(_) => Err(Error::value(
+                format!("ExpSyn '{name}'"),
+                "exponential synapses have no graph form yet",
+            )),
             Layer::Sequential(m) => m.add_to_graph(g, name),
             Layer::Residual(m) => m.add_to_graph(g, name),
             Layer::Instant(m) => Err(Error::value(

@@ -258,3 +258,36 @@ fn configs_and_errors() {
         ["tau_mem", "tau_syn"]
     );
 }
+
+#[test]
+fn membrane_readout_gradients_match_the_reference() {
+    use rockpool::nn::LifOutput;
+    let dev = device().autodiff();
+    rockpool::device::seed(&dev, 5);
+    let lif = LifConfig::new(4)
+        .with_output(LifOutput::Vmem)
+        .init(&dev)
+        .unwrap();
+    let x = Tensor::<3>::random([2, 30, 4], Distribution::Uniform(-0.2, 0.9), &dev);
+    let w = Tensor::<3>::random([2, 30, 4], Distribution::Normal(0.0, 1.0), &dev);
+    let run = |reference: bool| {
+        let xin = x.clone().require_grad();
+        let ev = if reference {
+            lif.evolve_reference(xin.clone(), lif.zero_state(2))
+                .unwrap()
+        } else {
+            lif.evolve_with(xin.clone(), lif.zero_state(2), false)
+                .unwrap()
+        };
+        let out = vals(ev.output.clone());
+        let g = (ev.output * w.clone()).sum().backward();
+        (out, vals(xin.grad(&g).unwrap()), param_grads(&lif, &g))
+    };
+    let (of, gf, pf) = run(false);
+    let (or, gr, pr) = run(true);
+    assert_close("vmem output", &of, &or, 1e-4, 1e-4);
+    assert!(rel_l2(&gf, &gr) < 1e-4, "dL/dx {}", rel_l2(&gf, &gr));
+    for ((n, f), (_, r)) in pf.iter().zip(&pr) {
+        assert!(rel_l2(f, r) < 1e-4, "dL/d{n}: {}", rel_l2(f, r));
+    }
+}

@@ -10,7 +10,7 @@ use rockpool::module::{ModuleExt, ModuleView};
 use rockpool::network::load_network;
 use rockpool::persist::{load_parameters, npy_to_data};
 
-const CASES: [&str; 8] = [
+const CASES: [&str; 9] = [
     "rate/rate_relu",
     "rate/rate_rec_tanh",
     "rate/rate_sigmoid_clip",
@@ -19,6 +19,7 @@ const CASES: [&str; 8] = [
     "lif/linear_lif",
     "lif/lif_two_synapses",
     "lif/lif_recurrent_multispike",
+    "lif/exp_syn",
 ];
 
 /// 1e-5 relative, as the issue asks, plus a float32-sized absolute floor for values near 0.
@@ -73,7 +74,7 @@ fn library_matches_rockpool_rate_and_lif_fixtures() {
             } else {
                 panic!("{case}: unexpected key {key}");
             };
-            if key == "output" && case.starts_with("lif/") {
+            if key == "output" && case.starts_with("lif/") && !case.ends_with("exp_syn") {
                 // Spike counts match exactly.
                 assert_eq!(&got, want, "{case}: spike counts");
             }
@@ -89,7 +90,7 @@ fn library_matches_rockpool_rate_and_lif_fixtures() {
             assert_close(&format!("{case}: {key}"), &got, want, RTOL, atol.max(ATOL));
             checked += 1;
         }
-        assert!(checked >= 4, "{case}: only {checked} arrays compared");
+        assert!(checked >= 3, "{case}: only {checked} arrays compared");
     }
 }
 

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::module::{Attr, Evolution, Evolve, ModuleExt, ModuleView, StateTree, Value};
 use crate::nn::{
-    Delay, DelayConfig, Instant, InstantConfig, Lif, LifConfig, Linear, LinearConfig, Rate,
-    RateConfig, Residual, Sequential,
+    Delay, DelayConfig, ExpSyn, ExpSynConfig, Instant, InstantConfig, Lif, LifConfig, Linear,
+    LinearConfig, Rate, RateConfig, Residual, Sequential,
 };
 
 /// Any built-in module.
@@ -27,6 +27,8 @@ pub enum Layer {
     Lif(Lif),
     /// A delay line.
     Delay(Delay),
+    /// Exponential synapses.
+    ExpSyn(ExpSyn),
     /// A nested chain.
     Sequential(Sequential<Layer>),
     /// A residual block.
@@ -41,6 +43,7 @@ macro_rules! delegate {
             Layer::Instant($m) => $e,
             Layer::Lif($m) => $e,
             Layer::Delay($m) => $e,
+            Layer::ExpSyn($m) => $e,
             Layer::Sequential($m) => $e,
             Layer::Residual($m) => $e,
         }
@@ -107,6 +110,7 @@ layer_from!(
     Instant(Instant),
     Lif(Lif),
     Delay(Delay),
+    ExpSyn(ExpSyn),
     Sequential(Sequential<Layer>),
     Residual(Residual<Layer>)
 );
@@ -137,6 +141,8 @@ pub enum LayerConfig {
     Lif(LifConfig),
     /// [`Delay`].
     Delay(DelayConfig),
+    /// [`ExpSyn`].
+    ExpSyn(ExpSynConfig),
     /// A nested [`Sequential`].
     Sequential(ChainConfig),
     /// A [`Residual`] block.
@@ -203,6 +209,7 @@ impl LayerConfig {
             LayerConfig::Instant(c) => c.init()?.into(),
             LayerConfig::Lif(c) => c.init(device)?.into(),
             LayerConfig::Delay(c) => c.init()?.into(),
+            LayerConfig::ExpSyn(c) => c.init(device)?.into(),
             LayerConfig::Sequential(c) => c.init_sequential(device)?.into(),
             LayerConfig::Residual(c) => Residual::new(c.init_sequential(device)?)?.into(),
         })

@@ -81,6 +81,40 @@ impl fmt::Display for LeakMode {
 }
 
 crate::text_attr_field!(LeakMode);
+
+/// What a [`Lif`] layer outputs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LifOutput {
+    /// Spike counts (default).
+    #[default]
+    Spikes,
+    /// The membrane potential after reset, with gradients (a read-out layer, Rockpool's
+    /// `output="vmem"`).
+    Vmem,
+}
+
+impl FromStr for LifOutput {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "spikes" => Ok(LifOutput::Spikes),
+            "vmem" => Ok(LifOutput::Vmem),
+            o => Err(format!("unknown LIF output '{o}' (spikes, vmem)")),
+        }
+    }
+}
+
+impl fmt::Display for LifOutput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LifOutput::Spikes => "spikes",
+            LifOutput::Vmem => "vmem",
+        })
+    }
+}
+
+crate::text_attr_field!(LifOutput);
 crate::text_attr_field!(Surrogate);
 
 /// Hyper-parameters of a [`Lif`] layer (also its TOML form).
@@ -135,6 +169,9 @@ pub struct LifConfig {
     /// Names of parameters to keep constant, e.g. `["tau_mem", "tau_syn"]`.
     #[serde(default)]
     pub constant: Vec<String>,
+    /// Output spikes (default) or the membrane potential (a read-out layer).
+    #[serde(default)]
+    pub output: LifOutput,
 }
 
 fn one() -> usize {
@@ -173,7 +210,13 @@ impl LifConfig {
             leak_mode: LeakMode::Taus,
             quantize_decays: false,
             constant: Vec::new(),
+            output: LifOutput::Spikes,
         }
+    }
+    /// Output spikes or the membrane potential.
+    pub fn with_output(mut self, output: LifOutput) -> Self {
+        self.output = output;
+        self
     }
     /// Synapses per neuron.
     pub fn with_n_syn(mut self, n_syn: usize) -> Self {
@@ -317,6 +360,7 @@ impl LifConfig {
             surrogate: self.surrogate,
             leak_mode: self.leak_mode,
             quantize_decays: self.quantize_decays,
+            output: self.output,
             vmem: Tensor::zeros([n], device),
             isyn: Tensor::zeros([n, self.n_syn], device),
             spikes: Tensor::zeros([n], device),
@@ -400,6 +444,9 @@ pub struct Lif {
     pub leak_mode: LeakMode,
     /// Integer bit-shift decays.
     pub quantize_decays: bool,
+    /// Spikes or membrane output.
+    #[module(skip)]
+    pub output: LifOutput,
     /// Stored membrane `(N,)`.
     pub vmem: Tensor<1>,
     /// Stored synaptic currents `(N, N_syn)`.
@@ -422,7 +469,7 @@ crate::module_view!(Lif {
         dash_mem: Bitshifts, dash_syn: Bitshifts,
         bias: Biases, threshold: Thresholds, w_rec: Weights
     },
-    simulation_parameters: { dt, noise_std, max_spikes_per_dt, surrogate, leak_mode, quantize_decays },
+    simulation_parameters: { dt, noise_std, max_spikes_per_dt, surrogate, leak_mode, quantize_decays, output },
     state: { vmem, isyn, spikes },
     submodules: {},
     reset_parameters: reinit,
@@ -622,13 +669,18 @@ impl Lif {
             );
         }
         let spikes = Tensor::stack::<3>(outs, 1);
+        let vmem = Tensor::stack::<3>(vs, 1);
+        let output = match self.output {
+            LifOutput::Spikes => spikes.clone(),
+            LifOutput::Vmem => vmem.clone(),
+        };
         let record = Tree::new()
-            .with("vmem", Tensor::stack::<3>(vs, 1).into())
+            .with("vmem", vmem.into())
             .with("isyn", Tensor::stack::<4>(is, 1).into())
             .with("irec", Tensor::stack::<4>(rs, 1).into())
             .with("spikes", spikes.clone().into());
         Ok(Evolution {
-            output: spikes,
+            output,
             state: Tree::new()
                 .with("vmem", v.into())
                 .with("isyn", i.reshape([b, n, syn]).into())
@@ -685,6 +737,7 @@ impl Evolve for Lif {
             self.max_spikes_per_dt as f32,
             self.surrogate,
             record,
+            self.output == LifOutput::Vmem,
         );
         let record = if record {
             Tree::new()
@@ -695,8 +748,12 @@ impl Evolve for Lif {
         } else {
             Tree::new()
         };
+        let output = match (self.output, seq.traces) {
+            (LifOutput::Vmem, Some((vmem, _))) => vmem,
+            _ => seq.spikes,
+        };
         Ok(Evolution {
-            output: seq.spikes,
+            output,
             state: Tree::new()
                 .with("vmem", seq.v_last.into())
                 .with("isyn", seq.i_last.reshape([b, n, syn]).into())

@@ -6,6 +6,7 @@
 
 pub mod combinators;
 pub mod delay;
+pub mod exp_syn;
 pub mod init;
 pub mod instant;
 pub mod kernels;
@@ -17,10 +18,11 @@ pub mod surrogate;
 
 pub use combinators::{residual::Residual, sequential::Sequential};
 pub use delay::{Delay, DelayConfig};
+pub use exp_syn::{ExpSyn, ExpSynConfig};
 pub use init::WeightInit;
 pub use instant::{Instant, InstantConfig, InstantFn};
 pub use layer::{Layer, LayerConfig, NamedLayerConfig};
-pub use lif::{LeakMode, Lif, LifConfig};
+pub use lif::{LeakMode, Lif, LifConfig, LifOutput};
 pub use linear::{Linear, LinearConfig};
 pub use rate::{Activation, Rate, RateConfig};
 pub use surrogate::Surrogate;

@@ -237,7 +237,8 @@ impl LifGrads {
 }
 
 /// Runs the adjoint recurrence backwards in time. `g_spikes` is `∂L/∂S` `[B, T, N]`;
-/// `g_vmem`, if given, is `∂L/∂V` for the post-reset membrane `[B, T, N]`.
+/// `g_vmem`, if given, is `∂L/∂V` for the post-reset membrane `[B, T, N]`; `g_isyn`, if
+/// given, is `∂L/∂I` for the post-decay synaptic current `[B, T, N·S]`.
 #[allow(clippy::too_many_arguments)]
 pub fn backward(
     d: LifDims,
@@ -247,6 +248,7 @@ pub fn backward(
     s0: &[f32],
     g_spikes: &[f32],
     g_vmem: Option<&[f32]>,
+    g_isyn: Option<&[f32]>,
 ) -> LifGrads {
     let (b, t, n, ns, syn) = (d.b, d.t, d.n, d.ns(), d.s);
     let mut gx = vec![0.0f32; b * t * ns];
@@ -295,7 +297,10 @@ pub fn backward(
                 let at = &a[step * ns..(step + 1) * ns];
                 for k in 0..ns {
                     // I[t] feeds A[t+1] (coefficient 1) and U[t] (summed over synapses).
-                    let gi = ga_next[k] + gu[k / syn];
+                    let mut gi = ga_next[k] + gu[k / syn];
+                    if let Some(gis) = g_isyn {
+                        gi += gis[(bi * t + step) * ns + k];
+                    }
                     ga[k] = p.beta[k] * gi;
                     g.beta[k] += gi * at[k];
                 }

@@ -41,6 +41,10 @@ pub struct LifOpConfig {
     /// Whether to return the `vmem`, `isyn`, `irec` traces (otherwise they are `[1,1,1]`
     /// placeholders, and nothing is computed or copied for them).
     pub record: bool,
+    /// Whether the first output carries the membrane and synaptic traces too, with gradients:
+    /// `[B, T, 2N + N·S]` = spikes, vmem, isyn along the last axis (for membrane read-outs
+    /// and synaptic filters). Otherwise it is the spikes `[B, T, N]`.
+    pub differentiable_traces: bool,
 }
 
 /// Backends that can run the fused LIF sequence.
@@ -112,6 +116,7 @@ fn read_host<B: Backend>(t: FloatTensor<B>) -> (Vec<f32>, Vec<usize>) {
 struct HostInputs {
     dims: LifDims,
     record: bool,
+    differentiable_traces: bool,
     x: Vec<f32>,
     alpha: Vec<f32>,
     beta: Vec<f32>,
@@ -139,6 +144,7 @@ impl HostInputs {
         Self {
             dims,
             record: cfg.record,
+            differentiable_traces: cfg.differentiable_traces,
             x: x.0,
             alpha: alpha.0,
             beta: beta.0,
@@ -194,8 +200,21 @@ impl HostInputs {
         } else {
             (placeholder(), placeholder(), placeholder())
         };
+        let first = if self.differentiable_traces {
+            let v = lif_cpu::vmem(d, &self.thr, fwd);
+            let i = lif_cpu::isyn(d, &self.beta, fwd);
+            let mut all = Vec::with_capacity(d.b * d.t * (2 * d.n + ns));
+            for r in 0..d.b * d.t {
+                all.extend_from_slice(&fwd.spikes[r * d.n..(r + 1) * d.n]);
+                all.extend_from_slice(&v[r * d.n..(r + 1) * d.n]);
+                all.extend_from_slice(&i[r * ns..(r + 1) * ns]);
+            }
+            (all, vec![d.b, d.t, 2 * d.n + ns])
+        } else {
+            (fwd.spikes.clone(), vec![d.b, d.t, d.n])
+        };
         [
-            (fwd.spikes.clone(), vec![d.b, d.t, d.n]),
+            first,
             vmem,
             isyn,
             irec,
@@ -219,7 +238,40 @@ impl<B: Backend> Backward<B, 6> for LifSeqBackward {
         let (g_spikes, _) = read_host::<B>(grad);
         let (host, fwd) = ops.state;
         let d = host.dims;
-        let g = lif_cpu::backward(d, &host.params(), &fwd, &host.v0, &host.s0, &g_spikes, None);
+        let g = if host.differentiable_traces {
+            // Split [B, T, 2N + N·S] into the three gradients.
+            let (n, ns) = (d.n, d.n * d.s);
+            let w = 2 * n + ns;
+            let mut gs = Vec::with_capacity(d.b * d.t * n);
+            let mut gv = Vec::with_capacity(d.b * d.t * n);
+            let mut gi = Vec::with_capacity(d.b * d.t * ns);
+            for row in g_spikes.chunks_exact(w) {
+                gs.extend_from_slice(&row[..n]);
+                gv.extend_from_slice(&row[n..2 * n]);
+                gi.extend_from_slice(&row[2 * n..]);
+            }
+            lif_cpu::backward(
+                d,
+                &host.params(),
+                &fwd,
+                &host.v0,
+                &host.s0,
+                &gs,
+                Some(&gv),
+                Some(&gi),
+            )
+        } else {
+            lif_cpu::backward(
+                d,
+                &host.params(),
+                &fwd,
+                &host.v0,
+                &host.s0,
+                &g_spikes,
+                None,
+                None,
+            )
+        };
         let ns = d.n * d.s;
         macro_rules! put {
             ($node:expr, $v:expr, $shape:expr) => {
@@ -309,6 +361,9 @@ impl<B: Backend, C: CheckpointStrategy> LifBackend for Autodiff<B, C> {
 pub struct LifSequence {
     /// Spike counts `[B, T, N]` (differentiable through the surrogate).
     pub spikes: Tensor<3>,
+    /// With `differentiable_traces`: the membrane `[B, T, N]` and synaptic current
+    /// `[B, T, N·S]`, both differentiable.
+    pub traces: Option<(Tensor<3>, Tensor<3>)>,
     /// Post-reset membrane `[B, T, N]` (no gradient).
     pub vmem: Tensor<3>,
     /// Post-decay synaptic current `[B, T, N·S]` (no gradient).
@@ -343,8 +398,10 @@ pub fn lif_sequence(
     max_spikes: f32,
     surrogate: Surrogate,
     record: bool,
+    differentiable_traces: bool,
 ) -> LifSequence {
     let device = x.device();
+    let x_ns = x.dims()[2];
     let cfg = LifOpConfig {
         n_syn,
         max_spikes,
@@ -352,6 +409,7 @@ pub fn lif_sequence(
         has_rec: w_rec.is_some(),
         has_noise: noise.is_some(),
         record,
+        differentiable_traces,
     };
     let w_rec = w_rec.unwrap_or_else(|| Tensor::zeros([1, 1], &device));
     let noise = noise.unwrap_or_else(|| Tensor::zeros([1, 1, 1], &device));
@@ -368,8 +426,23 @@ pub fn lif_sequence(
         s0.into_dispatch(),
         cfg,
     );
+    let first: Tensor<3> = Tensor::from_dispatch(s);
+    let (spikes, traces) = if differentiable_traces {
+        let [b, t, w] = first.dims();
+        let n = (w - x_ns) / 2;
+        (
+            first.clone().slice([0..b, 0..t, 0..n]),
+            Some((
+                first.clone().slice([0..b, 0..t, n..2 * n]),
+                first.slice([0..b, 0..t, 2 * n..w]),
+            )),
+        )
+    } else {
+        (first, None)
+    };
     LifSequence {
-        spikes: Tensor::from_dispatch(s),
+        spikes,
+        traces,
         vmem: Tensor::from_dispatch(v),
         isyn: Tensor::from_dispatch(i),
         irec: Tensor::from_dispatch(r),

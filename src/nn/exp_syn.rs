@@ -1,0 +1,196 @@
+//! `ExpSyn`: exponential synapses, a leaky current per channel (Rockpool's `ExpSyn`).
+//!
+//! ```text
+//! I[t] = (I[t-1] + x[t] + σ·√dt·ξ[t]) · β,    β = exp(−dt/τ)
+//! ```
+//!
+//! output `I` `[B, T, N]`. Parameters: `tau` `(N,)` seconds (family `taus`, default 10 ms).
+//! Simulation parameters `dt` (1 ms) and `noise_std` (0, noise added to the input before
+//! filtering as Rockpool's Jax/Torch modules do). State `isyn` `(N,)`. It runs on the fused
+//! LIF operation (a LIF synapse with spiking switched off), so the whole sequence is one
+//! differentiable operation.
+
+use burn::module::{Module, Param};
+use burn::tensor::{Device, Distribution, Tensor};
+use serde::{Deserialize, Serialize};
+
+use super::PerNeuron;
+use super::kernels::lif_op::lif_sequence;
+use super::lif::tau_to_decay;
+use super::surrogate::Surrogate;
+use crate::error::{Error, Result};
+use crate::module::{Evolution, Evolve, StateTree, Tree, auto_batch, state_entry};
+
+/// Hyper-parameters of an [`ExpSyn`] (also its TOML form).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpSynConfig {
+    /// Channels.
+    pub n: usize,
+    /// Time constant(s), seconds (default 10 ms).
+    #[serde(default = "default_tau")]
+    pub tau: PerNeuron,
+    /// Time step, seconds (default 1 ms).
+    #[serde(default = "super::rate::default_dt")]
+    pub dt: f64,
+    /// Input noise standard deviation (default 0).
+    #[serde(default)]
+    pub noise_std: f64,
+}
+
+fn default_tau() -> PerNeuron {
+    PerNeuron::Scalar(10e-3)
+}
+
+impl ExpSynConfig {
+    /// `n` channels with Rockpool's defaults.
+    pub fn new(n: usize) -> Self {
+        Self {
+            n,
+            tau: default_tau(),
+            dt: 1e-3,
+            noise_std: 0.0,
+        }
+    }
+
+    /// Sets τ, seconds.
+    pub fn with_tau(mut self, tau: impl Into<PerNeuron>) -> Self {
+        self.tau = tau.into();
+        self
+    }
+
+    /// Builds the module.
+    pub fn init(&self, device: &Device) -> Result<ExpSyn> {
+        if self.n == 0 {
+            return Err(Error::value("ExpSyn.n", "needs at least one channel"));
+        }
+        if self.dt.is_nan() || self.dt <= 0.0 {
+            return Err(Error::value("ExpSyn.dt", "must be positive"));
+        }
+        let tau = self.tau.to_tensor(self.n, device, "ExpSyn.tau")?;
+        if tau
+            .clone()
+            .lower_equal_elem(0.0)
+            .any()
+            .into_scalar::<bool>()
+        {
+            return Err(Error::value(
+                "ExpSyn.tau",
+                "time constants must be positive",
+            ));
+        }
+        Ok(ExpSyn {
+            tau: Param::from_tensor(tau),
+            dt: self.dt,
+            noise_std: self.noise_std,
+            isyn: Tensor::zeros([self.n], device),
+        })
+    }
+}
+
+/// Exponential synapses (Rockpool's `ExpSyn`).
+#[doc(alias = "ExpSynTorch")]
+#[derive(Module, Debug)]
+#[module(custom_display)]
+pub struct ExpSyn {
+    /// Time constants `(N,)`, seconds.
+    pub tau: Param<Tensor<1>>,
+    /// Time step, seconds.
+    pub dt: f64,
+    /// Input noise standard deviation.
+    pub noise_std: f64,
+    /// Stored current `(N,)`.
+    pub isyn: Tensor<1>,
+}
+
+crate::module_view!(ExpSyn {
+    class: "ExpSyn",
+    shape: |s| vec![s.isyn.dims()[0]],
+    spiking: (true, false),
+    parameters: { tau: Taus },
+    simulation_parameters: { dt, noise_std },
+    state: { isyn },
+    submodules: {},
+});
+
+impl Evolve for ExpSyn {
+    fn evolve_with(&self, input: Tensor<3>, state: StateTree, record: bool) -> Result<Evolution> {
+        let _ = record;
+        let n = self.isyn.dims()[0];
+        let input = auto_batch(input, n, "ExpSyn")?;
+        let [b, t, _] = input.dims();
+        let device = input.device();
+        let i0: Tensor<2> = state_entry(&state, "isyn", [b, n], "ExpSyn")?;
+        let input = if self.noise_std > 0.0 {
+            input
+                + Tensor::random([b, t, n], Distribution::Normal(0.0, 1.0), &device)
+                    * (self.noise_std * self.dt.sqrt())
+        } else {
+            input
+        };
+        let beta = tau_to_decay(self.tau.val().clamp_min(self.dt * 0.1), self.dt);
+        let zeros = Tensor::<1>::zeros([n], &device);
+        // A LIF synapse whose neuron never fires: the synaptic trace is the output.
+        let seq = lif_sequence(
+            input,
+            zeros.clone(),
+            beta,
+            Tensor::full([n], f32::MAX, &device),
+            zeros,
+            None,
+            None,
+            Tensor::zeros([b, n], &device),
+            i0,
+            Tensor::zeros([b, n], &device),
+            1,
+            1.0,
+            Surrogate::default(),
+            false,
+            true,
+        );
+        let (_, isyn) = seq.traces.expect("requested");
+        Ok(Evolution {
+            output: isyn,
+            state: Tree::new().with("isyn", seq.i_last.into()),
+            record: Tree::new(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::module::ModuleExt;
+    use crate::test_util::{close, device, vec3};
+
+    #[test]
+    fn filter_by_hand_and_gradients() {
+        let dev = device().autodiff();
+        let mut m = ExpSynConfig::new(1)
+            .with_tau(-1e-3 / 0.5f64.ln())
+            .init(&dev)
+            .unwrap();
+        // β = 0.5: I = 0.5, 0.25 + 0.5·1 = 0.75, 0.375.
+        let x = Tensor::<2>::from_floats([[1.0], [1.0], [0.0]], &dev).require_grad();
+        let ev = m.evolve(x.clone(), false).unwrap();
+        close(&vec3(&ev.output), &[0.5, 0.75, 0.375], 1e-6);
+        // L = Σ I: ∂L/∂x0 = 0.5 + 0.25 + 0.125, ∂L/∂x1 = 0.5 + 0.25, ∂L/∂x2 = 0.5.
+        let g = ev.output.sum().backward();
+        let gx = x
+            .grad(&g)
+            .unwrap()
+            .into_data()
+            .try_to_vec_as::<f32>()
+            .unwrap();
+        close(&gx, &[0.875, 0.75, 0.5], 1e-6);
+        // ∂L/∂τ via β: I1 = β x0, I2 = β²x0 + βx1, I3 = β³x0 + β²x1 → dL/dβ = 1 + 2β+1 + 3β²+2β
+        // = 1 + 2 + 0.75 + 1 = 4.75 (x = 1, 1, 0); dβ/dτ = β·dt/τ².
+        let tau = -1e-3 / 0.5f64.ln();
+        let want = 4.75 * 0.5 * 1e-3 / (tau * tau);
+        let gt = m.tau.val().grad(&g).unwrap().into_scalar::<f32>();
+        assert!((f64::from(gt) - want).abs() < 1e-3 * want, "{gt} vs {want}");
+        assert_eq!(m.describe(), "ExpSyn with shape (1,)");
+        let st = m.state();
+        assert!(st.get("isyn").is_some());
+    }
+}
