@@ -95,9 +95,9 @@ impl AsGraph for Layer {
             Layer::Rate(m) => m.add_to_graph(g, name),
             // The chip delays events between layers by itself.
             Layer::Delay(m) => Ok(g.pass_through(name, m.n)),
-            Layer::ExpSyn(_) => Err(Error::value(
-                format!("ExpSyn '{name}'"),
-                "exponential synapses have no graph form yet",
+            Layer::ExpSyn(_) | Layer::LifNeuron(_) => Err(Error::value(
+                format!("{} '{name}'", self.class_name()),
+                "this module has no graph form yet",
             )),
             Layer::Sequential(m) => m.add_to_graph(g, name),
             Layer::Residual(m) => m.add_to_graph(g, name),

@@ -147,6 +147,7 @@ impl Evolve for ExpSyn {
             Surrogate::default(),
             false,
             true,
+            true,
         );
         let (_, isyn) = seq.traces.expect("requested");
         Ok(Evolution {

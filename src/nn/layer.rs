@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::module::{Attr, Evolution, Evolve, ModuleExt, ModuleView, StateTree, Value};
 use crate::nn::{
-    Delay, DelayConfig, ExpSyn, ExpSynConfig, Instant, InstantConfig, Lif, LifConfig, Linear,
-    LinearConfig, Rate, RateConfig, Residual, Sequential,
+    Delay, DelayConfig, ExpSyn, ExpSynConfig, Instant, InstantConfig, Lif, LifConfig, LifNeuron,
+    LifNeuronConfig, Linear, LinearConfig, Rate, RateConfig, Residual, Sequential,
 };
 
 /// Any built-in module.
@@ -29,6 +29,8 @@ pub enum Layer {
     Delay(Delay),
     /// Exponential synapses.
     ExpSyn(ExpSyn),
+    /// LIF neurons without synapses.
+    LifNeuron(LifNeuron),
     /// A nested chain.
     Sequential(Sequential<Layer>),
     /// A residual block.
@@ -44,6 +46,7 @@ macro_rules! delegate {
             Layer::Lif($m) => $e,
             Layer::Delay($m) => $e,
             Layer::ExpSyn($m) => $e,
+            Layer::LifNeuron($m) => $e,
             Layer::Sequential($m) => $e,
             Layer::Residual($m) => $e,
         }
@@ -111,6 +114,7 @@ layer_from!(
     Lif(Lif),
     Delay(Delay),
     ExpSyn(ExpSyn),
+    LifNeuron(LifNeuron),
     Sequential(Sequential<Layer>),
     Residual(Residual<Layer>)
 );
@@ -143,6 +147,8 @@ pub enum LayerConfig {
     Delay(DelayConfig),
     /// [`ExpSyn`].
     ExpSyn(ExpSynConfig),
+    /// [`LifNeuron`].
+    LifNeuron(LifNeuronConfig),
     /// A nested [`Sequential`].
     Sequential(ChainConfig),
     /// A [`Residual`] block.
@@ -210,6 +216,7 @@ impl LayerConfig {
             LayerConfig::Lif(c) => c.init(device)?.into(),
             LayerConfig::Delay(c) => c.init()?.into(),
             LayerConfig::ExpSyn(c) => c.init(device)?.into(),
+            LayerConfig::LifNeuron(c) => c.init(device)?.into(),
             LayerConfig::Sequential(c) => c.init_sequential(device)?.into(),
             LayerConfig::Residual(c) => Residual::new(c.init_sequential(device)?)?.into(),
         })

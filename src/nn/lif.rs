@@ -738,6 +738,7 @@ impl Evolve for Lif {
             self.surrogate,
             record,
             self.output == LifOutput::Vmem,
+            true,
         );
         let record = if record {
             Tree::new()

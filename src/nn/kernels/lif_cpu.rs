@@ -37,6 +37,10 @@ pub struct LifDims {
     pub max_spikes: f32,
     /// Surrogate used by the backward.
     pub surrogate: Surrogate,
+    /// Whether the synaptic current carries over between steps (`A = I[t-1] + x + …`, LIF);
+    /// without it the input enters the membrane directly (`A = x + …`, a neuron without
+    /// synapses, with `beta = 1`).
+    pub carry: bool,
 }
 
 impl LifDims {
@@ -164,7 +168,8 @@ pub fn forward(
                     } else {
                         0.0
                     };
-                    let ak = i[k] + f64::from(xt[k]) + r;
+                    let carried = if d.carry { i[k] } else { 0.0 };
+                    let ak = carried + f64::from(xt[k]) + r;
                     at[k] = ak as f32;
                     i[k] = f64::from(p.beta[k]) * ak;
                 }
@@ -297,7 +302,7 @@ pub fn backward(
                 let at = &a[step * ns..(step + 1) * ns];
                 for k in 0..ns {
                     // I[t] feeds A[t+1] (coefficient 1) and U[t] (summed over synapses).
-                    let mut gi = ga_next[k] + gu[k / syn];
+                    let mut gi = if d.carry { ga_next[k] } else { 0.0 } + gu[k / syn];
                     if let Some(gis) = g_isyn {
                         gi += gis[(bi * t + step) * ns + k];
                     }

@@ -41,6 +41,9 @@ pub struct LifOpConfig {
     /// Whether to return the `vmem`, `isyn`, `irec` traces (otherwise they are `[1,1,1]`
     /// placeholders, and nothing is computed or copied for them).
     pub record: bool,
+    /// Whether the synaptic current carries over between steps (false: no synapse, see
+    /// [`LifDims::carry`]).
+    pub synaptic_carry: bool,
     /// Whether the first output carries the membrane and synaptic traces too, with gradients:
     /// `[B, T, 2N + N·S]` = spikes, vmem, isyn along the last axis (for membrane read-outs
     /// and synaptic filters). Otherwise it is the spikes `[B, T, N]`.
@@ -140,6 +143,7 @@ impl HostInputs {
             s: cfg.n_syn,
             max_spikes: cfg.max_spikes,
             surrogate: cfg.surrogate,
+            carry: cfg.synaptic_carry,
         };
         Self {
             dims,
@@ -381,7 +385,8 @@ pub struct LifSequence {
 /// Runs the fused LIF recurrence (see the module docs). `x` `[B, T, N·S]`; `alpha`, `thr`,
 /// `bias` `[N]`; `beta` `[N·S]`; `w_rec` `[N, N·S]` or `None`; `noise` `[B, T, N]` or `None`;
 /// initial `v0`, `s0` `[B, N]` and `i0` `[B, N·S]`. The traces (`vmem`, `isyn`, `irec`) are
-/// only computed with `record`; otherwise they are `[1, 1, 1]` placeholders.
+/// only computed with `record`; otherwise they are `[1, 1, 1]` placeholders. Without
+/// `synaptic_carry` there is no synaptic state: the input enters the membrane directly.
 #[allow(clippy::too_many_arguments)]
 pub fn lif_sequence(
     x: Tensor<3>,
@@ -399,6 +404,7 @@ pub fn lif_sequence(
     surrogate: Surrogate,
     record: bool,
     differentiable_traces: bool,
+    synaptic_carry: bool,
 ) -> LifSequence {
     let device = x.device();
     let x_ns = x.dims()[2];
@@ -410,6 +416,7 @@ pub fn lif_sequence(
         has_noise: noise.is_some(),
         record,
         differentiable_traces,
+        synaptic_carry,
     };
     let w_rec = w_rec.unwrap_or_else(|| Tensor::zeros([1, 1], &device));
     let noise = noise.unwrap_or_else(|| Tensor::zeros([1, 1, 1], &device));

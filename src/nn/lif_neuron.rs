@@ -1,0 +1,246 @@
+//! `LifNeuron`: leaky integrate-and-fire neurons without synaptic state (Rockpool's
+//! `LIFNeuronTorch`): the input current enters the membrane directly.
+//!
+//! ```text
+//! V[j] = α[j]·V[j] + I_in[t, j] + bias[j] + σ·√dt·ξ      α = exp(−dt/τ_mem)
+//! S[t,j] = min(max_spikes_per_dt, floor(V/θ)) if V ≥ θ else 0
+//! V[j] −= S[t,j]·θ[j]
+//! ```
+//!
+//! Shape `(N,)`. Parameters `tau_mem` (taus, 20 ms), `bias` (biases, 0), `threshold`
+//! (thresholds, 1). State `vmem`, `spikes` `(N,)`. Records `vmem`, `spikes` `[B, T, N]`. It runs
+//! on the fused LIF operation with the synaptic carry switched off.
+
+use burn::module::{Module, Param};
+use burn::tensor::{Device, Distribution, Tensor};
+use serde::{Deserialize, Serialize};
+
+use super::PerNeuron;
+use super::kernels::lif_op::lif_sequence;
+use super::lif::tau_to_decay;
+use super::surrogate::Surrogate;
+use crate::error::{Error, Result};
+use crate::module::{Evolution, Evolve, StateTree, Tree, auto_batch, state_entry};
+
+/// Hyper-parameters of a [`LifNeuron`] layer (also its TOML form).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifNeuronConfig {
+    /// Neurons.
+    pub n: usize,
+    /// Membrane time constant(s), seconds (default 20 ms).
+    #[serde(default = "default_tau")]
+    pub tau_mem: PerNeuron,
+    /// Bias(es) (default 0).
+    #[serde(default = "PerNeuron::zero")]
+    pub bias: PerNeuron,
+    /// Threshold(s) (default 1).
+    #[serde(default = "default_threshold")]
+    pub threshold: PerNeuron,
+    /// Time step, seconds (default 1 ms).
+    #[serde(default = "super::rate::default_dt")]
+    pub dt: f64,
+    /// Membrane noise standard deviation (default 0).
+    #[serde(default)]
+    pub noise_std: f64,
+    /// Spike cap per step (default 65536).
+    #[serde(default = "default_max_spikes")]
+    pub max_spikes_per_dt: f64,
+    /// Surrogate gradient (default `step_pwl`).
+    #[serde(default)]
+    pub surrogate: Surrogate,
+}
+
+fn default_tau() -> PerNeuron {
+    PerNeuron::Scalar(20e-3)
+}
+fn default_threshold() -> PerNeuron {
+    PerNeuron::Scalar(1.0)
+}
+fn default_max_spikes() -> f64 {
+    65536.0
+}
+
+impl LifNeuronConfig {
+    /// `n` neurons with Rockpool's defaults.
+    pub fn new(n: usize) -> Self {
+        toml::from_str(&format!("n = {n}")).expect("all other fields have defaults")
+    }
+
+    /// Builds the layer.
+    pub fn init(&self, device: &Device) -> Result<LifNeuron> {
+        let n = self.n;
+        if n == 0 {
+            return Err(Error::value("LifNeuron.n", "needs at least one neuron"));
+        }
+        if self.dt.is_nan() || self.dt <= 0.0 {
+            return Err(Error::value("LifNeuron.dt", "must be positive"));
+        }
+        if self.max_spikes_per_dt.is_nan() || self.max_spikes_per_dt < 1.0 {
+            return Err(Error::value(
+                "LifNeuron.max_spikes_per_dt",
+                "must be at least 1",
+            ));
+        }
+        self.surrogate
+            .validate()
+            .map_err(|m| Error::value("LifNeuron.surrogate", m))?;
+        let tau = self.tau_mem.to_tensor(n, device, "LifNeuron.tau_mem")?;
+        let thr = self.threshold.to_tensor(n, device, "LifNeuron.threshold")?;
+        if tau
+            .clone()
+            .lower_equal_elem(0.0)
+            .any()
+            .into_scalar::<bool>()
+        {
+            return Err(Error::value(
+                "LifNeuron.tau_mem",
+                "time constants must be positive",
+            ));
+        }
+        if thr
+            .clone()
+            .lower_equal_elem(0.0)
+            .any()
+            .into_scalar::<bool>()
+        {
+            return Err(Error::value(
+                "LifNeuron.threshold",
+                "thresholds must be positive",
+            ));
+        }
+        Ok(LifNeuron {
+            tau_mem: Param::from_tensor(tau),
+            bias: Param::from_tensor(self.bias.to_tensor(n, device, "LifNeuron.bias")?),
+            threshold: Param::from_tensor(thr),
+            dt: self.dt,
+            noise_std: self.noise_std,
+            max_spikes_per_dt: self.max_spikes_per_dt,
+            surrogate: self.surrogate,
+            vmem: Tensor::zeros([n], device),
+            spikes: Tensor::zeros([n], device),
+        })
+    }
+}
+
+/// LIF neurons without synapses (Rockpool's `LIFNeuronTorch`).
+#[doc(alias = "LIFNeuronTorch")]
+#[derive(Module, Debug)]
+#[module(custom_display)]
+pub struct LifNeuron {
+    /// Membrane time constants `(N,)`, seconds.
+    pub tau_mem: Param<Tensor<1>>,
+    /// Biases `(N,)`.
+    pub bias: Param<Tensor<1>>,
+    /// Thresholds `(N,)`.
+    pub threshold: Param<Tensor<1>>,
+    /// Time step, seconds.
+    pub dt: f64,
+    /// Noise standard deviation.
+    pub noise_std: f64,
+    /// Spike cap per step.
+    pub max_spikes_per_dt: f64,
+    /// Surrogate gradient.
+    #[module(skip)]
+    pub surrogate: Surrogate,
+    /// Stored membrane `(N,)`.
+    pub vmem: Tensor<1>,
+    /// Stored spikes of the last step `(N,)`.
+    pub spikes: Tensor<1>,
+}
+
+crate::module_view!(LifNeuron {
+    class: "LIFNeuron",
+    shape: |s| vec![s.vmem.dims()[0]],
+    spiking: (false, true),
+    parameters: { tau_mem: Taus, bias: Biases, threshold: Thresholds },
+    simulation_parameters: { dt, noise_std, max_spikes_per_dt, surrogate },
+    state: { vmem, spikes },
+    submodules: {},
+});
+
+impl Evolve for LifNeuron {
+    fn evolve_with(&self, input: Tensor<3>, state: StateTree, record: bool) -> Result<Evolution> {
+        let n = self.vmem.dims()[0];
+        let input = auto_batch(input, n, "LIFNeuron")?;
+        let [b, t, _] = input.dims();
+        let device = input.device();
+        let v0: Tensor<2> = state_entry(&state, "vmem", [b, n], "LIFNeuron")?;
+        let s0: Tensor<2> = state_entry(&state, "spikes", [b, n], "LIFNeuron")?;
+        let alpha = tau_to_decay(self.tau_mem.val().clamp_min(self.dt * 0.1), self.dt);
+        let noise = (self.noise_std > 0.0).then(|| {
+            Tensor::random([b, t, n], Distribution::Normal(0.0, 1.0), &device)
+                * (self.noise_std * self.dt.sqrt())
+        });
+        let seq = lif_sequence(
+            input,
+            alpha,
+            Tensor::ones([n], &device),
+            self.threshold.val(),
+            self.bias.val(),
+            None,
+            noise,
+            v0,
+            Tensor::zeros([b, n], &device),
+            s0,
+            1,
+            self.max_spikes_per_dt as f32,
+            self.surrogate,
+            record,
+            false,
+            false,
+        );
+        let record = if record {
+            Tree::new()
+                .with("vmem", seq.vmem.into())
+                .with("spikes", seq.spikes.clone().into())
+        } else {
+            Tree::new()
+        };
+        Ok(Evolution {
+            output: seq.spikes,
+            state: Tree::new()
+                .with("vmem", seq.v_last.into())
+                .with("spikes", seq.s_last.into()),
+            record,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::module::ModuleExt;
+    use crate::test_util::{close, device, vec3};
+
+    #[test]
+    fn steps_and_gradients_by_hand() {
+        let dev = device().autodiff();
+        let mut cfg = LifNeuronConfig::new(1);
+        cfg.tau_mem = PerNeuron::Scalar(-1e-3 / 0.5f64.ln()); // α = 0.5
+        let mut m = cfg.init(&dev).unwrap();
+        // V: 0.6 (no spike), 0.5·0.6 + 0.3 = 0.6, 0.3 + 1.0 = 1.3 → 1 spike, V = 0.3.
+        let x = Tensor::<2>::from_floats([[0.6], [0.3], [1.0]], &dev).require_grad();
+        let ev = m.evolve(x.clone(), true).unwrap();
+        close(&vec3(&ev.output), &[0.0, 0.0, 1.0], 0.0);
+        close(
+            &ev.record.get("vmem").unwrap().to_vec_f32(),
+            &[0.6, 0.6, 0.3],
+            1e-6,
+        );
+        // StepPWL (window 0.5, θ = 1): with L = Σ w_t S_t, w = [1, 2, 3]:
+        // t=3: gU3 = 3; t=2: gV2 = α·gU3 = 1.5, gU2 = 1.5 + (2 − 1.5)·1 = 2;
+        // t=1: gV1 = α·gU2 = 1, gU1 = 1 + (1 − 1)·1 = 1. dL/dx = gU.
+        let w = Tensor::<3>::from_floats([[[1.0], [2.0], [3.0]]], &dev);
+        let g = (ev.output * w).sum().backward();
+        let gx = x
+            .grad(&g)
+            .unwrap()
+            .into_data()
+            .try_to_vec_as::<f32>()
+            .unwrap();
+        close(&gx, &[1.0, 2.0, 3.0], 1e-6);
+        assert_eq!(m.describe(), "LIFNeuron with shape (1,)");
+        assert_eq!(m.state().names(), ["vmem", "spikes"]);
+    }
+}
