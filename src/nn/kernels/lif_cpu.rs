@@ -70,9 +70,9 @@ pub struct LifParams<'a> {
 pub struct LifForward {
     /// Spike counts `[B, T, N]`.
     pub spikes: Vec<f32>,
-    /// Pre-spike membrane `U` `[B, T, N]`.
+    /// Pre-spike membrane `U` `[B, T, N]` (only the last step per batch unless kept).
     pub u: Vec<f32>,
-    /// Pre-decay synaptic current `A` `[B, T, N·S]`.
+    /// Pre-decay synaptic current `A` `[B, T, N·S]` (only the last step unless kept).
     pub a: Vec<f32>,
     /// Recurrent input `S[t-1]·W_rec` `[B, T, N·S]` (empty unless recorded and recurrent).
     pub irec: Vec<f32>,
@@ -95,12 +95,16 @@ pub fn forward(
     i0: &[f32],
     s0: &[f32],
     record_irec: bool,
+    keep: bool,
 ) -> LifForward {
     let (b, t, n, ns) = (d.b, d.t, d.n, d.ns());
+    // Without `keep` (inference), U and A are only scratch for the current step: no
+    // sequence-sized buffers are allocated or written.
+    let steps_kept = if keep { t } else { 1 };
     let mut out = LifForward {
         spikes: vec![0.0; b * t * n],
-        u: vec![0.0; b * t * n],
-        a: vec![0.0; b * t * ns],
+        u: vec![0.0; b * steps_kept * n],
+        a: vec![0.0; b * steps_kept * ns],
         irec: if record_irec && p.w_rec.is_some() {
             vec![0.0; b * t * ns]
         } else {
@@ -113,8 +117,8 @@ pub fn forward(
     let irec_on = !out.irec.is_empty();
     // Split every output by batch so each batch runs on its own thread.
     let spikes = out.spikes.par_chunks_mut(t * n);
-    let us = out.u.par_chunks_mut(t * n);
-    let as_ = out.a.par_chunks_mut(t * ns);
+    let us = out.u.par_chunks_mut(steps_kept * n);
+    let as_ = out.a.par_chunks_mut(steps_kept * ns);
     let vl = out.v_last.par_chunks_mut(n);
     let il = out.i_last.par_chunks_mut(ns);
     let sl = out.s_last.par_chunks_mut(n);
@@ -161,7 +165,8 @@ pub fn forward(
                         ir[step * ns..(step + 1) * ns].copy_from_slice(&rec);
                     }
                 }
-                let at = &mut a[step * ns..(step + 1) * ns];
+                let slot = if keep { step } else { 0 };
+                let at = &mut a[slot * ns..(slot + 1) * ns];
                 for k in 0..ns {
                     let r = if p.w_rec.is_some() {
                         f64::from(rec[k])
@@ -173,7 +178,7 @@ pub fn forward(
                     at[k] = ak as f32;
                     i[k] = f64::from(p.beta[k]) * ak;
                 }
-                let ut = &mut u[step * n..(step + 1) * n];
+                let ut = &mut u[slot * n..(slot + 1) * n];
                 let st = &mut sp[step * n..(step + 1) * n];
                 for j in 0..n {
                     let mut uj = f64::from(p.alpha[j]) * v[j] + f64::from(p.bias[j]);

@@ -86,7 +86,7 @@ pub trait LifBackend: Backend {
         let device = x.device();
         let host =
             HostInputs::read::<Self>([x, alpha, beta, thr, bias, w_rec, noise, v0, i0, s0], cfg);
-        let fwd = host.forward(cfg.record);
+        let fwd = host.forward(cfg.record, cfg.record || cfg.differentiable_traces);
         let outs = host.outputs(&fwd);
         let [a, b, c, d, e, f, g] =
             outs.map(|(v, shape)| Self::float_from_data(TensorData::new(v, shape), &device));
@@ -107,8 +107,9 @@ fn read_host<B: Backend>(t: FloatTensor<B>) -> (Vec<f32>, Vec<usize>) {
         .expect("reading a tensor synchronously")
         .expect("tensor data is readable");
     let shape = data.shape().to_vec();
+    // Consuming the data avoids a second copy when it is already f32.
     (
-        data.try_to_vec_as::<f32>()
+        data.try_into_vec_as::<f32>()
             .expect("float data converts to f32"),
         shape,
     )
@@ -172,7 +173,8 @@ impl HostInputs {
         }
     }
 
-    fn forward(&self, record_irec: bool) -> LifForward {
+    /// `keep`: keep U and A for the whole sequence (needed by the backward and the traces).
+    fn forward(&self, record_irec: bool, keep: bool) -> LifForward {
         lif_cpu::forward(
             self.dims,
             &self.x,
@@ -182,6 +184,7 @@ impl HostInputs {
             &self.i0,
             &self.s0,
             record_irec,
+            keep,
         )
     }
 
@@ -342,7 +345,7 @@ impl<B: Backend, C: CheckpointStrategy> LifBackend for Autodiff<B, C> {
             ],
             cfg,
         );
-        let fwd = std::sync::Arc::new(host.forward(cfg.record));
+        let fwd = std::sync::Arc::new(host.forward(cfg.record, true));
         let [spikes, rest @ ..] = host.outputs(&fwd);
         let spikes = B::float_from_data(TensorData::new(spikes.0, spikes.1), &device);
         // The records and final state carry no gradient: plain (untracked) autodiff tensors.
