@@ -291,3 +291,20 @@ fn membrane_readout_gradients_match_the_reference() {
         assert!(rel_l2(f, r) < 1e-4, "dL/d{n}: {}", rel_l2(f, r));
     }
 }
+
+#[test]
+fn readout_layer_is_not_spiking() {
+    use rockpool::module::ModuleView;
+    use rockpool::nn::LifOutput;
+    let dev = device();
+    let spiking = LifConfig::new(2).init(&dev).unwrap();
+    let readout = LifConfig::new(2)
+        .with_output(LifOutput::Vmem)
+        .init(&dev)
+        .unwrap();
+    assert!(spiking.spiking_output() && spiking.spiking_input());
+    assert!(
+        !readout.spiking_output(),
+        "a membrane read-out emits potentials"
+    );
+}

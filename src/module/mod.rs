@@ -403,6 +403,7 @@ fn describe_into(m: &dyn ModuleView, name: Option<&str>, level: usize, out: &mut
 /// a parameter made non-trainable (Rockpool's `Constant`, [`constant`](crate::module::constant))
 /// is shown among the simulation parameters. `simulation_parameters` are plain values (`f64`,
 /// `bool`, `String`, enums implementing [`AttrField`]); `state` fields are `Tensor<D>`;
+/// an optional `spiking: |s| (input, output)` says whether the module takes / emits spikes;
 /// `submodules` implement [`ModuleView`]. The struct must derive Burn's `Module` with
 /// `#[module(custom_display)]`.
 ///
@@ -428,7 +429,7 @@ macro_rules! module_view {
     ($ty:ty {
         class: $class:expr,
         shape: |$s:ident| $shape:expr,
-        $(spiking: ($sin:expr, $sout:expr),)?
+        $(spiking: |$sk:ident| ($sin:expr, $sout:expr),)?
         parameters: { $($p:ident : $pfam:ident),* $(,)? },
         simulation_parameters: { $($sp:ident),* $(,)? },
         state: { $($st:ident),* $(,)? },
@@ -444,8 +445,16 @@ macro_rules! module_view {
                 $shape
             }
             $(
-            fn spiking_input(&self) -> bool { $sin }
-            fn spiking_output(&self) -> bool { $sout }
+            fn spiking_input(&self) -> bool {
+                let $sk = self;
+                let _ = $sk;
+                $sin
+            }
+            fn spiking_output(&self) -> bool {
+                let $sk = self;
+                let _ = $sk;
+                $sout
+            }
             )?
             #[allow(clippy::vec_init_then_push)]
             fn own_attributes(&self) -> Vec<(String, $crate::module::Attr)> {

@@ -51,7 +51,7 @@ pub struct Delay {
 crate::module_view!(Delay {
     class: "Delay",
     shape: |s| vec![s.n],
-    spiking: (true, true),
+    spiking: |_s| (true, true),
     parameters: {},
     simulation_parameters: { steps },
     state: {},

@@ -106,7 +106,7 @@ pub struct ExpSyn {
 crate::module_view!(ExpSyn {
     class: "ExpSyn",
     shape: |s| vec![s.isyn.dims()[0]],
-    spiking: (true, false),
+    spiking: |_s| (true, false),
     parameters: { tau: Taus },
     simulation_parameters: { dt, noise_std },
     state: { isyn },

@@ -463,7 +463,8 @@ crate::module_view!(Lif {
         let [n, syn] = s.isyn.dims();
         if syn == 1 { vec![n] } else { vec![n * syn, n] }
     },
-    spiking: (true, true),
+    // A membrane read-out emits potentials, not spikes.
+    spiking: |s| (true, s.output == LifOutput::Spikes),
     parameters: {
         tau_mem: Taus, tau_syn: Taus, alpha: Decays, beta: Decays,
         dash_mem: Bitshifts, dash_syn: Bitshifts,

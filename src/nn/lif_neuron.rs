@@ -152,7 +152,7 @@ pub struct LifNeuron {
 crate::module_view!(LifNeuron {
     class: "LIFNeuron",
     shape: |s| vec![s.vmem.dims()[0]],
-    spiking: (false, true),
+    spiking: |_s| (false, true),
     parameters: { tau_mem: Taus, bias: Biases, threshold: Thresholds },
     simulation_parameters: { dt, noise_std, max_spikes_per_dt, surrogate },
     state: { vmem, spikes },
