@@ -11,7 +11,7 @@
 //! differentiable operation.
 
 use burn::module::{Module, Param};
-use burn::tensor::{Device, Distribution, Tensor};
+use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::PerNeuron;
@@ -67,18 +67,9 @@ impl ExpSynConfig {
         if self.dt.is_nan() || self.dt <= 0.0 {
             return Err(Error::value("ExpSyn.dt", "must be positive"));
         }
-        let tau = self.tau.to_tensor(self.n, device, "ExpSyn.tau")?;
-        if tau
-            .clone()
-            .lower_equal_elem(0.0)
-            .any()
-            .into_scalar::<bool>()
-        {
-            return Err(Error::value(
-                "ExpSyn.tau",
-                "time constants must be positive",
-            ));
-        }
+        let tau = self
+            .tau
+            .to_positive_tensor(self.n, device, "ExpSyn.tau", "time constants")?;
         Ok(ExpSyn {
             tau: Param::from_tensor(tau),
             dt: self.dt,
@@ -121,12 +112,9 @@ impl Evolve for ExpSyn {
         let [b, t, _] = input.dims();
         let device = input.device();
         let i0: Tensor<2> = state_entry(&state, "isyn", [b, n], "ExpSyn")?;
-        let input = if self.noise_std > 0.0 {
-            input
-                + Tensor::random([b, t, n], Distribution::Normal(0.0, 1.0), &device)
-                    * (self.noise_std * self.dt.sqrt())
-        } else {
-            input
+        let input = match super::white_noise([b, t, n], self.noise_std, self.dt, &device) {
+            Some(noise) => input + noise,
+            None => input,
         };
         let beta = tau_to_decay(self.tau.val().clamp_min(self.dt * 0.1), self.dt);
         let zeros = Tensor::<1>::zeros([n], &device);

@@ -35,7 +35,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use burn::module::{Module, Param};
-use burn::tensor::{Device, Distribution, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::PerNeuron;
@@ -308,7 +308,9 @@ impl LifConfig {
         self.surrogate
             .validate()
             .map_err(|m| Error::value("Lif.surrogate", m))?;
-        let tau_mem = self.tau_mem.to_tensor(n, device, "Lif.tau_mem")?;
+        let tau_mem =
+            self.tau_mem
+                .to_positive_tensor(n, device, "Lif.tau_mem", "time constants")?;
         let tau_syn = match &self.tau_syn {
             PerNeuron::Vector(v) if v.len() == n && self.n_syn > 1 => {
                 // One value per neuron, shared by its synapses.
@@ -316,19 +318,19 @@ impl LifConfig {
                     .iter()
                     .flat_map(|&x| std::iter::repeat_n(x, self.n_syn))
                     .collect();
-                PerNeuron::Vector(per).to_tensor(ns, device, "Lif.tau_syn")?
+                PerNeuron::Vector(per).to_positive_tensor(
+                    ns,
+                    device,
+                    "Lif.tau_syn",
+                    "time constants",
+                )?
             }
-            other => other.to_tensor(ns, device, "Lif.tau_syn")?,
+            other => other.to_positive_tensor(ns, device, "Lif.tau_syn", "time constants")?,
         }
         .reshape([n, self.n_syn]);
-        let threshold = self.threshold.to_tensor(n, device, "Lif.threshold")?;
-        if any(threshold.clone().lower_equal_elem(0.0)) {
-            return Err(Error::value("Lif.threshold", "thresholds must be positive"));
-        }
-        if any(tau_mem.clone().lower_equal_elem(0.0)) || any(tau_syn.clone().lower_equal_elem(0.0))
-        {
-            return Err(Error::value("Lif.tau", "time constants must be positive"));
-        }
+        let threshold =
+            self.threshold
+                .to_positive_tensor(n, device, "Lif.threshold", "thresholds")?;
         let (mem, syn) = match self.leak_mode {
             LeakMode::Taus => (tau_mem, tau_syn),
             LeakMode::Decays => (
@@ -385,10 +387,6 @@ impl LifConfig {
         }
         Ok(lif)
     }
-}
-
-fn any<const D: usize>(t: Tensor<D, burn::tensor::Bool>) -> bool {
-    t.any().into_scalar::<bool>()
 }
 
 /// `α = exp(−dt/τ)`.
@@ -616,10 +614,7 @@ impl Lif {
     }
 
     fn noise(&self, b: usize, t: usize, device: &Device) -> Option<Tensor<3>> {
-        (self.noise_std > 0.0).then(|| {
-            Tensor::random([b, t, self.n()], Distribution::Normal(0.0, 1.0), device)
-                * (self.noise_std * self.dt.sqrt())
-        })
+        super::white_noise([b, t, self.n()], self.noise_std, self.dt, device)
     }
 
     fn initial(&self, state: &StateTree, b: usize) -> Result<(Tensor<2>, Tensor<2>, Tensor<2>)> {

@@ -12,7 +12,7 @@
 //! on the fused LIF operation with the synaptic carry switched off.
 
 use burn::module::{Module, Param};
-use burn::tensor::{Device, Distribution, Tensor};
+use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::PerNeuron;
@@ -85,30 +85,12 @@ impl LifNeuronConfig {
         self.surrogate
             .validate()
             .map_err(|m| Error::value("LifNeuron.surrogate", m))?;
-        let tau = self.tau_mem.to_tensor(n, device, "LifNeuron.tau_mem")?;
-        let thr = self.threshold.to_tensor(n, device, "LifNeuron.threshold")?;
-        if tau
-            .clone()
-            .lower_equal_elem(0.0)
-            .any()
-            .into_scalar::<bool>()
-        {
-            return Err(Error::value(
-                "LifNeuron.tau_mem",
-                "time constants must be positive",
-            ));
-        }
-        if thr
-            .clone()
-            .lower_equal_elem(0.0)
-            .any()
-            .into_scalar::<bool>()
-        {
-            return Err(Error::value(
-                "LifNeuron.threshold",
-                "thresholds must be positive",
-            ));
-        }
+        let tau =
+            self.tau_mem
+                .to_positive_tensor(n, device, "LifNeuron.tau_mem", "time constants")?;
+        let thr =
+            self.threshold
+                .to_positive_tensor(n, device, "LifNeuron.threshold", "thresholds")?;
         Ok(LifNeuron {
             tau_mem: Param::from_tensor(tau),
             bias: Param::from_tensor(self.bias.to_tensor(n, device, "LifNeuron.bias")?),
@@ -168,10 +150,7 @@ impl Evolve for LifNeuron {
         let v0: Tensor<2> = state_entry(&state, "vmem", [b, n], "LIFNeuron")?;
         let s0: Tensor<2> = state_entry(&state, "spikes", [b, n], "LIFNeuron")?;
         let alpha = tau_to_decay(self.tau_mem.val().clamp_min(self.dt * 0.1), self.dt);
-        let noise = (self.noise_std > 0.0).then(|| {
-            Tensor::random([b, t, n], Distribution::Normal(0.0, 1.0), &device)
-                * (self.noise_std * self.dt.sqrt())
-        });
+        let noise = super::white_noise([b, t, n], self.noise_std, self.dt, &device);
         let seq = lif_sequence(
             input,
             alpha,

@@ -34,6 +34,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// Noise `σ·√dt·ξ`, `ξ ~ N(0, 1)` drawn afresh, of the given shape; `None` when `σ = 0` so
+/// that nothing is drawn or added.
+pub fn white_noise<const D: usize>(
+    shape: [usize; D],
+    noise_std: f64,
+    dt: f64,
+    device: &Device,
+) -> Option<Tensor<D>> {
+    (noise_std > 0.0).then(|| {
+        Tensor::random(shape, burn::tensor::Distribution::Normal(0.0, 1.0), device)
+            * (noise_std * dt.sqrt())
+    })
+}
+
 /// A per-neuron value in a config: one number for all neurons, or one per neuron.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -48,6 +62,28 @@ impl PerNeuron {
     /// Zero for all neurons.
     pub fn zero() -> Self {
         PerNeuron::Scalar(0.0)
+    }
+
+    /// As [`PerNeuron::to_tensor`], and every value must be positive (time constants,
+    /// thresholds); `noun` names them in the error (`"time constants"`).
+    pub fn to_positive_tensor(
+        &self,
+        n: usize,
+        device: &Device,
+        what: &str,
+        noun: &str,
+    ) -> Result<Tensor<1>> {
+        let values: &[f64] = match self {
+            PerNeuron::Scalar(x) => std::slice::from_ref(x),
+            PerNeuron::Vector(v) => v,
+        };
+        if let Some(x) = values.iter().find(|&&x| x <= 0.0) {
+            return Err(Error::value(
+                what,
+                format!("{noun} must be positive, got {x}"),
+            ));
+        }
+        self.to_tensor(n, device, what)
     }
 
     /// The values as a `(n,)` tensor; a vector must have exactly `n` entries.

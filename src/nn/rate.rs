@@ -21,7 +21,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use burn::module::{Module, Param};
-use burn::tensor::{Device, Distribution, Tensor, activation};
+use burn::tensor::{Device, Tensor, activation};
 use serde::{Deserialize, Serialize};
 
 use super::{PerNeuron, init::WeightInit};
@@ -197,15 +197,9 @@ impl RateConfig {
                 format!("must be non-negative, got {}", self.noise_std),
             ));
         }
-        let tau = self.tau.to_tensor(n, device, "Rate.tau")?;
-        if tau
-            .clone()
-            .lower_equal_elem(0.0)
-            .any()
-            .into_scalar::<bool>()
-        {
-            return Err(Error::value("Rate.tau", "time constants must be positive"));
-        }
+        let tau = self
+            .tau
+            .to_positive_tensor(n, device, "Rate.tau", "time constants")?;
         let mut m = Rate {
             tau: Param::from_tensor(tau),
             bias: Param::from_tensor(self.bias.to_tensor(n, device, "Rate.bias")?),
@@ -314,7 +308,6 @@ impl Evolve for Rate {
         let bias = self.bias.val().unsqueeze_dim::<2>(0);
         let thr = self.threshold.val().unsqueeze_dim::<2>(0);
         let w_rec = self.w_rec.as_ref().map(|w| w.val());
-        let noise_scale = self.noise_std * self.dt.sqrt();
 
         let mut outs = Vec::with_capacity(t);
         let mut xs = Vec::with_capacity(if record { t } else { 0 });
@@ -331,9 +324,8 @@ impl Evolve for Rate {
             if let Some(r) = &rec {
                 drive = drive + r.clone();
             }
-            if noise_scale > 0.0 {
-                drive = drive
-                    + Tensor::random([b, n], Distribution::Normal(0.0, 1.0), &device) * noise_scale;
+            if let Some(noise) = super::white_noise([b, n], self.noise_std, self.dt, &device) {
+                drive = drive + noise;
             }
             x = x.clone() + (drive - x) * alpha.clone();
             outs.push(self.act_fn.apply(x.clone() - thr.clone()));
