@@ -176,18 +176,18 @@ fn fused_matches_reference_outputs_and_gradients() {
         for k in ["vmem", "isyn", "irec"] {
             let f = common::values(fused.record.get(k).unwrap());
             let r = common::values(refr.record.get(k).unwrap());
-            // The fused kernel carries the state in f64, the reference in f32, so the traces
-            // drift apart by f32 rounding over the sequence.
-            assert_close(&format!("{name}: record {k}"), &f, &r, 1e-4, 1e-4);
+            // Both sides carry the state and the decays in f64 (the reference computes in f64
+            // throughout); the traces are returned in f32.
+            assert_close(&format!("{name}: record {k}"), &f, &r, 1e-5, 1e-5);
         }
         for k in ["vmem", "isyn", "spikes"] {
             let f = common::values(fused.state.get(k).unwrap());
             let r = common::values(refr.state.get(k).unwrap());
-            assert_close(&format!("{name}: state {k}"), &f, &r, 1e-4, 1e-4);
+            assert_close(&format!("{name}: state {k}"), &f, &r, 1e-5, 1e-5);
         }
         eprintln!("{name}: dL/dx relative L2 error {:e}", rel_l2(&gx_f, &gx_r));
-        // Bounds: the fused kernel integrates the state in f64, the reference in f32; the
-        // surrogate's steep bumps turn that rounding into ~1e-5 relative gradient differences.
+        // Bounds: the fused backward runs its adjoints in f32 (the reference in f64); the
+        // surrogate's steep bumps turn that rounding into up to ~3e-5 relative differences.
         assert!(rel_l2(&gx_f, &gx_r) < 1e-4, "{name}: dL/dx");
         let gscale = gx_r.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         assert_close(&format!("{name}: dL/dx"), &gx_f, &gx_r, 1e-3, 1e-3 * gscale);

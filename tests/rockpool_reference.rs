@@ -78,12 +78,14 @@ fn library_matches_rockpool_rate_and_lif_fixtures() {
                 // Spike counts match exactly.
                 assert_eq!(&got, want, "{case}: spike counts");
             }
-            // LIF membranes integrate over many steps with decays held in f32: their rounding
-            // (~6e-8) is amplified by 1/(1−α)² on slow neurons, so membrane and synaptic traces
-            // are compared to 1e-5 relative plus 5e-5 of the trace's scale. Rate traces and
-            // all spike counts are held to 1e-5 relative / exactly.
+            // LIF traces: 1e-5 relative, with an absolute floor of 1e-5 of the trace's scale.
+            // The floor is for values near 0 after a subtractive reset, where U − θ cancels and
+            // the f32 parameters (θ, τ, inputs: rounded by ~6e-8 from Rockpool's f64) leave an
+            // error of a few 1e-6 of the scale. The decays themselves are formed in f64 by the
+            // fused op from accurate f32 leaks (with f32 decays this floor had to be 5e-5).
+            // Rate traces and all spike counts are held to 1e-5 relative / exactly.
             let atol = if case.starts_with("lif/") {
-                5e-5 * want.iter().fold(0.0f64, |m, v| m.max(v.abs()))
+                1e-5 * want.iter().fold(0.0f64, |m, v| m.max(v.abs()))
             } else {
                 ATOL
             };

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::PerNeuron;
 use super::kernels::lif_op::lif_sequence;
-use super::lif::tau_to_decay;
+use super::lif::tau_to_leak;
 use super::surrogate::Surrogate;
 use crate::error::{Error, Result};
 use crate::module::{Evolution, Evolve, StateTree, Tree, auto_batch, state_entry};
@@ -116,15 +116,15 @@ impl Evolve for ExpSyn {
             Some(noise) => input + noise,
             None => input,
         };
-        let beta = tau_to_decay(self.tau.val().clamp_min(self.dt * 0.1), self.dt);
-        let zeros = Tensor::<1>::zeros([n], &device);
-        // A LIF synapse whose neuron never fires: the synaptic trace is the output.
+        let leak = tau_to_leak(self.tau.val().clamp_min(self.dt * 0.1), self.dt);
+        // A LIF synapse whose neuron never fires (and whose membrane does not integrate,
+        // leak 1): the synaptic trace is the output.
         let seq = lif_sequence(
             input,
-            zeros.clone(),
-            beta,
+            Tensor::<1>::ones([n], &device),
+            leak,
             Tensor::full([n], f32::MAX, &device),
-            zeros,
+            Tensor::<1>::zeros([n], &device),
             None,
             None,
             Tensor::zeros([b, n], &device),

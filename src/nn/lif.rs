@@ -35,7 +35,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use burn::module::{Module, Param};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, FloatDType, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::PerNeuron;
@@ -394,6 +394,18 @@ pub fn tau_to_decay<const D: usize>(tau: Tensor<D>, dt: f64) -> Tensor<D> {
     (tau.recip() * (-dt)).exp()
 }
 
+/// The leak `1 − α = 1 − exp(−dt/τ)`, accurate to a few ulp even where α rounds near 1:
+/// computed as `2h/(1+h)` with `h = tanh(dt/2τ)` (there is no `expm1` tensor op).
+pub fn tau_to_leak<const D: usize>(tau: Tensor<D>, dt: f64) -> Tensor<D> {
+    let h = (tau.recip() * (dt / 2.0)).tanh();
+    h.clone() * 2.0 / (h + 1.0)
+}
+
+/// The leak `1 − α = 2^−dash`.
+pub fn dash_to_leak<const D: usize>(dash: Tensor<D>) -> Tensor<D> {
+    (dash * (-std::f64::consts::LN_2)).exp()
+}
+
 /// `dash = −log2(1 − α)`.
 pub fn decay_to_dash<const D: usize>(alpha: Tensor<D>) -> Tensor<D> {
     ((alpha.neg() + 1.0).log() / (-std::f64::consts::LN_2)).clamp_min(0.0)
@@ -401,7 +413,7 @@ pub fn decay_to_dash<const D: usize>(alpha: Tensor<D>) -> Tensor<D> {
 
 /// `α = 1 − 2^−dash`.
 pub fn dash_to_decay<const D: usize>(dash: Tensor<D>) -> Tensor<D> {
-    (dash * (-std::f64::consts::LN_2)).exp().neg() + 1.0
+    dash_to_leak(dash).neg() + 1.0
 }
 
 /// Leaky integrate-and-fire neurons with exponential synapses (Rockpool's `LIF`).
@@ -549,6 +561,13 @@ impl Lif {
     /// The decays `(α (N,), β (N·N_syn,))` implied by the parameters, differentiable with
     /// respect to whichever pair the leak mode trains.
     pub fn decays(&self) -> (Tensor<1>, Tensor<1>) {
+        let (lm, ls) = self.leaks();
+        (lm.neg() + 1.0, ls.neg() + 1.0)
+    }
+
+    /// The leaks `(1 − α (N,), 1 − β (N·N_syn,))`, computed without forming α first: an f32
+    /// decay near 1 loses the precision a slow neuron needs (see [`tau_to_leak`]).
+    pub fn leaks(&self) -> (Tensor<1>, Tensor<1>) {
         let (n, syn) = (self.n(), self.n_syn());
         let (alpha, beta) = match self.leak_mode {
             LeakMode::Taus => {
@@ -573,9 +592,9 @@ impl Lif {
                         round_ste((tm / self.dt).log() / std::f64::consts::LN_2).clamp_min(0.0);
                     let ds =
                         round_ste((ts / self.dt).log() / std::f64::consts::LN_2).clamp_min(0.0);
-                    (dash_to_decay(dm), dash_to_decay(ds))
+                    (dash_to_leak(dm), dash_to_leak(ds))
                 } else {
-                    (tau_to_decay(tm, self.dt), tau_to_decay(ts, self.dt))
+                    (tau_to_leak(tm, self.dt), tau_to_leak(ts, self.dt))
                 }
             }
             LeakMode::Decays => (
@@ -583,12 +602,16 @@ impl Lif {
                     .as_ref()
                     .expect("decays mode")
                     .val()
-                    .clamp(0.0, 1.0),
+                    .clamp(0.0, 1.0)
+                    .neg()
+                    + 1.0,
                 self.beta
                     .as_ref()
                     .expect("decays mode")
                     .val()
-                    .clamp(0.0, 1.0),
+                    .clamp(0.0, 1.0)
+                    .neg()
+                    + 1.0,
             ),
             LeakMode::Bitshifts => {
                 let dm = self
@@ -604,9 +627,9 @@ impl Lif {
                     .val()
                     .clamp_min(0.0);
                 if self.quantize_decays {
-                    (dash_to_decay(round_ste(dm)), dash_to_decay(round_ste(ds)))
+                    (dash_to_leak(round_ste(dm)), dash_to_leak(round_ste(ds)))
                 } else {
-                    (dash_to_decay(dm), dash_to_decay(ds))
+                    (dash_to_leak(dm), dash_to_leak(ds))
                 }
             }
         };
@@ -626,20 +649,31 @@ impl Lif {
     }
 
     /// The same dynamics in plain tensor operations (per-step loop, straight-through
-    /// surrogate): the reference the fused operation is tested against. Noise is not
-    /// supported here.
+    /// surrogate): the reference the fused operation is tested against. It computes in f64
+    /// (inputs and parameters are cast up, results cast back to f32), so it is at least as
+    /// accurate as the fused op's f64 state. Noise is not supported here.
     pub fn evolve_reference(&self, input: Tensor<3>, state: StateTree) -> Result<Evolution> {
         let (n, syn) = (self.n(), self.n_syn());
         let ns = n * syn;
-        let input = auto_batch(input, ns, "Lif")?;
+        let input = auto_batch(input, ns, "Lif")?.cast(FloatDType::F64);
         let [b, t, _] = input.dims();
-        let (mut v, mut i, mut s) = self.initial(&state, b)?;
-        let (alpha, beta) = self.decays();
-        let alpha = alpha.unsqueeze_dim::<2>(0);
-        let beta = beta.unsqueeze_dim::<2>(0);
-        let thr = self.threshold.val().unsqueeze_dim::<2>(0);
-        let bias = self.bias.val().unsqueeze_dim::<2>(0);
-        let w = self.w_rec.as_ref().map(|w| w.val());
+        let (v, i, s) = self.initial(&state, b)?;
+        let up = |x: Tensor<2>| x.cast(FloatDType::F64);
+        let (mut v, mut i, mut s) = (up(v), up(i), up(s));
+        let (leak_mem, leak_syn) = self.leaks();
+        let alpha = leak_mem
+            .cast(FloatDType::F64)
+            .neg()
+            .add_scalar(1.0)
+            .unsqueeze_dim::<2>(0);
+        let beta = leak_syn
+            .cast(FloatDType::F64)
+            .neg()
+            .add_scalar(1.0)
+            .unsqueeze_dim::<2>(0);
+        let thr = up(self.threshold.val().unsqueeze_dim::<2>(0));
+        let bias = up(self.bias.val().unsqueeze_dim::<2>(0));
+        let w = self.w_rec.as_ref().map(|w| up(w.val()));
         let (mut outs, mut vs, mut is, mut rs) = (vec![], vec![], vec![], vec![]);
         for step in 0..t {
             let x = input
@@ -660,50 +694,60 @@ impl Lif {
             vs.push(v.clone());
             is.push(i.clone().reshape([b, n, syn]));
             rs.push(
-                rec.unwrap_or_else(|| Tensor::zeros([b, ns], &input.device()))
+                rec.unwrap_or_else(|| up(Tensor::zeros([b, ns], &input.device())))
                     .reshape([b, n, syn]),
             );
         }
-        let spikes = Tensor::stack::<3>(outs, 1);
-        let vmem = Tensor::stack::<3>(vs, 1);
+        let down3 = |x: Tensor<3>| x.cast(FloatDType::F32);
+        let down4 = |x: Tensor<4>| x.cast(FloatDType::F32);
+        let spikes = down3(Tensor::stack::<3>(outs, 1));
+        let vmem = down3(Tensor::stack::<3>(vs, 1));
         let output = match self.output {
             LifOutput::Spikes => spikes.clone(),
             LifOutput::Vmem => vmem.clone(),
         };
         let record = Tree::new()
             .with("vmem", vmem.into())
-            .with("isyn", Tensor::stack::<4>(is, 1).into())
-            .with("irec", Tensor::stack::<4>(rs, 1).into())
+            .with("isyn", down4(Tensor::stack::<4>(is, 1)).into())
+            .with("irec", down4(Tensor::stack::<4>(rs, 1)).into())
             .with("spikes", spikes.clone().into());
+        let down2 = |x: Tensor<2>| x.cast(FloatDType::F32);
         Ok(Evolution {
             output,
             state: Tree::new()
-                .with("vmem", v.into())
-                .with("isyn", i.reshape([b, n, syn]).into())
-                .with("spikes", s.into()),
+                .with("vmem", down2(v).into())
+                .with("isyn", down3(i.reshape([b, n, syn])).into())
+                .with("spikes", down2(s).into()),
             record,
         })
     }
 
     /// Spike counts with the surrogate gradient, as tensor operations: the forward value is
-    /// the count, the gradient `∂S/∂u`, `∂S/∂θ` of the surrogate (computed on the host).
+    /// the count, the gradient `∂S/∂u`, `∂S/∂θ` of the surrogate (computed on the host, in
+    /// f64; `u` and `thr` are f64 tensors).
     fn spike_ste(&self, u: Tensor<2>, thr: Tensor<2>) -> Tensor<2> {
         let [b, n] = u.dims();
         let device = u.device();
         let thr = thr.expand([b, n]);
-        let uh = u.clone().into_data().try_to_vec_as::<f32>().expect("f32");
-        let th = thr.clone().into_data().try_to_vec_as::<f32>().expect("f32");
-        let max = self.max_spikes_per_dt as f32;
+        let uh = u.clone().into_data().try_to_vec_as::<f64>().expect("f64");
+        let th = thr.clone().into_data().try_to_vec_as::<f64>().expect("f64");
+        let max = self.max_spikes_per_dt;
         let mut count = Vec::with_capacity(uh.len());
         let mut du = Vec::with_capacity(uh.len());
         let mut dth = Vec::with_capacity(uh.len());
         for (&uu, &tt) in uh.iter().zip(&th) {
-            count.push(Surrogate::spikes(uu, tt, max));
-            let (a, c) = self.surrogate.grads(uu, tt, max);
-            du.push(a);
-            dth.push(c);
+            count.push(if uu >= tt {
+                (uu / tt).floor().min(max)
+            } else {
+                0.0
+            });
+            let (a, c) = self.surrogate.grads(uu as f32, tt as f32, max as f32);
+            du.push(f64::from(a));
+            dth.push(f64::from(c));
         }
-        let mk = |v: Vec<f32>| Tensor::<2>::from_data(TensorData::new(v, [b, n]), &device);
+        let mk = |v: Vec<f64>| {
+            Tensor::<2>::from_data(TensorData::new(v, [b, n]), &device).cast(FloatDType::F64)
+        };
         let h = u * mk(du) + thr * mk(dth);
         mk(count) + (h.clone() - h.detach())
     }
@@ -717,11 +761,11 @@ impl Evolve for Lif {
         let [b, t, _] = input.dims();
         let device = input.device();
         let (v0, i0, s0) = self.initial(&state, b)?;
-        let (alpha, beta) = self.decays();
+        let (leak_mem, leak_syn) = self.leaks();
         let seq = lif_sequence(
             input,
-            alpha,
-            beta,
+            leak_mem,
+            leak_syn,
             self.threshold.val(),
             self.bias.val(),
             self.w_rec.as_ref().map(|w| w.val()),

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::PerNeuron;
 use super::kernels::lif_op::lif_sequence;
-use super::lif::tau_to_decay;
+use super::lif::tau_to_leak;
 use super::surrogate::Surrogate;
 use crate::error::{Error, Result};
 use crate::module::{Evolution, Evolve, StateTree, Tree, auto_batch, state_entry};
@@ -149,12 +149,13 @@ impl Evolve for LifNeuron {
         let device = input.device();
         let v0: Tensor<2> = state_entry(&state, "vmem", [b, n], "LIFNeuron")?;
         let s0: Tensor<2> = state_entry(&state, "spikes", [b, n], "LIFNeuron")?;
-        let alpha = tau_to_decay(self.tau_mem.val().clamp_min(self.dt * 0.1), self.dt);
+        let leak = tau_to_leak(self.tau_mem.val().clamp_min(self.dt * 0.1), self.dt);
         let noise = super::white_noise([b, t, n], self.noise_std, self.dt, &device);
         let seq = lif_sequence(
             input,
-            alpha,
-            Tensor::ones([n], &device),
+            leak,
+            // No synapse: β = 1 (the carry is off, so it only passes the input through).
+            Tensor::zeros([n], &device),
             self.threshold.val(),
             self.bias.val(),
             None,

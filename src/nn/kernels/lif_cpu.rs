@@ -2,7 +2,8 @@
 //! the backward needs, and the hand-written backward (the adjoint recurrence run in reverse).
 //!
 //! Shapes (row-major): input current `x` `[B, T, N·S]` (neuron `j`, synapse `s` at `j·S + s`),
-//! `alpha` `[N]` (membrane decay), `beta` `[N·S]` (synaptic decay), `thr` `[N]`, `bias` `[N]`,
+//! `alpha` `[N]` (membrane decay), `beta` `[N·S]` (synaptic decay) — both in f64, see
+//! [`LifParams`] — `thr` `[N]`, `bias` `[N]`,
 //! recurrent weights `w_rec` `[N, N·S]`, optional membrane noise `[B, T, N]`, initial state
 //! `v0`, `s0` `[B, N]`, `i0` `[B, N·S]`. One step, in Rockpool's order:
 //!
@@ -49,13 +50,15 @@ impl LifDims {
     }
 }
 
-/// Parameters (host copies), shapes as in the module docs.
+/// Parameters (host copies), shapes as in the module docs. The decays are f64: a decay near 1
+/// rounded to f32 (relative error ~6e-8) changes a slow neuron's steady state by a relative
+/// `6e-8/(1−α)` per synaptic stage, which is visible against Rockpool's f64 numbers.
 #[derive(Clone, Debug)]
 pub struct LifParams<'a> {
     /// `[N]`.
-    pub alpha: &'a [f32],
+    pub alpha: &'a [f64],
     /// `[N·S]`.
-    pub beta: &'a [f32],
+    pub beta: &'a [f64],
     /// `[N]`.
     pub thr: &'a [f32],
     /// `[N]`.
@@ -176,12 +179,12 @@ pub fn forward(
                     let carried = if d.carry { i[k] } else { 0.0 };
                     let ak = carried + f64::from(xt[k]) + r;
                     at[k] = ak as f32;
-                    i[k] = f64::from(p.beta[k]) * ak;
+                    i[k] = p.beta[k] * ak;
                 }
                 let ut = &mut u[slot * n..(slot + 1) * n];
                 let st = &mut sp[step * n..(step + 1) * n];
                 for j in 0..n {
-                    let mut uj = f64::from(p.alpha[j]) * v[j] + f64::from(p.bias[j]);
+                    let mut uj = p.alpha[j] * v[j] + f64::from(p.bias[j]);
                     for syn in 0..d.s {
                         uj += i[j * d.s + syn];
                     }
@@ -287,7 +290,7 @@ pub fn backward(
                         gs += dot(row, &ga_next);
                     }
                     // ∂L/∂V[t]: through U[t+1] = alpha·V[t] + …, plus a direct membrane loss.
-                    let mut gv = p.alpha[j] * gu_next[j];
+                    let mut gv = p.alpha[j] as f32 * gu_next[j];
                     if let Some(gvm) = g_vmem {
                         gv += gvm[(bi * t + step) * n + j];
                     }
@@ -311,7 +314,7 @@ pub fn backward(
                     if let Some(gis) = g_isyn {
                         gi += gis[(bi * t + step) * ns + k];
                     }
-                    ga[k] = p.beta[k] * gi;
+                    ga[k] = p.beta[k] as f32 * gi;
                     g.beta[k] += gi * at[k];
                 }
                 gx_b[step * ns..(step + 1) * ns].copy_from_slice(&ga);
@@ -382,11 +385,11 @@ pub fn vmem(d: LifDims, thr: &[f32], fwd: &LifForward) -> Vec<f32> {
 }
 
 /// Post-decay synaptic current `I = beta ⊙ A` `[B, T, N·S]` from a forward result.
-pub fn isyn(d: LifDims, beta: &[f32], fwd: &LifForward) -> Vec<f32> {
+pub fn isyn(d: LifDims, beta: &[f64], fwd: &LifForward) -> Vec<f32> {
     let ns = d.ns();
     fwd.a
         .iter()
         .enumerate()
-        .map(|(idx, a)| a * beta[idx % ns])
+        .map(|(idx, &a)| (f64::from(a) * beta[idx % ns]) as f32)
         .collect()
 }

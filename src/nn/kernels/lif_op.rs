@@ -64,8 +64,8 @@ pub trait LifBackend: Backend {
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
     fn lif_seq(
         x: FloatTensor<Self>,
-        alpha: FloatTensor<Self>,
-        beta: FloatTensor<Self>,
+        leak_mem: FloatTensor<Self>,
+        leak_syn: FloatTensor<Self>,
         thr: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         w_rec: FloatTensor<Self>,
@@ -84,8 +84,10 @@ pub trait LifBackend: Backend {
         FloatTensor<Self>,
     ) {
         let device = x.device();
-        let host =
-            HostInputs::read::<Self>([x, alpha, beta, thr, bias, w_rec, noise, v0, i0, s0], cfg);
+        let host = HostInputs::read::<Self>(
+            [x, leak_mem, leak_syn, thr, bias, w_rec, noise, v0, i0, s0],
+            cfg,
+        );
         let fwd = host.forward(cfg.record, cfg.record || cfg.differentiable_traces);
         let outs = host.outputs(&fwd);
         let [a, b, c, d, e, f, g] =
@@ -122,8 +124,10 @@ struct HostInputs {
     record: bool,
     differentiable_traces: bool,
     x: Vec<f32>,
-    alpha: Vec<f32>,
-    beta: Vec<f32>,
+    /// `1 − leak_mem` in f64.
+    alpha: Vec<f64>,
+    /// `1 − leak_syn` in f64.
+    beta: Vec<f64>,
     thr: Vec<f32>,
     bias: Vec<f32>,
     w_rec: Option<Vec<f32>>,
@@ -135,7 +139,10 @@ struct HostInputs {
 
 impl HostInputs {
     fn read<B: Backend>(t: [FloatTensor<B>; 10], cfg: LifOpConfig) -> Self {
-        let [x, alpha, beta, thr, bias, w_rec, noise, v0, i0, s0] = t.map(read_host::<B>);
+        let [x, leak_mem, leak_syn, thr, bias, w_rec, noise, v0, i0, s0] = t.map(read_host::<B>);
+        // The op takes leaks 1 − α: for slow neurons they carry the decay's precision that
+        // an f32 α near 1 would lose; the decays are formed here in f64.
+        let decay = |l: Vec<f32>| l.into_iter().map(|l| 1.0 - f64::from(l)).collect();
         let (b, t, ns) = (x.1[0], x.1[1], x.1[2]);
         let dims = LifDims {
             b,
@@ -151,8 +158,8 @@ impl HostInputs {
             record: cfg.record,
             differentiable_traces: cfg.differentiable_traces,
             x: x.0,
-            alpha: alpha.0,
-            beta: beta.0,
+            alpha: decay(leak_mem.0),
+            beta: decay(leak_syn.0),
             thr: thr.0,
             bias: bias.0,
             w_rec: cfg.has_rec.then_some(w_rec.0),
@@ -239,7 +246,7 @@ impl<B: Backend> Backward<B, 6> for LifSeqBackward {
     type State = (HostInputs, std::sync::Arc<LifForward>);
 
     fn backward(self, ops: Ops<Self::State, 6>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [n_x, n_alpha, n_beta, n_thr, n_bias, n_w] = ops.parents;
+        let [n_x, n_leak_mem, n_leak_syn, n_thr, n_bias, n_w] = ops.parents;
         let grad = grads.consume::<B>(&ops.node);
         let device = grad.device();
         let (g_spikes, _) = read_host::<B>(grad);
@@ -289,8 +296,10 @@ impl<B: Backend> Backward<B, 6> for LifSeqBackward {
             };
         }
         put!(n_x, g.x, vec![d.b, d.t, ns]);
-        put!(n_alpha, g.alpha, vec![d.n]);
-        put!(n_beta, g.beta, vec![ns]);
+        // ∂/∂leak = −∂/∂decay.
+        let neg = |v: Vec<f32>| v.into_iter().map(|g| -g).collect::<Vec<f32>>();
+        put!(n_leak_mem, neg(g.alpha), vec![d.n]);
+        put!(n_leak_syn, neg(g.beta), vec![ns]);
         put!(n_thr, g.thr, vec![d.n]);
         put!(n_bias, g.bias, vec![d.n]);
         if !g.w_rec.is_empty() {
@@ -302,8 +311,8 @@ impl<B: Backend> Backward<B, 6> for LifSeqBackward {
 impl<B: Backend, C: CheckpointStrategy> LifBackend for Autodiff<B, C> {
     fn lif_seq(
         x: FloatTensor<Self>,
-        alpha: FloatTensor<Self>,
-        beta: FloatTensor<Self>,
+        leak_mem: FloatTensor<Self>,
+        leak_syn: FloatTensor<Self>,
         thr: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         w_rec: FloatTensor<Self>,
@@ -324,8 +333,8 @@ impl<B: Backend, C: CheckpointStrategy> LifBackend for Autodiff<B, C> {
         let device = x.primitive().device();
         let nodes = [
             x.node(),
-            alpha.node(),
-            beta.node(),
+            leak_mem.node(),
+            leak_syn.node(),
             thr.node(),
             bias.node(),
             w_rec.node(),
@@ -333,8 +342,8 @@ impl<B: Backend, C: CheckpointStrategy> LifBackend for Autodiff<B, C> {
         let host = HostInputs::read::<B>(
             [
                 x.into_primitive(),
-                alpha.into_primitive(),
-                beta.into_primitive(),
+                leak_mem.into_primitive(),
+                leak_syn.into_primitive(),
                 thr.into_primitive(),
                 bias.into_primitive(),
                 w_rec.into_primitive(),
@@ -385,16 +394,16 @@ pub struct LifSequence {
     pub s_last: Tensor<2>,
 }
 
-/// Runs the fused LIF recurrence (see the module docs). `x` `[B, T, N·S]`; `alpha`, `thr`,
-/// `bias` `[N]`; `beta` `[N·S]`; `w_rec` `[N, N·S]` or `None`; `noise` `[B, T, N]` or `None`;
+/// Runs the fused LIF recurrence (see the module docs). `x` `[B, T, N·S]`; the leaks
+/// `leak_mem = 1 − α`, `thr`, `bias` `[N]`; `leak_syn = 1 − β` `[N·S]`; `w_rec` `[N, N·S]` or `None`; `noise` `[B, T, N]` or `None`;
 /// initial `v0`, `s0` `[B, N]` and `i0` `[B, N·S]`. The traces (`vmem`, `isyn`, `irec`) are
 /// only computed with `record`; otherwise they are `[1, 1, 1]` placeholders. Without
 /// `synaptic_carry` there is no synaptic state: the input enters the membrane directly.
 #[allow(clippy::too_many_arguments)]
 pub fn lif_sequence(
     x: Tensor<3>,
-    alpha: Tensor<1>,
-    beta: Tensor<1>,
+    leak_mem: Tensor<1>,
+    leak_syn: Tensor<1>,
     thr: Tensor<1>,
     bias: Tensor<1>,
     w_rec: Option<Tensor<2>>,
@@ -425,8 +434,8 @@ pub fn lif_sequence(
     let noise = noise.unwrap_or_else(|| Tensor::zeros([1, 1, 1], &device));
     let (s, v, i, r, vl, il, sl) = <Dispatch as LifBackend>::lif_seq(
         x.into_dispatch(),
-        alpha.into_dispatch(),
-        beta.into_dispatch(),
+        leak_mem.into_dispatch(),
+        leak_syn.into_dispatch(),
         thr.into_dispatch(),
         bias.into_dispatch(),
         w_rec.into_dispatch(),
