@@ -95,7 +95,7 @@ impl AsGraph for Layer {
             Layer::Rate(m) => m.add_to_graph(g, name),
             // The chip delays events between layers by itself.
             Layer::Delay(m) => Ok(g.pass_through(name, m.n)),
-            Layer::ExpSyn(_) | Layer::LifNeuron(_) => Err(Error::value(
+            Layer::ExpSyn(_) | Layer::LifNeuron(_) | Layer::ALif(_) => Err(Error::value(
                 format!("{} '{name}'", self.class_name()),
                 "this module has no graph form yet",
             )),

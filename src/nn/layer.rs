@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::module::{Attr, Evolution, Evolve, ModuleExt, ModuleView, StateTree, Value};
 use crate::nn::{
-    Delay, DelayConfig, ExpSyn, ExpSynConfig, Instant, InstantConfig, Lif, LifConfig, LifNeuron,
-    LifNeuronConfig, Linear, LinearConfig, Rate, RateConfig, Residual, Sequential,
+    ALif, ALifConfig, Delay, DelayConfig, ExpSyn, ExpSynConfig, Instant, InstantConfig, Lif,
+    LifConfig, LifNeuron, LifNeuronConfig, Linear, LinearConfig, Rate, RateConfig, Residual,
+    Sequential,
 };
 
 /// Any built-in module.
@@ -25,6 +26,8 @@ pub enum Layer {
     Instant(Instant),
     /// Spiking LIF neurons.
     Lif(Lif),
+    /// Adaptive LIF neurons (after-hyperpolarisation).
+    ALif(ALif),
     /// A delay line.
     Delay(Delay),
     /// Exponential synapses.
@@ -44,6 +47,7 @@ macro_rules! delegate {
             Layer::Rate($m) => $e,
             Layer::Instant($m) => $e,
             Layer::Lif($m) => $e,
+            Layer::ALif($m) => $e,
             Layer::Delay($m) => $e,
             Layer::ExpSyn($m) => $e,
             Layer::LifNeuron($m) => $e,
@@ -112,6 +116,7 @@ layer_from!(
     Rate(Rate),
     Instant(Instant),
     Lif(Lif),
+    ALif(ALif),
     Delay(Delay),
     ExpSyn(ExpSyn),
     LifNeuron(LifNeuron),
@@ -143,6 +148,9 @@ pub enum LayerConfig {
     Instant(InstantConfig),
     /// [`Lif`].
     Lif(LifConfig),
+    /// [`ALif`] (TOML `type = "alif"`).
+    #[serde(rename = "alif")]
+    ALif(ALifConfig),
     /// [`Delay`].
     Delay(DelayConfig),
     /// [`ExpSyn`].
@@ -214,6 +222,7 @@ impl LayerConfig {
             LayerConfig::Rate(c) => c.init(device)?.into(),
             LayerConfig::Instant(c) => c.init()?.into(),
             LayerConfig::Lif(c) => c.init(device)?.into(),
+            LayerConfig::ALif(c) => c.init(device)?.into(),
             LayerConfig::Delay(c) => c.init()?.into(),
             LayerConfig::ExpSyn(c) => c.init(device)?.into(),
             LayerConfig::LifNeuron(c) => c.init(device)?.into(),

@@ -636,11 +636,15 @@ impl Lif {
         (alpha, beta.reshape([n * syn]))
     }
 
-    fn noise(&self, b: usize, t: usize, device: &Device) -> Option<Tensor<3>> {
+    pub(crate) fn noise(&self, b: usize, t: usize, device: &Device) -> Option<Tensor<3>> {
         super::white_noise([b, t, self.n()], self.noise_std, self.dt, device)
     }
 
-    fn initial(&self, state: &StateTree, b: usize) -> Result<(Tensor<2>, Tensor<2>, Tensor<2>)> {
+    pub(crate) fn initial(
+        &self,
+        state: &StateTree,
+        b: usize,
+    ) -> Result<(Tensor<2>, Tensor<2>, Tensor<2>)> {
         let (n, syn) = (self.n(), self.n_syn());
         let v0: Tensor<2> = state_entry(state, "vmem", [b, n], "Lif")?;
         let i0: Tensor<3> = state_entry(state, "isyn", [b, n, syn], "Lif")?;

@@ -4,6 +4,7 @@
 //! initialisers), `combinators/` (`Sequential`, `Residual`), `layer.rs` (the enum that lets
 //! containers and network files hold any built-in module).
 
+pub mod alif;
 pub mod combinators;
 pub mod delay;
 pub mod exp_syn;
@@ -17,6 +18,7 @@ pub mod linear;
 pub mod rate;
 pub mod surrogate;
 
+pub use alif::{ALif, ALifConfig};
 pub use combinators::{residual::Residual, sequential::Sequential};
 pub use delay::{Delay, DelayConfig};
 pub use exp_syn::{ExpSyn, ExpSynConfig};

@@ -512,7 +512,7 @@ pub fn evaluate(
                 .into_scalar::<f32>(),
         ) * b as f64;
         if let Target::Classes(labels) = &target {
-            correct += loss::correct(&ev.output, labels);
+            correct += loss.correct(&ev.output, labels);
         }
         n += b;
     }
@@ -709,7 +709,7 @@ pub fn train(
             net = optim.step(lr, net, grads);
             total += value * b as f64;
             if let Target::Classes(labels) = &target {
-                correct += loss::correct(&ev.output, labels);
+                correct += opts.loss.correct(&ev.output, labels);
             }
             seen += b;
             let secs = started.elapsed().as_secs_f64();

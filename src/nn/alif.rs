@@ -1,0 +1,390 @@
+//! `ALif`: LIF neurons with an adaptive after-hyperpolarisation current (Rockpool's
+//! `aLIFTorch`, deployable to XyloAudio 2).
+//!
+//! Each neuron has an extra current `I_ahp` driven by its own spikes of the previous step
+//! through a weight `w_ahp` (negative: inhibitory) and decaying with `τ_ahp`; it enters the
+//! membrane beside the synaptic currents. One step, in Rockpool's order:
+//!
+//! ```text
+//! I_syn  = β ⊙ (I_syn + x[t] + S[t-1]·W_rec)
+//! I_ahp  = γ ⊙ (I_ahp + w_ahp ⊙ S[t-1])             γ = exp(−dt/τ_ahp)
+//! U      = α ⊙ V + Σ_s I_syn + I_ahp + bias + noise
+//! S[t]   = min(max_spikes, floor(U/θ)) if U ≥ θ else 0;   V = U − θ ⊙ S[t]
+//! ```
+//!
+//! That is exactly a LIF neuron with one more synapse (time constant `τ_ahp`, no external
+//! input) whose recurrent weight is `w_ahp` on the diagonal, which is how it runs: on the fused
+//! LIF operation with `N_syn + 1` synapses. Every LIF option (multi-synapse, `w_rec`, leak
+//! modes, spike caps, noise, surrogates, membrane read-out) carries over.
+//!
+//! Shape as [`Lif`]. Extra parameters `w_ahp` `(N,)` (family `weights`, default −0.9) and
+//! `tau_ahp` `(N,)` seconds (family `taus`, default 20 ms); extra state `iahp` `(N,)`; extra
+//! record `iahp` `[B, T, N]`.
+
+use burn::module::{Module, Param};
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use super::PerNeuron;
+use super::kernels::lif_op::lif_sequence;
+use super::lif::{Lif, LifConfig, LifOutput, tau_to_leak};
+use crate::error::Result;
+use crate::module::{
+    Attr, AttrField, AttrKind, Evolution, Evolve, Family, ModuleExt, ModuleView, StateTree, Tree,
+    Value, auto_batch, state_entry,
+};
+
+/// Hyper-parameters of an [`ALif`] layer (also its TOML form): every [`LifConfig`] field plus
+/// the after-hyperpolarisation current's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ALifConfig {
+    /// AHP time constant(s), seconds (default 20 ms).
+    #[serde(default = "default_tau_ahp")]
+    pub tau_ahp: PerNeuron,
+    /// AHP weight(s) (default −0.9).
+    #[serde(default = "default_w_ahp")]
+    pub w_ahp: PerNeuron,
+    /// The LIF part.
+    #[serde(flatten)]
+    pub lif: LifConfig,
+}
+
+fn default_tau_ahp() -> PerNeuron {
+    PerNeuron::Scalar(20e-3)
+}
+fn default_w_ahp() -> PerNeuron {
+    PerNeuron::Scalar(-0.9)
+}
+
+impl ALifConfig {
+    /// `n` neurons with Rockpool's defaults.
+    pub fn new(n: usize) -> Self {
+        ALifConfig {
+            tau_ahp: default_tau_ahp(),
+            w_ahp: default_w_ahp(),
+            lif: LifConfig::new(n),
+        }
+    }
+
+    /// Sets the AHP time constant(s), seconds.
+    pub fn with_tau_ahp(mut self, tau: impl Into<PerNeuron>) -> Self {
+        self.tau_ahp = tau.into();
+        self
+    }
+
+    /// Sets the AHP weight(s).
+    pub fn with_w_ahp(mut self, w: impl Into<PerNeuron>) -> Self {
+        self.w_ahp = w.into();
+        self
+    }
+
+    /// Builds the layer.
+    pub fn init(&self, device: &Device) -> Result<ALif> {
+        let mut lif_cfg = self.lif.clone();
+        let own_constants: Vec<String> = lif_cfg
+            .constant
+            .iter()
+            .filter(|c| *c == "w_ahp" || *c == "tau_ahp")
+            .cloned()
+            .collect();
+        lif_cfg.constant.retain(|c| !own_constants.contains(c));
+        let lif = lif_cfg.init(device)?;
+        let n = lif.n();
+        let tau = self
+            .tau_ahp
+            .to_positive_tensor(n, device, "ALif.tau_ahp", "time constants")?;
+        let w = self.w_ahp.to_tensor(n, device, "ALif.w_ahp")?;
+        let mut tau_ahp = Param::from_tensor(tau);
+        let mut w_ahp = Param::from_tensor(w);
+        for c in &own_constants {
+            match c.as_str() {
+                "tau_ahp" => tau_ahp = tau_ahp.set_require_grad(false),
+                _ => w_ahp = w_ahp.set_require_grad(false),
+            }
+        }
+        Ok(ALif {
+            lif,
+            w_ahp,
+            tau_ahp,
+            iahp: Tensor::zeros([n], device),
+            config: self.clone(),
+        })
+    }
+}
+
+/// LIF neurons with an after-hyperpolarisation current (Rockpool's `aLIFTorch`).
+#[doc(alias = "aLIFTorch")]
+#[derive(Module, Debug)]
+#[module(custom_display)]
+pub struct ALif {
+    /// The LIF part (parameters, state and options; shown flat, as Rockpool does).
+    pub lif: Lif,
+    /// AHP weights `(N,)`.
+    pub w_ahp: Param<Tensor<1>>,
+    /// AHP time constants `(N,)`, seconds.
+    pub tau_ahp: Param<Tensor<1>>,
+    /// Stored AHP current `(N,)`.
+    pub iahp: Tensor<1>,
+    #[module(skip)]
+    config: ALifConfig,
+}
+
+impl ModuleView for ALif {
+    fn class_name(&self) -> String {
+        "aLIF".into()
+    }
+
+    fn shape(&self) -> Vec<usize> {
+        self.lif.shape()
+    }
+
+    fn spiking_input(&self) -> bool {
+        true
+    }
+
+    fn spiking_output(&self) -> bool {
+        self.lif.spiking_output()
+    }
+
+    fn own_attributes(&self) -> Vec<(String, Attr)> {
+        let mut attrs = self.lif.own_attributes();
+        // The AHP parameters go after the LIF parameters, the AHP state last.
+        let at = attrs
+            .iter()
+            .position(|(_, a)| a.kind != AttrKind::Parameter)
+            .unwrap_or(attrs.len());
+        let param = |p: &Param<Tensor<1>>, family| Attr {
+            kind: if p.is_trainable() {
+                AttrKind::Parameter
+            } else {
+                AttrKind::SimulationParameter
+            },
+            family: Some(family),
+            value: p.get_value(),
+        };
+        attrs.insert(at, ("tau_ahp".into(), param(&self.tau_ahp, Family::Taus)));
+        attrs.insert(at, ("w_ahp".into(), param(&self.w_ahp, Family::Weights)));
+        attrs.push((
+            "iahp".into(),
+            Attr {
+                kind: AttrKind::State,
+                family: None,
+                value: self.iahp.get_value(),
+            },
+        ));
+        attrs
+    }
+
+    fn set_own_attribute(&mut self, name: &str, value: Value) -> Result<()> {
+        match name {
+            "w_ahp" => self.w_ahp.set_value(value, "aLIF.w_ahp"),
+            "tau_ahp" => self.tau_ahp.set_value(value, "aLIF.tau_ahp"),
+            "iahp" => self.iahp.set_value(value, "aLIF.iahp"),
+            _ => self
+                .lif
+                .set_own_attribute(name, value)
+                .map_err(|_| self.unknown_attribute(name)),
+        }
+    }
+
+    fn reset_own_state(&mut self) {
+        self.lif.reset_own_state();
+        self.iahp.reset_zero();
+    }
+
+    fn reset_own_parameters(&mut self) {
+        let device = self.iahp.device();
+        if let Ok(fresh) = self.config.init(&device) {
+            let state = (
+                self.lif.vmem.clone(),
+                self.lif.isyn.clone(),
+                self.lif.spikes.clone(),
+                self.iahp.clone(),
+            );
+            *self = fresh;
+            (self.lif.vmem, self.lif.isyn, self.lif.spikes, self.iahp) = state;
+        }
+    }
+}
+
+impl burn::module::ModuleDisplay for ALif {
+    fn format(&self, _settings: burn::module::DisplaySettings) -> String {
+        self.describe()
+    }
+}
+
+impl ALif {
+    /// Number of neurons.
+    pub fn n(&self) -> usize {
+        self.lif.n()
+    }
+
+    /// Synapses per neuron (without the AHP one).
+    pub fn n_syn(&self) -> usize {
+        self.lif.n_syn()
+    }
+
+    /// The LIF parameters of the equivalent `N_syn + 1`-synapse neuron: leaks
+    /// `(1 − α (N,), 1 − β (N·(N_syn+1),))` and the recurrent weights `(N, N·(N_syn+1))` with
+    /// `w_ahp` on the diagonal of the last synapse.
+    fn augmented(&self) -> (Tensor<1>, Tensor<1>, Tensor<2>) {
+        let (n, syn) = (self.n(), self.n_syn());
+        let device = self.iahp.device();
+        let (leak_mem, leak_syn) = self.lif.leaks();
+        let dt = self.lif.dt;
+        let leak_ahp = tau_to_leak(self.tau_ahp.val().clamp_min(dt * 0.1), dt);
+        let leak_syn = Tensor::cat(
+            vec![leak_syn.reshape([n, syn]), leak_ahp.reshape([n, 1])],
+            1,
+        )
+        .reshape([n * (syn + 1)]);
+        // diag(w_ahp): row j (the spiking neuron) feeds column j (its own AHP synapse).
+        let diag = Tensor::<2>::eye(n, &device) * self.w_ahp.val().unsqueeze_dim::<2>(0);
+        let rec = match &self.lif.w_rec {
+            Some(w) => w.val().reshape([n, n, syn]),
+            None => Tensor::zeros([n, n, syn], &device),
+        };
+        let w = Tensor::cat(vec![rec, diag.reshape([n, n, 1])], 2).reshape([n, n * (syn + 1)]);
+        (leak_mem, leak_syn, w)
+    }
+}
+
+impl Evolve for ALif {
+    fn evolve_with(&self, input: Tensor<3>, state: StateTree, record: bool) -> Result<Evolution> {
+        let (n, syn) = (self.n(), self.n_syn());
+        let s1 = syn + 1;
+        let input = auto_batch(input, n * syn, "aLIF")?;
+        let [b, t, _] = input.dims();
+        let device = input.device();
+        let (v0, i0, s0) = self.lif.initial(&state, b)?;
+        let iahp0: Tensor<2> = state_entry(&state, "iahp", [b, n], "aLIF")?;
+        // The AHP synapse gets no external input.
+        let x = Tensor::cat(
+            vec![
+                input.reshape([b, t, n, syn]),
+                Tensor::zeros([b, t, n, 1], &device),
+            ],
+            3,
+        )
+        .reshape([b, t, n * s1]);
+        let i0 = Tensor::cat(vec![i0.reshape([b, n, syn]), iahp0.reshape([b, n, 1])], 2)
+            .reshape([b, n * s1]);
+        let (leak_mem, leak_syn, w) = self.augmented();
+        let vmem_out = self.lif.output == LifOutput::Vmem;
+        let seq = lif_sequence(
+            x,
+            leak_mem,
+            leak_syn,
+            self.lif.threshold.val(),
+            self.lif.bias.val(),
+            Some(w),
+            self.lif.noise(b, t, &device),
+            v0,
+            i0,
+            s0,
+            s1,
+            self.lif.max_spikes_per_dt as f32,
+            self.lif.surrogate,
+            record,
+            vmem_out,
+            true,
+        );
+        // Split the last synapse (AHP) off the synaptic traces.
+        let split4 = |x: Tensor<3>| {
+            let x = x.reshape([b, t, n, s1]);
+            (
+                x.clone().slice([0..b, 0..t, 0..n, 0..syn]),
+                x.slice([0..b, 0..t, 0..n, syn..s1]).reshape([b, t, n]),
+            )
+        };
+        let record = if record {
+            let (isyn, iahp) = split4(seq.isyn);
+            let (irec, _) = split4(seq.irec);
+            Tree::new()
+                .with("vmem", seq.vmem.into())
+                .with("isyn", isyn.into())
+                .with("irec", irec.into())
+                .with("iahp", iahp.into())
+                .with("spikes", seq.spikes.clone().into())
+        } else {
+            Tree::new()
+        };
+        let output = match (vmem_out, seq.traces) {
+            (true, Some((vmem, _))) => vmem,
+            _ => seq.spikes,
+        };
+        let i_last = seq.i_last.reshape([b, n, s1]);
+        Ok(Evolution {
+            output,
+            state: Tree::new()
+                .with("vmem", seq.v_last.into())
+                .with("isyn", i_last.clone().slice([0..b, 0..n, 0..syn]).into())
+                .with("spikes", seq.s_last.into())
+                .with(
+                    "iahp",
+                    i_last.slice([0..b, 0..n, syn..s1]).reshape([b, n]).into(),
+                ),
+            record,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::{close, device, vec3};
+
+    /// One neuron, α = β = γ = 0.5, θ = 1, w_ahp = −0.8, by hand.
+    #[test]
+    fn steps_and_gradients_by_hand() {
+        let dev = device().autodiff();
+        let half = -1e-3 / 0.5f64.ln();
+        let mut cfg = ALifConfig::new(1).with_tau_ahp(half).with_w_ahp(-0.8);
+        cfg.lif = cfg.lif.with_tau_mem(half).with_tau_syn(half);
+        let mut m = cfg.init(&dev).unwrap();
+        let x = Tensor::<2>::from_floats([[2.4], [0.0], [1.2], [0.0]], &dev).require_grad();
+        let ev = m.evolve(x.clone(), true).unwrap();
+        // t0: I = 1.2, Iahp = 0, U = 1.2 → S = 1, V = 0.2.
+        // t1: I = 0.6, Iahp = 0.5·(0 − 0.8) = −0.4, U = 0.1 + 0.6 − 0.4 = 0.3 → V = 0.3.
+        // t2: I = 0.5·(0.6 + 1.2) = 0.9, Iahp = −0.2, U = 0.15 + 0.9 − 0.2 = 0.85 → V = 0.85.
+        // t3: I = 0.45, Iahp = −0.1, U = 0.425 + 0.45 − 0.1 = 0.775.
+        close(&vec3(&ev.output), &[1.0, 0.0, 0.0, 0.0], 0.0);
+        let rec = |k: &str| ev.record.get(k).unwrap().to_vec_f32();
+        close(&rec("vmem"), &[0.2, 0.3, 0.85, 0.775], 1e-6);
+        close(&rec("iahp"), &[0.0, -0.4, -0.2, -0.1], 1e-6);
+        close(&rec("isyn"), &[1.2, 0.6, 0.9, 0.45], 1e-6);
+        // L = Σ_t S_t with StepPWL (window 0.5, θ = 1: dS/dU = 1 where U ≥ 0.5, i.e. at
+        // t0, t2, t3). A_ahp,t = I_ahp,t−1 + w·S_{t−1}, so d(w·S_{t−1})/dw = S_{t−1} +
+        // w·dS_{t−1}/dw. dU1/dw = γ·S0 = 0.5 (no gradient through S1: U1 < 0.5), dV1/dw = 0.5;
+        // dU2/dw = α·0.5 + γ²·S0 = 0.5 → dS2/dw = 0.5, dV2/dw = 0.5 − θ·0.5 = 0;
+        // dU3/dw = α·0 + γ³·S0 + γ·w·dS2/dw = 0.125 − 0.2 → dS3/dw = −0.075. Total 0.425.
+        let g = ev.output.sum().backward();
+        let gw = m
+            .w_ahp
+            .val()
+            .grad(&g)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        close(&gw, &[0.425], 1e-6);
+        assert_eq!(m.describe(), "aLIF with shape (1,)");
+        assert_eq!(m.state().names(), ["vmem", "isyn", "spikes", "iahp"]);
+        assert_eq!(
+            m.parameters(()).names(),
+            [
+                "tau_mem",
+                "tau_syn",
+                "bias",
+                "threshold",
+                "w_ahp",
+                "tau_ahp"
+            ]
+        );
+        assert_eq!(m.parameters("weights").names(), ["w_ahp"]);
+        assert_eq!(
+            m.parameters("taus").names(),
+            ["tau_mem", "tau_syn", "tau_ahp"]
+        );
+    }
+}
