@@ -1,6 +1,7 @@
-//! Rate and Linear/Rate/Linear networks against reference outputs of Rockpool 3.1.0's numpy
-//! modules (tests/fixtures/make_rate_fixtures.py made them), through the library API and
-//! through `rockpool evolve`.
+//! Networks against reference outputs of Rockpool 3.1.0, through the library API and through
+//! `rockpool evolve`: the numpy `Rate`, `Linear`, `LIF`, `ExpSyn` modules
+//! (tests/fixtures/make_reference_fixtures.py), the torch `LIFTorch`, `LIFBitshiftTorch`,
+//! `LIFNeuronTorch`, `aLIFTorch` modules and `PeakLoss` (make_torch_fixtures.py).
 
 mod common;
 
@@ -10,7 +11,7 @@ use rockpool::module::{ModuleExt, ModuleView};
 use rockpool::network::load_network;
 use rockpool::persist::{load_parameters, npy_to_data};
 
-const CASES: [&str; 9] = [
+const CASES: [&str; 13] = [
     "rate/rate_relu",
     "rate/rate_rec_tanh",
     "rate/rate_sigmoid_clip",
@@ -20,6 +21,10 @@ const CASES: [&str; 9] = [
     "lif/lif_two_synapses",
     "lif/lif_recurrent_multispike",
     "lif/exp_syn",
+    "torch/liftorch_two_syn_recurrent",
+    "torch/lif_bitshift",
+    "torch/lif_neuron",
+    "torch/alif_two_syn_recurrent",
 ];
 
 /// 1e-5 relative, as the issue asks, plus a float32-sized absolute floor for values near 0.
@@ -74,7 +79,8 @@ fn library_matches_rockpool_rate_and_lif_fixtures() {
             } else {
                 panic!("{case}: unexpected key {key}");
             };
-            if key == "output" && case.starts_with("lif/") && !case.ends_with("exp_syn") {
+            let neurons = case.starts_with("lif/") || case.starts_with("torch/");
+            if key == "output" && neurons && !case.ends_with("exp_syn") {
                 // Spike counts match exactly.
                 assert_eq!(&got, want, "{case}: spike counts");
             }
@@ -84,7 +90,7 @@ fn library_matches_rockpool_rate_and_lif_fixtures() {
             // error of a few 1e-6 of the scale. The decays themselves are formed in f64 by the
             // fused op from accurate f32 leaks (with f32 decays this floor had to be 5e-5).
             // Rate traces and all spike counts are held to 1e-5 relative / exactly.
-            let atol = if case.starts_with("lif/") {
+            let atol = if neurons {
                 1e-5 * want.iter().fold(0.0f64, |m, v| m.max(v.abs()))
             } else {
                 ATOL
@@ -94,6 +100,37 @@ fn library_matches_rockpool_rate_and_lif_fixtures() {
         }
         assert!(checked >= 3, "{case}: only {checked} arrays compared");
     }
+}
+
+#[test]
+fn peak_loss_matches_rockpool() {
+    use rockpool::train::loss::{Loss, PeakLoss, Target};
+    let dev = device().autodiff();
+    let f = npz(&fixture("torch/peak_loss.npz"));
+    let get = |k: &str| f.iter().find(|(n, _, _)| n == k).unwrap().clone();
+    let (_, pred, shape) = get("prediction");
+    let labels: Vec<usize> = get("labels").1.iter().map(|&l| l as usize).collect();
+    let p = get("params").1;
+    let loss = Loss::Peak(PeakLoss {
+        max_interval: p[0] as usize,
+        weight_nontarget: p[1],
+        target_output: p[2],
+        nontarget_output: 0.0,
+    });
+    let y = Tensor::<3>::from_data(
+        burn::tensor::TensorData::new(
+            pred.iter().map(|&v| v as f32).collect::<Vec<_>>(),
+            [shape[0], shape[1], shape[2]],
+        ),
+        &dev,
+    )
+    .require_grad();
+    let l = loss.compute(y.clone(), &Target::Classes(labels)).unwrap();
+    let got = f64::from(l.clone().into_scalar::<f32>());
+    assert_close("peak loss", &[got], &get("loss").1, 1e-5, 0.0);
+    let g = y.grad(&l.backward()).unwrap().into_data();
+    let g: Vec<f64> = g.try_to_vec_as::<f64>().unwrap();
+    assert_close("peak loss gradient", &g, &get("grad").1, 1e-5, 1e-7);
 }
 
 #[test]
