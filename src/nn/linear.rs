@@ -138,11 +138,12 @@ pub fn fake_quantize<const D: usize>(w: Tensor<D>, bits: u32) -> Tensor<D> {
 }
 
 /// Applies a weight matrix `w` `(N_in, N_out)` to a whole sequence `x` `[B, T, N_in]` in one
-/// matrix product, giving `[B, T, N_out]`.
+/// matrix product, giving `[B, T, N_out]`. Sparse inputs (spike rasters) take the
+/// event-driven product of [`super::kernels::spike_matmul`].
 pub fn apply_weights(x: Tensor<3>, w: Tensor<2>) -> Tensor<3> {
     let [b, t, i] = x.dims();
     let o = w.dims()[1];
-    x.reshape([b * t, i]).matmul(w).reshape([b, t, o])
+    super::kernels::spike_matmul::spike_matmul(x.reshape([b * t, i]), w).reshape([b, t, o])
 }
 
 crate::module_view!(Linear {

@@ -87,11 +87,13 @@ pub struct LifForward {
     pub s_last: Vec<f32>,
 }
 
-/// Runs the forward recurrence.
+/// Runs the forward recurrence. An owned input with one synapse per neuron (`N·S = N`) is
+/// overwritten by the spike raster (each step's input is read before its spikes are written),
+/// which saves allocating and page-faulting a second sequence-sized buffer.
 #[allow(clippy::too_many_arguments)]
 pub fn forward(
     d: LifDims,
-    x: &[f32],
+    x: std::borrow::Cow<'_, [f32]>,
     p: &LifParams<'_>,
     noise: Option<&[f32]>,
     v0: &[f32],
@@ -104,8 +106,12 @@ pub fn forward(
     // Without `keep` (inference), U and A are only scratch for the current step: no
     // sequence-sized buffers are allocated or written.
     let steps_kept = if keep { t } else { 1 };
+    let (x, spikes) = match x {
+        std::borrow::Cow::Owned(buf) if ns == n => (None, buf),
+        x => (Some(x), vec![0.0; b * t * n]),
+    };
     let mut out = LifForward {
-        spikes: vec![0.0; b * t * n],
+        spikes,
         u: vec![0.0; b * steps_kept * n],
         a: vec![0.0; b * steps_kept * ns],
         irec: if record_irec && p.w_rec.is_some() {
@@ -131,6 +137,17 @@ pub fn forward(
         (0..b).map(|_| &mut [][..]).collect()
     };
     let irec_iter = irec_chunks.par_iter_mut();
+    let ctx = FwdCtx {
+        d,
+        x: x.as_deref(),
+        p,
+        noise,
+        v0,
+        i0,
+        s0,
+        keep,
+        irec_on,
+    };
     spikes
         .zip(us)
         .zip(as_)
@@ -140,78 +157,177 @@ pub fn forward(
         .zip(irec_iter)
         .enumerate()
         .for_each(|(bi, ((((((sp, u), a), vl), il), sl), ir))| {
-            // The state is carried in f64: the recurrence integrates over many steps, and f32
-            // rounding would otherwise build up (Rockpool's numpy reference runs in f64).
-            let mut v: Vec<f64> = v0[bi * n..(bi + 1) * n]
-                .iter()
-                .map(|&x| f64::from(x))
-                .collect();
-            let mut i: Vec<f64> = i0[bi * ns..(bi + 1) * ns]
-                .iter()
-                .map(|&x| f64::from(x))
-                .collect();
-            let mut s_prev = s0[bi * n..(bi + 1) * n].to_vec();
-            let mut rec = vec![0.0f32; ns];
-            for step in 0..t {
-                let xt = &x[(bi * t + step) * ns..(bi * t + step + 1) * ns];
-                if let Some(w) = p.w_rec {
-                    rec.iter_mut().for_each(|r| *r = 0.0);
-                    for (j, &sj) in s_prev.iter().enumerate() {
-                        if sj != 0.0 {
-                            let row = &w[j * ns..(j + 1) * ns];
-                            for (r, &wk) in rec.iter_mut().zip(row) {
-                                *r += sj * wk;
-                            }
-                        }
-                    }
-                    if irec_on {
-                        ir[step * ns..(step + 1) * ns].copy_from_slice(&rec);
-                    }
-                }
-                let slot = if keep { step } else { 0 };
-                let at = &mut a[slot * ns..(slot + 1) * ns];
-                for k in 0..ns {
-                    let r = if p.w_rec.is_some() {
-                        f64::from(rec[k])
-                    } else {
-                        0.0
-                    };
-                    let carried = if d.carry { i[k] } else { 0.0 };
-                    let ak = carried + f64::from(xt[k]) + r;
-                    at[k] = ak as f32;
-                    i[k] = p.beta[k] * ak;
-                }
-                let ut = &mut u[slot * n..(slot + 1) * n];
-                let st = &mut sp[step * n..(step + 1) * n];
-                for j in 0..n {
-                    let mut uj = p.alpha[j] * v[j] + f64::from(p.bias[j]);
-                    for syn in 0..d.s {
-                        uj += i[j * d.s + syn];
-                    }
-                    if let Some(nz) = noise {
-                        uj += f64::from(nz[(bi * t + step) * n + j]);
-                    }
-                    ut[j] = uj as f32;
-                    let thr = f64::from(p.thr[j]);
-                    let sj = if uj >= thr {
-                        (uj / thr).floor().min(f64::from(d.max_spikes))
-                    } else {
-                        0.0
-                    };
-                    st[j] = sj as f32;
-                    v[j] = uj - thr * sj;
-                }
-                s_prev.copy_from_slice(st);
-            }
-            for (dst, &src) in vl.iter_mut().zip(&v) {
-                *dst = src as f32;
-            }
-            for (dst, &src) in il.iter_mut().zip(&i) {
-                *dst = src as f32;
-            }
-            sl.copy_from_slice(&s_prev);
+            forward_batch_fast(
+                &ctx,
+                FwdTask {
+                    bi,
+                    sp,
+                    u,
+                    a,
+                    vl,
+                    il,
+                    sl,
+                    ir,
+                },
+            )
         });
     out
+}
+
+/// What every batch of the forward shares.
+struct FwdCtx<'a> {
+    d: LifDims,
+    x: Option<&'a [f32]>,
+    p: &'a LifParams<'a>,
+    noise: Option<&'a [f32]>,
+    v0: &'a [f32],
+    i0: &'a [f32],
+    s0: &'a [f32],
+    keep: bool,
+    irec_on: bool,
+}
+
+/// One batch's output slices.
+struct FwdTask<'a> {
+    bi: usize,
+    sp: &'a mut [f32],
+    u: &'a mut [f32],
+    a: &'a mut [f32],
+    vl: &'a mut [f32],
+    il: &'a mut [f32],
+    sl: &'a mut [f32],
+    ir: &'a mut [f32],
+}
+
+super::simd_dispatch!(fn forward_batch_fast = forward_batch(ctx: &FwdCtx<'_>, task: FwdTask<'_>));
+
+/// The recurrence of one batch element.
+#[inline(always)]
+fn forward_batch(ctx: &FwdCtx<'_>, task: FwdTask<'_>) {
+    let FwdCtx {
+        d,
+        x,
+        p,
+        noise,
+        v0,
+        i0,
+        s0,
+        keep,
+        irec_on,
+    } = *ctx;
+    let FwdTask {
+        bi,
+        sp,
+        u,
+        a,
+        vl,
+        il,
+        sl,
+        ir,
+    } = task;
+    let (t, n, ns) = (d.t, d.n, d.ns());
+    // The state is carried in f64: the recurrence integrates over many steps, and f32
+    // rounding would otherwise build up (Rockpool's numpy reference runs in f64).
+    let mut v: Vec<f64> = v0[bi * n..(bi + 1) * n]
+        .iter()
+        .map(|&x| f64::from(x))
+        .collect();
+    let mut i: Vec<f64> = i0[bi * ns..(bi + 1) * ns]
+        .iter()
+        .map(|&x| f64::from(x))
+        .collect();
+    let mut s_prev = s0[bi * n..(bi + 1) * n].to_vec();
+    // Stays zero without recurrence, so the synaptic update below has no branch.
+    let mut rec = vec![0.0f32; ns];
+    let mut u64 = vec![0.0f64; n];
+    let mut xrow = vec![0.0f32; ns];
+    let carry = if d.carry { 1.0 } else { 0.0 };
+    for step in 0..t {
+        let xt: &[f32] = match &x {
+            Some(x) => &x[(bi * t + step) * ns..(bi * t + step + 1) * ns],
+            None => {
+                // In place: this step's row still holds the input.
+                xrow.copy_from_slice(&sp[step * n..(step + 1) * n]);
+                &xrow
+            }
+        };
+        if let Some(w) = p.w_rec {
+            rec.iter_mut().for_each(|r| *r = 0.0);
+            for (j, &sj) in s_prev.iter().enumerate() {
+                if sj != 0.0 {
+                    let row = &w[j * ns..(j + 1) * ns];
+                    for (r, &wk) in rec.iter_mut().zip(row) {
+                        *r += sj * wk;
+                    }
+                }
+            }
+            if irec_on {
+                ir[step * ns..(step + 1) * ns].copy_from_slice(&rec);
+            }
+        }
+        let slot = if keep { step } else { 0 };
+        let at = &mut a[slot * ns..(slot + 1) * ns];
+        // Synapses: A = I (carried) + x + rec, I = β·A (straight loops that vectorise).
+        for ((((ik, &xk), &rk), ak), &bk) in i
+            .iter_mut()
+            .zip(xt)
+            .zip(&rec)
+            .zip(at.iter_mut())
+            .zip(p.beta)
+        {
+            let av = carry * *ik + f64::from(xk) + f64::from(rk);
+            *ak = av as f32;
+            *ik = bk * av;
+        }
+        // Membrane: U = α·V + Σ_s I + bias (+ noise).
+        if d.s == 1 {
+            for ((((uj, &vj), &al), &ij), &bj) in
+                u64.iter_mut().zip(&v).zip(p.alpha).zip(&i).zip(p.bias)
+            {
+                *uj = al * vj + ij + f64::from(bj);
+            }
+        } else {
+            for (j, uj) in u64.iter_mut().enumerate() {
+                let isum: f64 = i[j * d.s..(j + 1) * d.s].iter().sum();
+                *uj = p.alpha[j] * v[j] + isum + f64::from(p.bias[j]);
+            }
+        }
+        if let Some(nz) = noise {
+            let nt = &nz[(bi * t + step) * n..(bi * t + step + 1) * n];
+            for (uj, &e) in u64.iter_mut().zip(nt) {
+                *uj += f64::from(e);
+            }
+        }
+        // Spikes and subtractive reset.
+        let ut = &mut u[slot * n..(slot + 1) * n];
+        let st = &mut sp[step * n..(step + 1) * n];
+        let max = f64::from(d.max_spikes);
+        for ((((&uj, uo), so), vj), &th) in u64
+            .iter()
+            .zip(ut.iter_mut())
+            .zip(st.iter_mut())
+            .zip(v.iter_mut())
+            .zip(p.thr)
+        {
+            let th = f64::from(th);
+            let sj = if uj >= th {
+                (uj / th).floor().min(max)
+            } else {
+                0.0
+            };
+            *uo = uj as f32;
+            *so = sj as f32;
+            *vj = uj - th * sj;
+        }
+        s_prev.copy_from_slice(st);
+    }
+    for (dst, &src) in vl.iter_mut().zip(&v) {
+        *dst = src as f32;
+    }
+    for (dst, &src) in il.iter_mut().zip(&i) {
+        *dst = src as f32;
+    }
+    sl.copy_from_slice(&s_prev);
 }
 
 /// Gradients returned by [`backward`].
@@ -374,11 +490,11 @@ fn add(acc: &mut [f32], x: &[f32]) {
     }
 }
 
-/// Post-reset membrane `V = U − θ·S` `[B, T, N]` from a forward result.
-pub fn vmem(d: LifDims, thr: &[f32], fwd: &LifForward) -> Vec<f32> {
-    fwd.u
-        .iter()
-        .zip(&fwd.spikes)
+/// Post-reset membrane `V = U − θ·S` `[B, T, N]` from the pre-spike membrane `u` and the
+/// spikes of a forward result.
+pub fn vmem(d: LifDims, thr: &[f32], u: &[f32], spikes: &[f32]) -> Vec<f32> {
+    u.iter()
+        .zip(spikes)
         .enumerate()
         .map(|(idx, (u, s))| u - thr[idx % d.n] * s)
         .collect()

@@ -84,12 +84,14 @@ pub trait LifBackend: Backend {
         FloatTensor<Self>,
     ) {
         let device = x.device();
-        let host = HostInputs::read::<Self>(
+        let mut host = HostInputs::read::<Self>(
             [x, leak_mem, leak_syn, thr, bias, w_rec, noise, v0, i0, s0],
             cfg,
         );
-        let fwd = host.forward(cfg.record, cfg.record || cfg.differentiable_traces);
-        let outs = host.outputs(&fwd);
+        let mut fwd = host.forward(cfg.record, cfg.record || cfg.differentiable_traces);
+        // Nothing needs the forward state afterwards: hand its buffers over.
+        let spikes = std::mem::take(&mut fwd.spikes);
+        let outs = host.outputs(&fwd, spikes);
         let [a, b, c, d, e, f, g] =
             outs.map(|(v, shape)| Self::float_from_data(TensorData::new(v, shape), &device));
         (a, b, c, d, e, f, g)
@@ -104,7 +106,19 @@ impl LifBackend for burn::backend::NdArray {}
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 impl LifBackend for burn::backend::Cube {}
 
-fn read_host<B: Backend>(t: FloatTensor<B>) -> (Vec<f32>, Vec<usize>) {
+/// A borrowed view of a tensor's f32 values when the backend keeps them in host memory and
+/// can lend them (flex, contiguous f32); `None` otherwise (read a copy with [`read_host`]).
+pub(super) fn host_view<B: Backend>(t: &FloatTensor<B>) -> Option<&[f32]> {
+    #[cfg(feature = "flex")]
+    if let Some(f) = (t as &dyn std::any::Any).downcast_ref::<burn_flex::FlexTensor>() {
+        return f.as_slice::<f32>();
+    }
+    let _ = t;
+    None
+}
+
+/// A tensor's values and shape on the host (no copy when the backend can hand its buffer over).
+pub(super) fn read_host<B: Backend>(t: FloatTensor<B>) -> (Vec<f32>, Vec<usize>) {
     let data = burn::tensor::try_read_sync(B::float_into_data(t))
         .expect("reading a tensor synchronously")
         .expect("tensor data is readable");
@@ -181,10 +195,11 @@ impl HostInputs {
     }
 
     /// `keep`: keep U and A for the whole sequence (needed by the backward and the traces).
-    fn forward(&self, record_irec: bool, keep: bool) -> LifForward {
+    /// Runs the forward, consuming the input (its buffer may become the spike raster).
+    fn forward(&mut self, record_irec: bool, keep: bool) -> LifForward {
         lif_cpu::forward(
             self.dims,
-            &self.x,
+            std::borrow::Cow::Owned(std::mem::take(&mut self.x)),
             &self.params(),
             self.noise.as_deref(),
             &self.v0,
@@ -195,8 +210,9 @@ impl HostInputs {
         )
     }
 
-    /// The seven outputs as host vectors with shapes.
-    fn outputs(&self, fwd: &LifForward) -> [(Vec<f32>, Vec<usize>); 7] {
+    /// The seven outputs as host vectors with shapes; `spikes` is the spike raster (moved
+    /// out of `fwd`, or a copy when `fwd` is kept for the backward).
+    fn outputs(&self, fwd: &LifForward, spikes: Vec<f32>) -> [(Vec<f32>, Vec<usize>); 7] {
         let d = self.dims;
         let ns = d.n * d.s;
         let placeholder = || (vec![0.0], vec![1, 1, 1]);
@@ -207,7 +223,10 @@ impl HostInputs {
                 fwd.irec.clone()
             };
             (
-                (lif_cpu::vmem(d, &self.thr, fwd), vec![d.b, d.t, d.n]),
+                (
+                    lif_cpu::vmem(d, &self.thr, &fwd.u, &spikes),
+                    vec![d.b, d.t, d.n],
+                ),
                 (lif_cpu::isyn(d, &self.beta, fwd), vec![d.b, d.t, ns]),
                 (irec, vec![d.b, d.t, ns]),
             )
@@ -215,17 +234,17 @@ impl HostInputs {
             (placeholder(), placeholder(), placeholder())
         };
         let first = if self.differentiable_traces {
-            let v = lif_cpu::vmem(d, &self.thr, fwd);
+            let v = lif_cpu::vmem(d, &self.thr, &fwd.u, &spikes);
             let i = lif_cpu::isyn(d, &self.beta, fwd);
             let mut all = Vec::with_capacity(d.b * d.t * (2 * d.n + ns));
             for r in 0..d.b * d.t {
-                all.extend_from_slice(&fwd.spikes[r * d.n..(r + 1) * d.n]);
+                all.extend_from_slice(&spikes[r * d.n..(r + 1) * d.n]);
                 all.extend_from_slice(&v[r * d.n..(r + 1) * d.n]);
                 all.extend_from_slice(&i[r * ns..(r + 1) * ns]);
             }
             (all, vec![d.b, d.t, 2 * d.n + ns])
         } else {
-            (fwd.spikes.clone(), vec![d.b, d.t, d.n])
+            (spikes, vec![d.b, d.t, d.n])
         };
         [
             first,
@@ -339,7 +358,7 @@ impl<B: Backend, C: CheckpointStrategy> LifBackend for Autodiff<B, C> {
             bias.node(),
             w_rec.node(),
         ];
-        let host = HostInputs::read::<B>(
+        let mut host = HostInputs::read::<B>(
             [
                 x.into_primitive(),
                 leak_mem.into_primitive(),
@@ -355,7 +374,7 @@ impl<B: Backend, C: CheckpointStrategy> LifBackend for Autodiff<B, C> {
             cfg,
         );
         let fwd = std::sync::Arc::new(host.forward(cfg.record, true));
-        let [spikes, rest @ ..] = host.outputs(&fwd);
+        let [spikes, rest @ ..] = host.outputs(&fwd, fwd.spikes.clone());
         let spikes = B::float_from_data(TensorData::new(spikes.0, spikes.1), &device);
         // The records and final state carry no gradient: plain (untracked) autodiff tensors.
         let [vmem, isyn, irec, v_last, i_last, s_last] =

@@ -1,7 +1,37 @@
 //! Fused multi-step neuron operations with hand-written backward passes.
 //!
 //! `lif_cpu` holds the LIF recurrence and its adjoint over host arrays; `lif_op` wraps it as
-//! one Burn operation (a backend extension with an autodiff implementation).
+//! one Burn operation (a backend extension with an autodiff implementation). `spike_matmul`
+//! is the event-driven weight product for sparse spike rasters.
 
 pub mod lif_cpu;
 pub mod lif_op;
+pub mod spike_matmul;
+
+/// Defines `$name($args)`, which runs `$body($args)` compiled for AVX2 + FMA when the CPU has
+/// them, and the baseline build of `$body` otherwise. The crate is built for the baseline
+/// x86-64 target (SSE2) so that binaries stay portable; the hot loops are `#[inline(always)]`
+/// bodies, so the AVX2 copy is vectorised with 256-bit registers and inlines `floor` etc.
+/// No fused multiply-add is introduced (Rust never contracts `a*b + c`), so both copies give
+/// identical results.
+macro_rules! simd_dispatch {
+    (fn $name:ident = $body:ident ($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)?) => {
+        #[allow(clippy::too_many_arguments)]
+        fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn fast($($arg: $ty),*) $(-> $ret)? {
+                    $body($($arg),*)
+                }
+                if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                    // SAFETY: the CPU has the features `fast` is compiled for.
+                    return unsafe { fast($($arg),*) };
+                }
+            }
+            $body($($arg),*)
+        }
+    };
+}
+pub(crate) use simd_dispatch;

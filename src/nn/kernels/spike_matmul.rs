@@ -1,0 +1,516 @@
+//! Event-driven matrix products for spike rasters: `y = x·W` where most entries of `x` are 0.
+//!
+//! Spiking networks feed weight layers with rasters in which a few percent of the entries are
+//! non-zero. A dense product spends almost all of its work on zeros; here a sparse `x` is
+//! compressed row by row (CSR) and each event adds its weighted row of `W`:
+//! `y[r, :] = Σ_{i: x[r,i] ≠ 0} x[r,i]·W[i, :]`. The backward reuses the compressed input for
+//! `∂L/∂W = xᵀ·g` (again one row update per event) and computes `∂L/∂x = g·Wᵀ` with the
+//! backend's dense product only when the input needs a gradient.
+//!
+//! Whether `x` is sparse enough is decided per call from a strided sample of its rows
+//! (density ≤ [`SPARSE_MAX_DENSITY`]); dense inputs go to the backend's `matmul` unchanged.
+//! The host path runs on the CPU backends; on a GPU backend the op is the plain `matmul`.
+
+// The `ndarray` backend is deprecated upstream but still offered behind its feature.
+#![cfg_attr(feature = "ndarray", allow(deprecated))]
+
+use std::sync::Arc;
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::ops::FloatTensorOps;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Backend, Dispatch, TensorMetadata, backend_extension};
+use burn::tensor::{Slice, Tensor, TensorData};
+use rayon::prelude::*;
+
+use super::lif_op::{host_view, read_host};
+
+/// Largest fraction of non-zero inputs for which the event-driven product is used (above it
+/// the dense product is faster).
+pub const SPARSE_MAX_DENSITY: f64 = 0.12;
+
+/// Rows sampled to estimate the density.
+const SAMPLE_ROWS: usize = 64;
+
+/// A row-compressed host matrix `[rows, cols]`.
+#[derive(Clone, Debug, Default)]
+pub struct Csr {
+    /// Rows.
+    pub rows: usize,
+    /// Columns.
+    pub cols: usize,
+    /// Start of each row's entries in `idx`/`val` (`rows + 1` entries).
+    pub ptr: Vec<usize>,
+    /// Column of each non-zero entry.
+    pub idx: Vec<u32>,
+    /// Value of each non-zero entry.
+    pub val: Vec<f32>,
+}
+
+/// Rows handled by one parallel task.
+const CHUNK_ROWS: usize = 256;
+
+impl Csr {
+    /// Compresses a dense row-major matrix.
+    pub fn from_dense(x: &[f32], rows: usize, cols: usize) -> Self {
+        assert_eq!(x.len(), rows * cols, "Csr::from_dense: size");
+        let parts: Vec<(Vec<usize>, Vec<u32>, Vec<f32>)> = if cols == 0 {
+            Vec::new()
+        } else {
+            x.par_chunks(CHUNK_ROWS * cols)
+                .map(|chunk| compress_fast(chunk, cols))
+                .collect()
+        };
+        let nnz = parts.iter().map(|p| p.1.len()).sum();
+        let mut csr = Csr {
+            rows,
+            cols,
+            ptr: Vec::with_capacity(rows + 1),
+            idx: Vec::with_capacity(nnz),
+            val: Vec::with_capacity(nnz),
+        };
+        csr.ptr.push(0);
+        for (counts, idx, val) in parts {
+            for c in counts {
+                let last = *csr.ptr.last().expect("non-empty");
+                csr.ptr.push(last + c);
+            }
+            csr.idx.extend_from_slice(&idx);
+            csr.val.extend_from_slice(&val);
+        }
+        csr.ptr.resize(rows + 1, 0);
+        csr
+    }
+
+    /// `x·W` `[rows, o]` for `w` `[cols, o]` row-major.
+    pub fn matmul(&self, w: &[f32], o: usize) -> Vec<f32> {
+        assert_eq!(w.len(), self.cols * o, "Csr::matmul: weight size");
+        let len = self.rows * o;
+        if o == 0 {
+            return Vec::new();
+        }
+        // Every row is zeroed (in cache) right before it is accumulated, so the buffer is not
+        // cleared in a separate pass.
+        let mut y: Vec<f32> = Vec::with_capacity(len);
+        y.spare_capacity_mut()
+            .par_chunks_mut(CHUNK_ROWS * o)
+            .enumerate()
+            .for_each(|(chunk, out)| {
+                // SAFETY: f32 has no invalid bit patterns and no drop; `matmul_rows` writes
+                // every element (zero, then accumulates) before anything reads it.
+                let out: &mut [f32] =
+                    unsafe { &mut *(out as *mut [std::mem::MaybeUninit<f32>] as *mut [f32]) };
+                matmul_rows_fast(self, chunk * CHUNK_ROWS, out, w, o)
+            });
+        // SAFETY: all `len` elements were initialised above.
+        unsafe { y.set_len(len) };
+        y
+    }
+
+    /// `xᵀ·g` `[cols, o]` for `g` `[rows, o]` row-major.
+    pub fn t_matmul(&self, g: &[f32], o: usize) -> Vec<f32> {
+        assert_eq!(g.len(), self.rows * o, "Csr::t_matmul: gradient size");
+        let zero = || vec![0.0f32; self.cols * o];
+        if o == 0 || self.rows == 0 {
+            return zero();
+        }
+        g.par_chunks(CHUNK_ROWS * o)
+            .enumerate()
+            .fold(zero, |mut acc, (chunk, gs)| {
+                t_matmul_rows_fast(self, chunk * CHUNK_ROWS, gs, &mut acc, o);
+                acc
+            })
+            .reduce(zero, |mut a, b| {
+                axpy(&mut a, 1.0, &b);
+                a
+            })
+    }
+}
+
+/// Row counts, columns and values of the non-zero entries of some rows.
+fn compress_fast(chunk: &[f32], cols: usize) -> (Vec<usize>, Vec<u32>, Vec<f32>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2.
+        return unsafe { compress_avx2(chunk, cols) };
+    }
+    compress(chunk, cols, mask8_scalar)
+}
+
+/// [`compress`] with the eight-entry masks from vector compares.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn compress_avx2(chunk: &[f32], cols: usize) -> (Vec<usize>, Vec<u32>, Vec<f32>) {
+    compress(chunk, cols, |b| unsafe { mask8_avx2(b) })
+}
+
+/// Row counts, columns and values of the non-zero entries of some rows.
+#[inline(always)]
+fn compress(
+    chunk: &[f32],
+    cols: usize,
+    mask8: impl Fn(&[f32]) -> u32,
+) -> (Vec<usize>, Vec<u32>, Vec<f32>) {
+    let mut counts = Vec::with_capacity(chunk.len() / cols);
+    let (mut idx, mut val) = (Vec::new(), Vec::new());
+    for row in chunk.chunks_exact(cols) {
+        let before = idx.len();
+        for_each_nonzero(row, &mask8, |c, v| {
+            idx.push(c as u32);
+            val.push(v);
+        });
+        counts.push(idx.len() - before);
+    }
+    (counts, idx, val)
+}
+
+/// Bit `k` set where `block[k] ≠ 0` (eight entries).
+#[inline(always)]
+fn mask8_scalar(block: &[f32]) -> u32 {
+    block
+        .iter()
+        .enumerate()
+        .fold(0u32, |m, (k, &v)| m | (u32::from(v != 0.0) << k))
+}
+
+/// [`mask8_scalar`] as one vector compare.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn mask8_avx2(block: &[f32]) -> u32 {
+    use std::arch::x86_64::{
+        _CMP_NEQ_UQ, _mm256_cmp_ps, _mm256_loadu_ps, _mm256_movemask_ps, _mm256_setzero_ps,
+    };
+    debug_assert!(block.len() >= 8);
+    // SAFETY: `block` holds at least 8 floats; AVX2 is enabled for this function.
+    unsafe {
+        let v = _mm256_loadu_ps(block.as_ptr());
+        _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_NEQ_UQ>(v, _mm256_setzero_ps())) as u32
+    }
+}
+
+/// Calls `f(column, value)` for every non-zero entry of `row`, eight entries per mask, so
+/// runs of zeros cost no branches.
+#[inline(always)]
+fn for_each_nonzero(row: &[f32], mask8: &impl Fn(&[f32]) -> u32, mut f: impl FnMut(usize, f32)) {
+    let mut blocks = row.chunks_exact(8);
+    for (bn, block) in blocks.by_ref().enumerate() {
+        let mut mask = mask8(block);
+        while mask != 0 {
+            let k = mask.trailing_zeros() as usize;
+            f(bn * 8 + k, block[k]);
+            mask &= mask - 1;
+        }
+    }
+    let base = row.len() - blocks.remainder().len();
+    for (c, &v) in blocks.remainder().iter().enumerate() {
+        if v != 0.0 {
+            f(base + c, v);
+        }
+    }
+}
+
+/// `x·W` `[rows, o]` straight from a dense sparse-valued `x` `[rows, cols]` (no compressed
+/// copy: for inference).
+pub fn dense_spike_matmul(x: &[f32], cols: usize, w: &[f32], o: usize) -> Vec<f32> {
+    assert_eq!(w.len(), cols * o, "dense_spike_matmul: weight size");
+    if o == 0 || cols == 0 {
+        return vec![0.0; if cols == 0 { 0 } else { x.len() / cols * o }];
+    }
+    let rows = x.len() / cols;
+    let len = rows * o;
+    let mut y: Vec<f32> = Vec::with_capacity(len);
+    y.spare_capacity_mut()
+        .par_chunks_mut(CHUNK_ROWS * o)
+        .zip(x.par_chunks(CHUNK_ROWS * cols))
+        .for_each(|(out, xs)| {
+            // SAFETY: f32 has no invalid bit patterns and no drop; every element is written
+            // (zeroed, then accumulated) before anything reads it.
+            let out: &mut [f32] =
+                unsafe { &mut *(out as *mut [std::mem::MaybeUninit<f32>] as *mut [f32]) };
+            scan_matmul_fast(xs, cols, out, w, o);
+        });
+    // SAFETY: all `len` elements were initialised above.
+    unsafe { y.set_len(len) };
+    y
+}
+
+fn scan_matmul_fast(xs: &[f32], cols: usize, out: &mut [f32], w: &[f32], o: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has AVX2 and FMA.
+        return unsafe { scan_matmul_avx2(xs, cols, out, w, o) };
+    }
+    scan_matmul(xs, cols, out, w, o, mask8_scalar)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn scan_matmul_avx2(xs: &[f32], cols: usize, out: &mut [f32], w: &[f32], o: usize) {
+    scan_matmul(xs, cols, out, w, o, |b| unsafe { mask8_avx2(b) })
+}
+
+/// Rows of `x·W` for the rows `xs` of `x`.
+#[inline(always)]
+fn scan_matmul(
+    xs: &[f32],
+    cols: usize,
+    out: &mut [f32],
+    w: &[f32],
+    o: usize,
+    mask8: impl Fn(&[f32]) -> u32,
+) {
+    for (row, yr) in xs.chunks_exact(cols).zip(out.chunks_exact_mut(o)) {
+        yr.fill(0.0);
+        for_each_nonzero(row, &mask8, |c, v| axpy(yr, v, &w[c * o..(c + 1) * o]));
+    }
+}
+
+super::simd_dispatch!(fn matmul_rows_fast = matmul_rows(csr: &Csr, first: usize, out: &mut [f32], w: &[f32], o: usize));
+
+/// Rows `first…` of `x·W` into `out`.
+#[inline(always)]
+fn matmul_rows(csr: &Csr, first: usize, out: &mut [f32], w: &[f32], o: usize) {
+    for (k, yr) in out.chunks_exact_mut(o).enumerate() {
+        let r = first + k;
+        yr.fill(0.0);
+        for e in csr.ptr[r]..csr.ptr[r + 1] {
+            let (c, v) = (csr.idx[e] as usize, csr.val[e]);
+            axpy(yr, v, &w[c * o..(c + 1) * o]);
+        }
+    }
+}
+
+super::simd_dispatch!(fn t_matmul_rows_fast = t_matmul_rows(csr: &Csr, first: usize, gs: &[f32], acc: &mut [f32], o: usize));
+
+/// Adds rows `first…` of `x` (transposed) times `gs` to `acc` `[cols, o]`.
+#[inline(always)]
+fn t_matmul_rows(csr: &Csr, first: usize, gs: &[f32], acc: &mut [f32], o: usize) {
+    for (k, gr) in gs.chunks_exact(o).enumerate() {
+        let r = first + k;
+        for e in csr.ptr[r]..csr.ptr[r + 1] {
+            let (c, v) = (csr.idx[e] as usize, csr.val[e]);
+            axpy(&mut acc[c * o..(c + 1) * o], v, gr);
+        }
+    }
+}
+
+/// `y += a·x`.
+#[inline(always)]
+fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+    for (yi, &xi) in y.iter_mut().zip(x) {
+        *yi += a * xi;
+    }
+}
+
+/// Fraction of non-zero entries in a strided sample of the rows of `x` `[R, I]`.
+fn sampled_density<B: Backend>(x: &FloatTensor<B>) -> f64 {
+    let shape = x.shape();
+    let (r, i) = (shape[0], shape[1]);
+    if r == 0 || i == 0 {
+        // Nothing to gain: let the dense product handle empty shapes.
+        return 1.0;
+    }
+    let step = (r / SAMPLE_ROWS).max(1);
+    if let Some(v) = host_view::<B>(x) {
+        let (mut nz, mut seen) = (0usize, 0usize);
+        for row in v.chunks_exact(i).step_by(step) {
+            nz += row.iter().filter(|&&e| e != 0.0).count();
+            seen += i;
+        }
+        return nz as f64 / seen.max(1) as f64;
+    }
+    let sample = B::float_slice(
+        x.clone(),
+        &[
+            Slice::new(0, Some(r as isize), step as isize),
+            Slice::new(0, Some(i as isize), 1),
+        ],
+    );
+    let (v, _) = read_host::<B>(sample);
+    v.iter().filter(|&&e| e != 0.0).count() as f64 / v.len().max(1) as f64
+}
+
+/// The host product for a sparse `x`: `(y [R, O], x compressed)`.
+fn sparse_product<B: Backend>(x: FloatTensor<B>, w: FloatTensor<B>) -> (FloatTensor<B>, Csr) {
+    let device = x.device();
+    let xs = x.shape();
+    // The input is often shared (a dataset batch, a cloned tensor): borrow it where possible.
+    let csr = match host_view::<B>(&x) {
+        Some(v) => Csr::from_dense(v, xs[0], xs[1]),
+        None => Csr::from_dense(&read_host::<B>(x).0, xs[0], xs[1]),
+    };
+    let (wh, ws) = read_host::<B>(w);
+    let y = csr.matmul(&wh, ws[1]);
+    (
+        B::float_from_data(TensorData::new(y, [xs[0], ws[1]]), &device),
+        csr,
+    )
+}
+
+/// Backends with the event-driven product.
+#[backend_extension(
+    Autodiff,
+    Flex: cfg(feature = "flex"),
+    NdArray: cfg(feature = "ndarray"),
+    Cube: cfg(any(feature = "wgpu", feature = "cuda"))
+)]
+pub trait SpikeMatmulBackend: Backend {
+    /// `x` `[R, I]` times `w` `[I, O]` → `[R, O]`, event by event when `x` is sparse.
+    fn spike_matmul(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self> {
+        if sampled_density::<Self>(&x) > SPARSE_MAX_DENSITY {
+            return Self::float_matmul(x, w);
+        }
+        // Inference: no compressed copy is needed afterwards, so the rows are scanned and
+        // multiplied in one pass.
+        let device = x.device();
+        let xs = x.shape();
+        let (wh, ws) = read_host::<Self>(w);
+        let y = match host_view::<Self>(&x) {
+            Some(v) => dense_spike_matmul(v, xs[1], &wh, ws[1]),
+            None => dense_spike_matmul(&read_host::<Self>(x).0, xs[1], &wh, ws[1]),
+        };
+        Self::float_from_data(TensorData::new(y, [xs[0], ws[1]]), &device)
+    }
+}
+
+#[cfg(feature = "flex")]
+impl SpikeMatmulBackend for burn::backend::Flex {}
+#[cfg(feature = "ndarray")]
+#[allow(deprecated)]
+impl SpikeMatmulBackend for burn::backend::NdArray {}
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+impl SpikeMatmulBackend for burn::backend::Cube {
+    fn spike_matmul(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self> {
+        Self::float_matmul(x, w)
+    }
+}
+
+#[derive(Debug)]
+struct SpikeMatmulBackward;
+
+impl<B: Backend> Backward<B, 2> for SpikeMatmulBackward {
+    /// The compressed input and the weights.
+    type State = (Arc<Csr>, FloatTensor<B>);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [n_x, n_w] = ops.parents;
+        let g = grads.consume::<B>(&ops.node);
+        let (csr, w) = ops.state;
+        let device = g.device();
+        if let Some(node) = n_x {
+            let gx = B::float_matmul(g.clone(), B::float_transpose(w.clone()));
+            grads.register::<B>(node.id, gx);
+        }
+        if let Some(node) = n_w {
+            let o = w.shape()[1];
+            let (gh, _) = read_host::<B>(g);
+            let gw = csr.t_matmul(&gh, o);
+            grads.register::<B>(
+                node.id,
+                B::float_from_data(TensorData::new(gw, [csr.cols, o]), &device),
+            );
+        }
+    }
+}
+
+impl<B: Backend, C: CheckpointStrategy> SpikeMatmulBackend for Autodiff<B, C> {
+    fn spike_matmul(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self> {
+        if sampled_density::<B>(x.primitive()) > SPARSE_MAX_DENSITY {
+            return <Self as FloatTensorOps<Self>>::float_matmul(x, w);
+        }
+        let nodes = [x.node(), w.node()];
+        let wp = w.into_primitive();
+        let (y, csr) = sparse_product::<B>(x.into_primitive(), wp.clone());
+        match SpikeMatmulBackward
+            .prepare::<C>(nodes)
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => prep.finish((Arc::new(csr), wp), y),
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        }
+    }
+}
+
+/// `x` `[R, I]` times `w` `[I, O]`, event-driven when `x` is a sparse raster (see the module
+/// docs); differentiable with respect to both.
+pub fn spike_matmul(x: Tensor<2>, w: Tensor<2>) -> Tensor<2> {
+    Tensor::from_dispatch(<Dispatch as SpikeMatmulBackend>::spike_matmul(
+        x.into_dispatch(),
+        w.into_dispatch(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::device;
+    use burn::tensor::Distribution;
+
+    fn host(t: Tensor<2>) -> Vec<f32> {
+        t.into_data().try_to_vec_as::<f32>().unwrap()
+    }
+
+    fn assert_close(what: &str, a: &[f32], b: &[f32]) {
+        let scale = b.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-6);
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!((x - y).abs() <= 1e-5 * scale, "{what}[{i}]: {x} vs {y}");
+        }
+    }
+
+    /// Sparse (event-driven) and dense inputs against Burn's matmul: values, and gradients
+    /// for both operands, with and without autodiff, for shapes with a remainder after the
+    /// eight-column blocks.
+    #[test]
+    fn matches_the_dense_product_and_its_gradients() {
+        for (density, cols) in [(0.05, 37), (0.5, 16), (0.02, 129)] {
+            let dev = device().autodiff();
+            let mask = Tensor::<2>::random([300, cols], Distribution::Bernoulli(density), &dev);
+            let x = mask * Tensor::<2>::random([300, cols], Distribution::Normal(1.0, 1.0), &dev);
+            let w = Tensor::<2>::random([cols, 11], Distribution::Normal(0.0, 1.0), &dev);
+            let g = Tensor::<2>::random([300, 11], Distribution::Normal(0.0, 1.0), &dev);
+            let run = |sparse: bool| {
+                let (xr, wr) = (x.clone().require_grad(), w.clone().require_grad());
+                let y = if sparse {
+                    spike_matmul(xr.clone(), wr.clone())
+                } else {
+                    xr.clone().matmul(wr.clone())
+                };
+                let grads = (y.clone() * g.clone()).sum().backward();
+                (
+                    host(y),
+                    host(xr.grad(&grads).unwrap()),
+                    host(wr.grad(&grads).unwrap()),
+                )
+            };
+            let (ys, gxs, gws) = run(true);
+            let (yd, gxd, gwd) = run(false);
+            assert_close("y", &ys, &yd);
+            assert_close("dL/dx", &gxs, &gxd);
+            assert_close("dL/dw", &gws, &gwd);
+            // Without autodiff (the inference path).
+            let plain = device();
+            let xp = Tensor::<2>::from_data(x.clone().into_data(), &plain);
+            let wp = Tensor::<2>::from_data(w.clone().into_data(), &plain);
+            assert_close("y (inference)", &host(spike_matmul(xp, wp)), &yd);
+        }
+    }
+
+    #[test]
+    fn csr_products_match_dense_by_hand() {
+        // x = [[0, 2, 0], [0, 0, 0], [1, 0, -1]], w = [[1, 2], [3, 4], [5, 6]].
+        let x = [0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, -1.0];
+        let w = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let csr = Csr::from_dense(&x, 3, 3);
+        assert_eq!(csr.ptr, [0, 1, 1, 3]);
+        assert_eq!(csr.idx, [1, 0, 2]);
+        assert_eq!(csr.matmul(&w, 2), [6.0, 8.0, 0.0, 0.0, -4.0, -4.0]);
+        // xᵀ·g with g = [[1, 0], [7, 7], [0, 1]]: rows of xᵀ are the columns of x.
+        let g = [1.0, 0.0, 7.0, 7.0, 0.0, 1.0];
+        assert_eq!(csr.t_matmul(&g, 2), [0.0, 1.0, 2.0, 0.0, 0.0, -1.0]);
+    }
+}
