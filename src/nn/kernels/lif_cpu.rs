@@ -379,83 +379,35 @@ pub fn backward(
     g_vmem: Option<&[f32]>,
     g_isyn: Option<&[f32]>,
 ) -> LifGrads {
-    let (b, t, n, ns, syn) = (d.b, d.t, d.n, d.ns(), d.s);
-    let mut gx = vec![0.0f32; b * t * ns];
+    let (b, t, n, ns) = (d.b, d.t, d.n, d.ns());
+    let ctx = BwdCtx {
+        d,
+        p,
+        fwd,
+        v0,
+        s0,
+        g_spikes,
+        g_vmem,
+        g_isyn,
+        alpha: p.alpha.iter().map(|&a| a as f32).collect(),
+        beta: p.beta.iter().map(|&b| b as f32).collect(),
+    };
+    // The input gradient is written in full, step by step, so it needs no clearing pass.
+    let mut gx: Vec<f32> = Vec::with_capacity(b * t * ns);
     // Per-batch partial parameter gradients, reduced afterwards.
-    let partials: Vec<LifGrads> = gx
-        .par_chunks_mut(t * ns)
+    let partials: Vec<LifGrads> = gx.spare_capacity_mut()[..b * t * ns]
+        .par_chunks_mut((t * ns).max(1))
         .enumerate()
         .map(|(bi, gx_b)| {
-            let mut g = LifGrads::zero_params(n, ns, p.w_rec.is_some());
-            let u = &fwd.u[bi * t * n..(bi + 1) * t * n];
-            let s = &fwd.spikes[bi * t * n..(bi + 1) * t * n];
-            let a = &fwd.a[bi * t * ns..(bi + 1) * t * ns];
-            let mut ga_next = vec![0.0f32; ns];
-            let mut gu_next = vec![0.0f32; n];
-            let mut gu = vec![0.0f32; n];
-            let mut ga = vec![0.0f32; ns];
-            for step in (0..t).rev() {
-                let ut = &u[step * n..(step + 1) * n];
-                let st = &s[step * n..(step + 1) * n];
-                let gs_out = &g_spikes[(bi * t + step) * n..(bi * t + step + 1) * n];
-                for j in 0..n {
-                    // ∂L/∂S[t]: the output, plus the recurrent path into A[t+1].
-                    let mut gs = gs_out[j];
-                    if let Some(w) = p.w_rec {
-                        let row = &w[j * ns..(j + 1) * ns];
-                        gs += dot(row, &ga_next);
-                    }
-                    // ∂L/∂V[t]: through U[t+1] = alpha·V[t] + …, plus a direct membrane loss.
-                    let mut gv = p.alpha[j] as f32 * gu_next[j];
-                    if let Some(gvm) = g_vmem {
-                        gv += gvm[(bi * t + step) * n + j];
-                    }
-                    let (du, dth) = d.surrogate.grads(ut[j], p.thr[j], d.max_spikes);
-                    let through_s = gs - p.thr[j] * gv;
-                    gu[j] = gv + through_s * du;
-                    g.thr[j] += through_s * dth - gv * st[j];
-                    g.bias[j] += gu[j];
-                    // alpha multiplies V[t-1] into U[t].
-                    let v_prev = if step == 0 {
-                        v0[bi * n + j]
-                    } else {
-                        u[(step - 1) * n + j] - p.thr[j] * s[(step - 1) * n + j]
-                    };
-                    g.alpha[j] += gu[j] * v_prev;
-                }
-                let at = &a[step * ns..(step + 1) * ns];
-                for k in 0..ns {
-                    // I[t] feeds A[t+1] (coefficient 1) and U[t] (summed over synapses).
-                    let mut gi = if d.carry { ga_next[k] } else { 0.0 } + gu[k / syn];
-                    if let Some(gis) = g_isyn {
-                        gi += gis[(bi * t + step) * ns + k];
-                    }
-                    ga[k] = p.beta[k] as f32 * gi;
-                    g.beta[k] += gi * at[k];
-                }
-                gx_b[step * ns..(step + 1) * ns].copy_from_slice(&ga);
-                if p.w_rec.is_some() {
-                    // A[t] includes S[t-1]·W_rec.
-                    let s_prev: &[f32] = if step == 0 {
-                        &s0[bi * n..(bi + 1) * n]
-                    } else {
-                        &s[(step - 1) * n..step * n]
-                    };
-                    for (j, &sj) in s_prev.iter().enumerate() {
-                        if sj != 0.0 {
-                            let row = &mut g.w_rec[j * ns..(j + 1) * ns];
-                            for (r, &gk) in row.iter_mut().zip(&ga) {
-                                *r += sj * gk;
-                            }
-                        }
-                    }
-                }
-                std::mem::swap(&mut ga_next, &mut ga);
-                std::mem::swap(&mut gu_next, &mut gu);
-            }
-            g
+            // SAFETY: f32 has no invalid bit patterns and no drop; `backward_batch` writes
+            // every element of the batch's input gradient before anything reads it.
+            let gx_b: &mut [f32] =
+                unsafe { &mut *(gx_b as *mut [std::mem::MaybeUninit<f32>] as *mut [f32]) };
+            backward_batch_fast(&ctx, bi, gx_b)
         })
         .collect();
+    // SAFETY: every batch's chunk was initialised above (`b·t·ns` elements in all).
+    unsafe { gx.set_len(b * t * ns) };
     let mut out = LifGrads::zero_params(n, ns, p.w_rec.is_some());
     for g in &partials {
         add(&mut out.alpha, &g.alpha);
@@ -466,6 +418,184 @@ pub fn backward(
     }
     out.x = gx;
     out
+}
+
+/// What every batch of the backward shares.
+struct BwdCtx<'a> {
+    d: LifDims,
+    p: &'a LifParams<'a>,
+    fwd: &'a LifForward,
+    v0: &'a [f32],
+    s0: &'a [f32],
+    g_spikes: &'a [f32],
+    g_vmem: Option<&'a [f32]>,
+    g_isyn: Option<&'a [f32]>,
+    /// The decays in f32 (the adjoints run in f32).
+    alpha: Vec<f32>,
+    beta: Vec<f32>,
+}
+
+super::simd_dispatch!(fn backward_batch_fast = backward_batch(ctx: &BwdCtx<'_>, bi: usize, gx_b: &mut [f32]) -> LifGrads);
+
+/// The adjoint recurrence of one batch element, specialised for the common surrogates (the
+/// surrogate is evaluated for every neuron and step).
+#[inline(always)]
+fn backward_batch(ctx: &BwdCtx<'_>, bi: usize, gx_b: &mut [f32]) -> LifGrads {
+    let max = ctx.d.max_spikes;
+    match ctx.d.surrogate {
+        Surrogate::StepPwl { window } => backward_batch_with(ctx, bi, gx_b, move |u, th| {
+            if u >= th - window {
+                (1.0 / th, -u / (th * th))
+            } else {
+                (0.0, 0.0)
+            }
+        }),
+        sg => backward_batch_with(ctx, bi, gx_b, move |u, th| sg.grads(u, th, max)),
+    }
+}
+
+#[inline(always)]
+fn backward_batch_with(
+    ctx: &BwdCtx<'_>,
+    bi: usize,
+    gx_b: &mut [f32],
+    surrogate: impl Fn(f32, f32) -> (f32, f32),
+) -> LifGrads {
+    let BwdCtx {
+        d,
+        p,
+        fwd,
+        v0,
+        s0,
+        g_spikes,
+        g_vmem,
+        g_isyn,
+        ..
+    } = *ctx;
+    let (alpha, beta) = (&ctx.alpha[..], &ctx.beta[..]);
+    let (t, n, ns, syn) = (d.t, d.n, d.ns(), d.s);
+    let carry = if d.carry { 1.0f32 } else { 0.0 };
+    let mut g = LifGrads::zero_params(n, ns, p.w_rec.is_some());
+    let u = &fwd.u[bi * t * n..(bi + 1) * t * n];
+    let s = &fwd.spikes[bi * t * n..(bi + 1) * t * n];
+    let a = &fwd.a[bi * t * ns..(bi + 1) * t * ns];
+    let mut ga_next = vec![0.0f32; ns];
+    let mut gu_next = vec![0.0f32; n];
+    let mut gu = vec![0.0f32; n];
+    let mut ga = vec![0.0f32; ns];
+    let mut v_prev = vec![0.0f32; n];
+    let mut gs = vec![0.0f32; n];
+    let mut gv = vec![0.0f32; n];
+    for step in (0..t).rev() {
+        let ut = &u[step * n..(step + 1) * n];
+        let st = &s[step * n..(step + 1) * n];
+        let gs_out = &g_spikes[(bi * t + step) * n..(bi * t + step + 1) * n];
+        // V[t-1] (alpha multiplies it into U[t]).
+        if step == 0 {
+            v_prev.copy_from_slice(&v0[bi * n..(bi + 1) * n]);
+        } else {
+            let (up, sp) = (&u[(step - 1) * n..step * n], &s[(step - 1) * n..step * n]);
+            for (((vp, &uu), &ss), &th) in v_prev.iter_mut().zip(up).zip(sp).zip(p.thr) {
+                *vp = uu - th * ss;
+            }
+        }
+        // ∂L/∂S[t]: the output, plus the recurrent path into A[t+1].
+        gs.copy_from_slice(gs_out);
+        if let Some(w) = p.w_rec {
+            for (j, g) in gs.iter_mut().enumerate() {
+                *g += dot(&w[j * ns..(j + 1) * ns], &ga_next);
+            }
+        }
+        // ∂L/∂V[t]: through U[t+1] = alpha·V[t] + …, plus a direct membrane loss.
+        for ((g, &al), &gn) in gv.iter_mut().zip(alpha).zip(&gu_next) {
+            *g = al * gn;
+        }
+        if let Some(gvm) = g_vmem {
+            for (g, &e) in gv
+                .iter_mut()
+                .zip(&gvm[(bi * t + step) * n..(bi * t + step + 1) * n])
+            {
+                *g += e;
+            }
+        }
+        // Through the spike function and the reset (straight loops over equal-length
+        // slices, so they vectorise).
+        {
+            let (gu, gs, gv, ut, st, thr) = (
+                &mut gu[..n],
+                &gs[..n],
+                &gv[..n],
+                &ut[..n],
+                &st[..n],
+                &p.thr[..n],
+            );
+            let (gthr, gbias, galpha, vp) = (
+                &mut g.thr[..n],
+                &mut g.bias[..n],
+                &mut g.alpha[..n],
+                &v_prev[..n],
+            );
+            for j in 0..n {
+                let th = thr[j];
+                let (du, dth) = surrogate(ut[j], th);
+                let through_s = gs[j] - th * gv[j];
+                let guj = gv[j] + through_s * du;
+                gu[j] = guj;
+                gthr[j] += through_s * dth - gv[j] * st[j];
+                gbias[j] += guj;
+                galpha[j] += guj * vp[j];
+            }
+        }
+        // I[t] feeds A[t+1] (coefficient 1, with the carry) and U[t] (summed over synapses).
+        let at = &a[step * ns..(step + 1) * ns];
+        let gis = g_isyn.map(|gi| &gi[(bi * t + step) * ns..(bi * t + step + 1) * ns]);
+        if syn == 1 && gis.is_none() {
+            let (ga, gan, gu, beta, gbeta, at) = (
+                &mut ga[..n],
+                &ga_next[..n],
+                &gu[..n],
+                &beta[..n],
+                &mut g.beta[..n],
+                &at[..n],
+            );
+            for k in 0..n {
+                let gi = carry * gan[k] + gu[k];
+                ga[k] = beta[k] * gi;
+                gbeta[k] += gi * at[k];
+            }
+        } else {
+            for (j, &guj) in gu.iter().enumerate() {
+                for k in j * syn..(j + 1) * syn {
+                    let mut gi = carry * ga_next[k] + guj;
+                    if let Some(gis) = gis {
+                        gi += gis[k];
+                    }
+                    ga[k] = beta[k] * gi;
+                    g.beta[k] += gi * at[k];
+                }
+            }
+        }
+        gx_b[step * ns..(step + 1) * ns].copy_from_slice(&ga);
+        if p.w_rec.is_some() {
+            // A[t] includes S[t-1]·W_rec.
+            let s_prev: &[f32] = if step == 0 {
+                &s0[bi * n..(bi + 1) * n]
+            } else {
+                &s[(step - 1) * n..step * n]
+            };
+            for (j, &sj) in s_prev.iter().enumerate() {
+                if sj != 0.0 {
+                    let row = &mut g.w_rec[j * ns..(j + 1) * ns];
+                    for (r, &gk) in row.iter_mut().zip(&ga) {
+                        *r += sj * gk;
+                    }
+                }
+            }
+        }
+        std::mem::swap(&mut ga_next, &mut ga);
+        std::mem::swap(&mut gu_next, &mut gu);
+    }
+    g
 }
 
 /// Dot product with eight independent accumulators, so the compiler can vectorise it (a

@@ -153,6 +153,7 @@ struct HostInputs {
 
 impl HostInputs {
     fn read<B: Backend>(t: [FloatTensor<B>; 10], cfg: LifOpConfig) -> Self {
+        super::retain_host_memory();
         let [x, leak_mem, leak_syn, thr, bias, w_rec, noise, v0, i0, s0] = t.map(read_host::<B>);
         // The op takes leaks 1 − α: for slow neurons they carry the decay's precision that
         // an f32 α near 1 would lose; the decays are formed here in f64.

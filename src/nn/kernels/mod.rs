@@ -4,6 +4,30 @@
 //! one Burn operation (a backend extension with an autodiff implementation). `spike_matmul`
 //! is the event-driven weight product for sparse spike rasters.
 
+/// Makes glibc's allocator keep freed memory for reuse (once per process; Linux/glibc only;
+/// `ROCKPOOL_KEEP_MALLOC=1` leaves the allocator alone).
+///
+/// The host kernels allocate sequence-sized buffers (`[B, T, N]`, megabytes) on every call.
+/// By default glibc serves them with fresh `mmap`s and returns them on free, so every call
+/// page-faults its buffers in again, which cost a quarter of a training step. Raising the mmap
+/// threshold to its maximum (32 MiB) and the trim threshold to 1 GiB keeps such buffers in
+/// the heap, as the caching allocators of PyTorch and XLA do. The price is that the process
+/// keeps up to 1 GiB of freed memory mapped.
+pub(crate) fn retain_host_memory() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var("ROCKPOOL_KEEP_MALLOC").is_ok_and(|v| v == "1") {
+            return;
+        }
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: mallopt only changes allocator tunables; valid parameters and values.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+        }
+    });
+}
+
 pub mod lif_cpu;
 pub mod lif_op;
 pub mod spike_matmul;

@@ -308,6 +308,7 @@ fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
 
 /// Fraction of non-zero entries in a strided sample of the rows of `x` `[R, I]`.
 fn sampled_density<B: Backend>(x: &FloatTensor<B>) -> f64 {
+    super::retain_host_memory();
     let shape = x.shape();
     let (r, i) = (shape[0], shape[1]);
     if r == 0 || i == 0 {
