@@ -4,7 +4,7 @@
 //! Run with `cargo run --release --example xylo_deploy` (about 15 s).
 
 use rockpool::module::{Evolve, ModuleExt};
-use rockpool::train::{TrainConfig, train, xylo_network};
+use rockpool::train::{TrainConfig, train};
 use rockpool::xylo::chip_accuracy;
 use rockpool::{Result, device};
 use rockpool_xylo::{XyloConfig, XyloFamily};
@@ -28,7 +28,7 @@ fn main() -> Result<()> {
     let chip = chip_accuracy(&config, &valid.x, &labels, 0)?;
 
     // The float model (with the Xylo-mode constraints) on the same data.
-    let mut net = xylo_network(&cfg.network)?.build(&dev)?;
+    let mut net = cfg.training_network()?.build(&dev)?;
     rockpool::persist::load_parameters(&mut net, out.join("params.npz"))?;
     let (n, t, c) = valid.x.dim();
     let x = burn::tensor::Tensor::<3>::from_data(

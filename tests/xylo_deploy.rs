@@ -155,10 +155,7 @@ fn xylo_mode_training_exports_a_matching_configuration() {
     let config = XyloConfig::load(out.join("config.json"), XyloFamily::Audio2).unwrap();
     assert!(rockpool_xylo::validate_config(&config).is_valid());
     // The trained network had a hop delay after the hidden layer and int8-grid weights.
-    let net = rockpool::train::xylo_network(&cfg.network)
-        .unwrap()
-        .build(&dev)
-        .unwrap();
+    let net = cfg.training_network().unwrap().build(&dev).unwrap();
     assert_eq!(net.names()[2], "2_Delay");
     std::fs::remove_dir_all(&out).ok();
 }
