@@ -240,7 +240,7 @@ fn xylo_thresholds_sit_on_the_weight_grid_within_int16() {
     let Some(Layer::Lif(lif)) = net.get(1) else {
         panic!("layer 1 is the LIF")
     };
-    let g = host(lif.threshold.val().grad(&grads).unwrap().into());
+    let g = host(lif.threshold.val().grad(&grads).unwrap());
     assert!(g[0] < 0.0, "a higher threshold means fewer spikes: {g:?}");
     assert_eq!(g[1], 0.0, "clamped at 32767: no gradient");
 }

@@ -86,7 +86,7 @@ impl LinearConfig {
                 format!("must be 2..=31, got {bits}"),
             ));
         }
-        if self.quantize_group > 0 && self.size_out % self.quantize_group != 0 {
+        if self.quantize_group > 0 && !self.size_out.is_multiple_of(self.quantize_group) {
             return Err(Error::value(
                 "Linear.quantize_group",
                 format!(
