@@ -514,6 +514,37 @@ impl Lif {
         self.isyn.dims()[1]
     }
 
+    /// The threshold and bias `(N,)` the dynamics use.
+    ///
+    /// Without [`threshold_bits`](LifConfig::threshold_bits), or without the `grid` of the
+    /// weights feeding the layer (`(N·N_syn,)` steps `Δ` from a fake-quantised `Linear` before
+    /// it in a chain; neuron `j` uses the step of its synapse 0), these are the parameters.
+    /// Otherwise they are stored as the chip stores them, as integers on the weights' scale
+    /// (`m = 2^(bits−1) − 1`, 32767 for 16 bits):
+    ///
+    /// ```text
+    /// θ_used = clamp(round(θ/Δ), 1, m)·Δ        b_used = clamp(round(b/Δ), −m, m)·Δ
+    /// ```
+    ///
+    /// so that quantising the trained layer with that scale gives back the very integers the
+    /// training used: a threshold cannot overflow its register nor round to 0. The rounding
+    /// passes the gradient straight through; past the clamp it is zero.
+    pub fn integer_threshold_bias(&self, grid: Option<Tensor<1>>) -> (Tensor<1>, Tensor<1>) {
+        let (thr, bias) = (self.threshold.val(), self.bias.val());
+        let (n, syn) = (self.n(), self.n_syn());
+        let (Some(bits), Some(grid)) = (self.threshold_bits, grid) else {
+            return (thr, bias);
+        };
+        if grid.dims() != [n * syn] {
+            return (thr, bias);
+        }
+        let step = grid.reshape([n, syn]).slice([0..n, 0..1]).reshape([n]);
+        let m = f64::from((1u32 << (bits.clamp(2, 31) - 1)) - 1);
+        let on_grid =
+            |x: Tensor<1>, lo: f64| round_ste(x / step.clone()).clamp(lo, m) * step.clone();
+        (on_grid(thr, 1.0), on_grid(bias, -m))
+    }
+
     /// Makes a parameter constant (Rockpool's `Constant`).
     pub fn set_constant(&mut self, name: &str) -> Result<()> {
         fn c1(p: &mut Option<Param<Tensor<1>>>) -> bool {
@@ -635,37 +666,6 @@ impl Lif {
             }
         };
         (alpha, beta.reshape([n * syn]))
-    }
-
-    /// The threshold and bias `(N,)` the dynamics use.
-    ///
-    /// Without [`threshold_bits`](LifConfig::threshold_bits), or without the `grid` of the
-    /// weights feeding the layer (`(N·N_syn,)` steps `Δ` from a fake-quantised `Linear` before
-    /// it in a chain; neuron `j` uses the step of its synapse 0), these are the parameters.
-    /// Otherwise they are stored as the chip stores them, as integers on the weights' scale
-    /// (`m = 2^(bits−1) − 1`, 32767 for 16 bits):
-    ///
-    /// ```text
-    /// θ_used = clamp(round(θ/Δ), 1, m)·Δ        b_used = clamp(round(b/Δ), −m, m)·Δ
-    /// ```
-    ///
-    /// so that quantising the trained layer with that scale gives back the very integers the
-    /// training used: a threshold cannot overflow its register nor round to 0. The rounding
-    /// passes the gradient straight through; past the clamp it is zero.
-    pub fn integer_threshold_bias(&self, grid: Option<Tensor<1>>) -> (Tensor<1>, Tensor<1>) {
-        let (thr, bias) = (self.threshold.val(), self.bias.val());
-        let (n, syn) = (self.n(), self.n_syn());
-        let (Some(bits), Some(grid)) = (self.threshold_bits, grid) else {
-            return (thr, bias);
-        };
-        if grid.dims() != [n * syn] {
-            return (thr, bias);
-        }
-        let step = grid.reshape([n, syn]).slice([0..n, 0..1]).reshape([n]);
-        let m = f64::from((1u32 << (bits.clamp(2, 31) - 1)) - 1);
-        let on_grid =
-            |x: Tensor<1>, lo: f64| round_ste(x / step.clone()).clamp(lo, m) * step.clone();
-        (on_grid(thr, 1.0), on_grid(bias, -m))
     }
 
     fn noise(&self, b: usize, t: usize, device: &Device) -> Option<Tensor<3>> {
