@@ -94,6 +94,18 @@ impl Evolve for Layer {
     fn evolve_with(&self, input: Tensor<3>, state: StateTree, record: bool) -> Result<Evolution> {
         delegate!(self, m => m.evolve_with(input, state, record))
     }
+    fn output_grid(&self) -> Option<Tensor<1>> {
+        delegate!(self, m => m.output_grid())
+    }
+    fn evolve_on_grid(
+        &self,
+        input: Tensor<3>,
+        state: StateTree,
+        record: bool,
+        grid: Option<Tensor<1>>,
+    ) -> Result<Evolution> {
+        delegate!(self, m => m.evolve_on_grid(input, state, record, grid))
+    }
 }
 
 impl burn::module::ModuleDisplay for Layer {
@@ -217,7 +229,7 @@ impl LayerConfig {
                         "size_in and size_out must be positive",
                     ));
                 }
-                c.init(device).into()
+                c.try_init(device)?.into()
             }
             LayerConfig::Rate(c) => c.init(device)?.into(),
             LayerConfig::Instant(c) => c.init()?.into(),

@@ -172,6 +172,11 @@ pub struct LifConfig {
     /// Output spikes (default) or the membrane potential (a read-out layer).
     #[serde(default)]
     pub output: LifOutput,
+    /// Xylo-mode training: the threshold and bias are signed integers of this many bits (16 on
+    /// Xylo) on the integer grid of the weights feeding the layer. See
+    /// [`Lif::integer_threshold_bias`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold_bits: Option<u32>,
 }
 
 fn one() -> usize {
@@ -211,6 +216,7 @@ impl LifConfig {
             quantize_decays: false,
             constant: Vec::new(),
             output: LifOutput::Spikes,
+            threshold_bits: None,
         }
     }
     /// Output spikes or the membrane potential.
@@ -283,6 +289,11 @@ impl LifConfig {
         self.quantize_decays = q;
         self
     }
+    /// Integer threshold and bias of `bits` bits on the input weights' grid (Xylo: 16).
+    pub fn with_threshold_bits(mut self, bits: Option<u32>) -> Self {
+        self.threshold_bits = bits;
+        self
+    }
 
     /// Checks the values and builds the layer on `device`.
     pub fn init(&self, device: &Device) -> Result<Lif> {
@@ -308,6 +319,14 @@ impl LifConfig {
         self.surrogate
             .validate()
             .map_err(|m| Error::value("Lif.surrogate", m))?;
+        if let Some(bits) = self.threshold_bits
+            && !(2..=31).contains(&bits)
+        {
+            return Err(Error::value(
+                "Lif.threshold_bits",
+                format!("must be 2..=31, got {bits}"),
+            ));
+        }
         let tau_mem =
             self.tau_mem
                 .to_positive_tensor(n, device, "Lif.tau_mem", "time constants")?;
@@ -363,6 +382,7 @@ impl LifConfig {
             leak_mode: self.leak_mode,
             quantize_decays: self.quantize_decays,
             output: self.output,
+            threshold_bits: self.threshold_bits,
             vmem: Tensor::zeros([n], device),
             isyn: Tensor::zeros([n, self.n_syn], device),
             spikes: Tensor::zeros([n], device),
@@ -457,6 +477,10 @@ pub struct Lif {
     /// Spikes or membrane output.
     #[module(skip)]
     pub output: LifOutput,
+    /// Bits of the integer threshold and bias in Xylo-mode training (see
+    /// [`Lif::integer_threshold_bias`]).
+    #[module(skip)]
+    pub threshold_bits: Option<u32>,
     /// Stored membrane `(N,)`.
     pub vmem: Tensor<1>,
     /// Stored synaptic currents `(N, N_syn)`.
@@ -500,6 +524,37 @@ impl Lif {
     /// Synapses per neuron.
     pub fn n_syn(&self) -> usize {
         self.isyn.dims()[1]
+    }
+
+    /// The threshold and bias `(N,)` the dynamics use.
+    ///
+    /// Without [`threshold_bits`](LifConfig::threshold_bits), or without the `grid` of the
+    /// weights feeding the layer (`(N·N_syn,)` steps `Δ` from a fake-quantised `Linear` before
+    /// it in a chain; neuron `j` uses the step of its synapse 0), these are the parameters.
+    /// Otherwise they are stored as the chip stores them, as integers on the weights' scale
+    /// (`m = 2^(bits−1) − 1`, 32767 for 16 bits):
+    ///
+    /// ```text
+    /// θ_used = clamp(round(θ/Δ), 1, m)·Δ        b_used = clamp(round(b/Δ), −m, m)·Δ
+    /// ```
+    ///
+    /// so that quantising the trained layer with that scale gives back the very integers the
+    /// training used: a threshold cannot overflow its register nor round to 0. The rounding
+    /// passes the gradient straight through; past the clamp it is zero.
+    pub fn integer_threshold_bias(&self, grid: Option<Tensor<1>>) -> (Tensor<1>, Tensor<1>) {
+        let (thr, bias) = (self.threshold.val(), self.bias.val());
+        let (n, syn) = (self.n(), self.n_syn());
+        let (Some(bits), Some(grid)) = (self.threshold_bits, grid) else {
+            return (thr, bias);
+        };
+        if grid.dims() != [n * syn] {
+            return (thr, bias);
+        }
+        let step = grid.reshape([n, syn]).slice([0..n, 0..1]).reshape([n]);
+        let m = f64::from((1u32 << (bits.clamp(2, 31) - 1)) - 1);
+        let on_grid =
+            |x: Tensor<1>, lo: f64| round_ste(x / step.clone()).clamp(lo, m) * step.clone();
+        (on_grid(thr, 1.0), on_grid(bias, -m))
     }
 
     /// Makes a parameter constant (Rockpool's `Constant`).
@@ -759,6 +814,17 @@ impl Lif {
 
 impl Evolve for Lif {
     fn evolve_with(&self, input: Tensor<3>, state: StateTree, record: bool) -> Result<Evolution> {
+        self.evolve_on_grid(input, state, record, None)
+    }
+
+    /// Evolves with the threshold and bias of [`Lif::integer_threshold_bias`] on `grid`.
+    fn evolve_on_grid(
+        &self,
+        input: Tensor<3>,
+        state: StateTree,
+        record: bool,
+        grid: Option<Tensor<1>>,
+    ) -> Result<Evolution> {
         let (n, syn) = (self.n(), self.n_syn());
         let ns = n * syn;
         let input = auto_batch(input, ns, "Lif")?;
@@ -766,12 +832,13 @@ impl Evolve for Lif {
         let device = input.device();
         let (v0, i0, s0) = self.initial(&state, b)?;
         let (leak_mem, leak_syn) = self.leaks();
+        let (threshold, bias) = self.integer_threshold_bias(grid);
         let seq = lif_sequence(
             input,
             leak_mem,
             leak_syn,
-            self.threshold.val(),
-            self.bias.val(),
+            threshold,
+            bias,
             self.w_rec.as_ref().map(|w| w.val()),
             self.noise(b, t, &device),
             v0,

@@ -10,7 +10,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::init::{WeightInit, uniform};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::module::{Evolution, Evolve, StateTree, Tree, auto_batch};
 
 /// Hyper-parameters of a [`Linear`] module (also its TOML form).
@@ -31,6 +31,16 @@ pub struct LinearConfig {
     /// estimator on the float weights; one scale `max|W| / (2^(bits−1) − 1)` per layer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantize_bits: Option<u32>,
+    /// With `quantize_bits`: how many consecutive output channels share one scale. `0` (the
+    /// default): one scale for the whole layer (Xylo's global quantisation); `g ≥ 1`: one scale
+    /// `max|W[:, group]| / (2^(bits−1) − 1)` per group of `g` columns, i.e. per target neuron
+    /// when `g` is the synapse count of the neurons fed (Xylo's channel quantisation).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub quantize_group: usize,
+}
+
+fn is_zero(x: &usize) -> bool {
+    *x == 0
 }
 
 impl LinearConfig {
@@ -42,6 +52,7 @@ impl LinearConfig {
             has_bias: false,
             weight_init: WeightInit::Kaiming,
             quantize_bits: None,
+            quantize_group: 0,
         }
     }
 
@@ -57,7 +68,38 @@ impl LinearConfig {
         self
     }
 
-    /// Builds the module on `device`, drawing its weights.
+    /// Trains with weights fake-quantised to `bits`-bit signed integers, one scale per group
+    /// of `group` output channels (`0`: one per layer); see the fields.
+    pub fn with_quantization(mut self, bits: u32, group: usize) -> Self {
+        self.quantize_bits = Some(bits);
+        self.quantize_group = group;
+        self
+    }
+
+    /// Checks the values and builds the module on `device`, drawing its weights.
+    pub fn try_init(&self, device: &Device) -> Result<Linear> {
+        if let Some(bits) = self.quantize_bits
+            && !(2..=31).contains(&bits)
+        {
+            return Err(Error::value(
+                "Linear.quantize_bits",
+                format!("must be 2..=31, got {bits}"),
+            ));
+        }
+        if self.quantize_group > 0 && !self.size_out.is_multiple_of(self.quantize_group) {
+            return Err(Error::value(
+                "Linear.quantize_group",
+                format!(
+                    "{} output channels do not split into groups of {}",
+                    self.size_out, self.quantize_group
+                ),
+            ));
+        }
+        Ok(self.init(device))
+    }
+
+    /// Builds the module on `device`, drawing its weights (see [`try_init`](Self::try_init)
+    /// for the checked form).
     pub fn init(&self, device: &Device) -> Linear {
         Linear {
             weight: Param::from_tensor(self.weight_init.init(self.size_in, self.size_out, device)),
@@ -69,6 +111,7 @@ impl LinearConfig {
                 ))
             }),
             quantize_bits: self.quantize_bits,
+            quantize_group: self.quantize_group,
             config: self.clone(),
         }
     }
@@ -86,6 +129,9 @@ pub struct Linear {
     /// Fake quantisation of the weights during training (bits), if any.
     #[module(skip)]
     pub quantize_bits: Option<u32>,
+    /// Output channels sharing one quantisation scale (0: the whole layer).
+    #[module(skip)]
+    pub quantize_group: usize,
     #[module(skip)]
     config: LinearConfig,
 }
@@ -98,15 +144,28 @@ impl Linear {
             weight: Param::from_tensor(weight),
             bias: bias.map(Param::from_tensor),
             quantize_bits: None,
+            quantize_group: 0,
             config: LinearConfig::new(i, o),
         }
+    }
+
+    /// The weight grid `(size_out,)` when the weights are fake-quantised: column `j` holds
+    /// integer multiples of `step[j]` (detached). A group whose weights are all zero gets step
+    /// 1, as the quantisers leave such a neuron on the unit scale.
+    pub fn quantization_step(&self) -> Option<Tensor<1>> {
+        let bits = self.quantize_bits?;
+        Some(quantization_step(
+            self.weight.val().detach(),
+            bits,
+            self.quantize_group,
+        ))
     }
 
     /// `x·W (+ b)` for `x` `[B, T, size_in]`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let w = self.weight.val();
-        let w = match self.quantize_bits {
-            Some(bits) => fake_quantize(w, bits),
+        let w = match self.quantization_step() {
+            Some(step) => fake_quantize_on(w, step),
             None => w,
         };
         let y = apply_weights(x, w);
@@ -137,6 +196,38 @@ pub fn fake_quantize<const D: usize>(w: Tensor<D>, bits: u32) -> Tensor<D> {
     w.clone() + (q - w.detach())
 }
 
+/// The quantisation steps `(N_out,)` of a weight matrix `w` `(N_in, N_out)` on signed
+/// `bits`-bit integers: `max|w| / (2^(bits−1) − 1)` over the whole matrix (`group` 0) or over
+/// each group of `group` consecutive columns; a group of zeros gets step 1.
+pub fn quantization_step(w: Tensor<2>, bits: u32, group: usize) -> Tensor<1> {
+    let levels = f64::from((1u32 << (bits.clamp(2, 31) - 1)) - 1);
+    let [i, o] = w.dims();
+    let a = w.abs();
+    let max = if group == 0 || group >= o {
+        a.max().reshape([1]).expand([o])
+    } else {
+        let g = o / group;
+        a.reshape([i, g, group])
+            .max_dim(2)
+            .max_dim(0)
+            .reshape([g, 1])
+            .expand([g, group])
+            .reshape([o])
+    };
+    let step = max / levels;
+    // All-zero groups: step 1 (their weights stay 0, their thresholds are rounded as they are).
+    let zero = step.clone().lower_equal_elem(0.0);
+    step.mask_fill(zero, 1.0)
+}
+
+/// Rounds each column `j` of `w` `(N_in, N_out)` to integer multiples of `step[j]`, passing
+/// the gradient straight through to the float weights.
+pub fn fake_quantize_on(w: Tensor<2>, step: Tensor<1>) -> Tensor<2> {
+    let step = step.unsqueeze_dim::<2>(0);
+    let q = (w.clone().detach() / step.clone()).round() * step;
+    w.clone() + (q - w.detach())
+}
+
 /// Applies a weight matrix `w` `(N_in, N_out)` to a whole sequence `x` `[B, T, N_in]` in one
 /// matrix product, giving `[B, T, N_out]`. Sparse inputs (spike rasters) take the
 /// event-driven product of [`super::kernels::spike_matmul`].
@@ -157,6 +248,11 @@ crate::module_view!(Linear {
 });
 
 impl Evolve for Linear {
+    /// The weight grid when the weights are fake-quantised ([`Linear::quantization_step`]).
+    fn output_grid(&self) -> Option<Tensor<1>> {
+        self.quantization_step()
+    }
+
     fn evolve_with(&self, input: Tensor<3>, state: StateTree, record: bool) -> Result<Evolution> {
         let _ = (state, record);
         let input = auto_batch(input, self.weight.val().dims()[0], "Linear")?;

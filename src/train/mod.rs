@@ -242,8 +242,10 @@ impl TrainingOptions {
 
 /// Xylo mode: train under the chip's constraints, then export (`[xylo]` in a configuration).
 ///
-/// The network is changed before training: `Linear` weights are fake-quantised to int8 with a
-/// straight-through estimator, `LIF` decays come from integer bit shifts, hidden layers may
+/// The network is changed before training ([`xylo_network`]): `Linear` weights are
+/// fake-quantised to int8 with a straight-through estimator (one scale per target neuron for
+/// channel quantisation, per layer for global), `LIF` thresholds and biases are int16 on the
+/// grid of the weights feeding them, decays come from integer bit shifts, hidden layers may
 /// emit up to 31 spikes per step and the output layer 1, and a one-step `Delay` follows every
 /// hidden `LIF` (the chip's hop delay). After training, the best model is mapped, quantised,
 /// exported to `config.json` and run on the bit-exact simulator over the validation set.
@@ -264,9 +266,18 @@ fn default_quantize() -> String {
     "channel".into()
 }
 
-/// The network of a configuration changed for Xylo-mode training (see [`XyloTraining`]).
-/// Only a flat chain of modules is supported.
-pub fn xylo_network(net: &NetworkConfig) -> Result<NetworkConfig> {
+/// The network of a configuration changed for Xylo-mode training (see [`XyloTraining`]),
+/// for export with `quantization`: each `Linear` gets int8 fake quantisation with one scale per
+/// neuron it feeds ([`Quantization::Channel`](crate::xylo::Quantization::Channel)) or per layer
+/// (`Global`), each `LIF` int16 thresholds and biases on that grid
+/// ([`Lif::integer_threshold_bias`](crate::nn::Lif::integer_threshold_bias)), bit-shift
+/// decays and the chip's spike caps, and a one-step `Delay` follows each hidden `LIF`.
+///
+/// Only a flat chain of `linear` and (non-recurrent) `lif` layers is supported.
+pub fn xylo_network(
+    net: &NetworkConfig,
+    quantization: crate::xylo::Quantization,
+) -> Result<NetworkConfig> {
     use crate::nn::{DelayConfig, LayerConfig, NamedLayerConfig};
     let last_lif = net
         .layers
@@ -277,9 +288,30 @@ pub fn xylo_network(net: &NetworkConfig) -> Result<NetworkConfig> {
     for (i, entry) in net.layers.iter().enumerate() {
         let mut e = entry.clone();
         match &mut e.layer {
-            LayerConfig::Linear(c) => c.quantize_bits = Some(8),
+            LayerConfig::Linear(c) => {
+                // Channel quantisation scales each target neuron (all its synapses) on its own.
+                let n_syn = match net.layers.get(i + 1).map(|l| &l.layer) {
+                    Some(LayerConfig::Lif(l)) => l.n_syn,
+                    _ => 1,
+                };
+                c.quantize_bits = Some(8);
+                c.quantize_group = match quantization {
+                    crate::xylo::Quantization::Channel => n_syn,
+                    crate::xylo::Quantization::Global => 0,
+                };
+            }
             LayerConfig::Lif(c) => {
+                if c.has_rec {
+                    return Err(Error::config(
+                        "network",
+                        format!(
+                            "layer {i}: Xylo-mode training does not quantise recurrent weights \
+                             (w_rec) yet; use a chain of linear and non-recurrent lif layers"
+                        ),
+                    ));
+                }
                 c.quantize_decays = true;
+                c.threshold_bits = Some(16);
                 // The chip's caps: 31 events per step for hidden neurons, 1 for readout neurons.
                 c.max_spikes_per_dt = if i == last_lif { 1.0 } else { 31.0 };
             }
@@ -354,6 +386,21 @@ impl TrainConfig {
                 .map_err(|e| Error::config(file, format!("[xylo] quantize: {e}")))?;
         }
         Ok(cfg)
+    }
+
+    /// The network as it is trained: the configured one, or in Xylo mode its
+    /// [`xylo_network`] rewrite (load a run's `params.npz` into this one).
+    pub fn training_network(&self) -> Result<NetworkConfig> {
+        match &self.xylo {
+            Some(x) => {
+                let q = x
+                    .quantize
+                    .parse::<crate::xylo::Quantization>()
+                    .map_err(|e| Error::config("xylo", format!("quantize: {e}")))?;
+                xylo_network(&self.network, q)
+            }
+            None => Ok(self.network.clone()),
+        }
     }
 
     /// Reads a configuration file.
@@ -462,14 +509,15 @@ fn batch_tensors(x: &ndarray::Array3<f32>, y: &Targets, device: &Device) -> (Ten
     (xt, target)
 }
 
-/// Outputs `[B,T,N]` of every spiking hidden layer, from a Sequential's record.
+/// Outputs `[B,T,N]` of every spiking hidden layer, from a Sequential's record. A `Delay`
+/// only shifts the spikes of the layer before it and is not counted again.
 fn hidden_spikes(
     net: &Sequential<Layer>,
     record: &Tree<crate::module::DynTensor>,
 ) -> Vec<Tensor<3>> {
     let last = net.names().last().cloned().unwrap_or_default();
     net.iter()
-        .filter(|(name, m)| m.spiking_output() && *name != last)
+        .filter(|(name, m)| m.spiking_output() && !matches!(m, Layer::Delay(_)) && *name != last)
         .filter_map(
             |(name, _)| match record.get_node(&format!("{name}_output")) {
                 Some(Node::Leaf(crate::module::DynTensor::D3(t))) => Some(t.clone()),
@@ -605,10 +653,7 @@ pub fn train(
     let opts = &cfg.training;
     let ad = crate::device::autodiff(device);
     let (train_set, valid_set) = cfg.datasets()?;
-    let network = match &cfg.xylo {
-        Some(_) => xylo_network(&cfg.network)?,
-        None => cfg.network.clone(),
-    };
+    let network = cfg.training_network()?;
     let mut net = network.build(&ad)?;
     if net.size_in() != train_set.size_in() {
         return Err(Error::config(

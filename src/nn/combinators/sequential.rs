@@ -203,6 +203,23 @@ impl<M: DynModule> burn::module::ModuleDisplay for Sequential<M> {
 
 impl<M: DynModule> Evolve for Sequential<M> {
     fn evolve_with(&self, input: Tensor<3>, state: StateTree, record: bool) -> Result<Evolution> {
+        self.evolve_on_grid(input, state, record, None)
+    }
+
+    /// The grid of the last module's output.
+    fn output_grid(&self) -> Option<Tensor<1>> {
+        self.layers.last().and_then(|m| m.output_grid())
+    }
+
+    /// Evolves the chain; `grid` goes to the first module, and each module gets the
+    /// [`output_grid`](Evolve::output_grid) of the one before it.
+    fn evolve_on_grid(
+        &self,
+        input: Tensor<3>,
+        state: StateTree,
+        record: bool,
+        grid: Option<Tensor<1>>,
+    ) -> Result<Evolution> {
         if self.layers.is_empty() {
             return Err(Error::value(
                 "Sequential",
@@ -213,6 +230,7 @@ impl<M: DynModule> Evolve for Sequential<M> {
         let mut new_state = Tree::new();
         let mut rec = Tree::new();
         let mut state = state;
+        let mut grid = grid;
         for (name, layer) in self.names.iter().zip(&self.layers) {
             let sub_state = match state.remove(name) {
                 Some(crate::module::Node::Branch(t)) => t,
@@ -225,7 +243,8 @@ impl<M: DynModule> Evolve for Sequential<M> {
                 // A module without state may be missing from the tree.
                 None => Tree::new(),
             };
-            let ev = layer.evolve_with(x, sub_state, record)?;
+            let ev = layer.evolve_on_grid(x, sub_state, record, grid.take())?;
+            grid = layer.output_grid();
             new_state.insert_branch(name.clone(), ev.state);
             if record {
                 rec.insert_branch(name.clone(), ev.record);
