@@ -104,7 +104,7 @@ impl LifBackend for burn::backend::NdArray {}
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 impl LifBackend for burn::backend::Cube {}
 
-fn read_host<B: Backend>(t: FloatTensor<B>) -> (Vec<f32>, Vec<usize>) {
+pub(super) fn read_host<B: Backend>(t: FloatTensor<B>) -> (Vec<f32>, Vec<usize>) {
     let data = burn::tensor::try_read_sync(B::float_into_data(t))
         .expect("reading a tensor synchronously")
         .expect("tensor data is readable");
