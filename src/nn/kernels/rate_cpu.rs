@@ -28,6 +28,8 @@
 //! integrates over many steps; Rockpool's numpy reference runs in f64); the sequences are
 //! stored in f32. Batches are independent and run in parallel.
 
+use ndarray::linalg::general_mat_mul;
+use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 
 use crate::nn::rate::Activation;
@@ -74,13 +76,77 @@ pub struct RateForward {
     pub x_last: Vec<f32>,
 }
 
-/// Splits `v` into `b` chunks, or gives `b` empty slices when `v` is empty.
-fn split(v: &mut [f32], b: usize) -> Vec<&mut [f32]> {
-    if v.is_empty() || b == 0 {
-        (0..b).map(|_| <&mut [f32]>::default()).collect()
+/// The activation as a type, so that the inner loops are compiled once per activation.
+trait Act: Sync {
+    /// `(H(z), H'(z))`.
+    fn eval(z: f64) -> (f64, f64);
+}
+
+struct ReluAct;
+impl Act for ReluAct {
+    #[inline(always)]
+    fn eval(z: f64) -> (f64, f64) {
+        // Derivative 0 at z = 0, as `Activation::derivative` (and Burn's relu) take it.
+        if z > 0.0 { (z, 1.0) } else { (0.0, 0.0) }
+    }
+}
+
+struct TanhAct;
+impl Act for TanhAct {
+    #[inline(always)]
+    fn eval(z: f64) -> (f64, f64) {
+        let th = z.tanh();
+        (th, 1.0 - th * th)
+    }
+}
+
+struct SigmoidAct;
+impl Act for SigmoidAct {
+    #[inline(always)]
+    fn eval(z: f64) -> (f64, f64) {
+        let th = z.tanh();
+        ((th + 1.0) * 0.5, (1.0 - th * th) * 0.5)
+    }
+}
+
+/// Calls `$f::<A>(args)` with the activation type `A` of `$act`.
+macro_rules! with_act {
+    ($act:expr, $f:ident($($arg:expr),* $(,)?)) => {
+        match $act {
+            Activation::Relu => $f::<ReluAct>($($arg),*),
+            Activation::Tanh => $f::<TanhAct>($($arg),*),
+            Activation::Sigmoid => $f::<SigmoidAct>($($arg),*),
+        }
+    };
+}
+
+/// Batches per parallel chunk: one chunk per thread, so each chunk's recurrent product is
+/// one `[B/threads, N]·[N, N]` matrix product per step.
+fn batches_per_chunk(b: usize) -> usize {
+    b.div_ceil(rayon::current_num_threads().max(1)).max(1)
+}
+
+/// Splits `v` into chunks of `size`, or gives `parts` empty slices when `v` is empty.
+fn split(v: &mut [f32], size: usize, parts: usize) -> Vec<&mut [f32]> {
+    if v.is_empty() || size == 0 {
+        (0..parts).map(|_| <&mut [f32]>::default()).collect()
     } else {
-        let size = v.len() / b;
         v.chunks_mut(size).collect()
+    }
+}
+
+/// `c = a · b` (`beta = 0`) or `c += a · b` (`beta = 1`) for row-major `a` `[m, k]`,
+/// `b` `[k, n]`; `b_t`: `b` is given as its transpose `[n, k]`.
+#[allow(clippy::too_many_arguments)]
+fn gemm(a: &[f64], b: &[f64], b_t: bool, c: &mut [f64], m: usize, k: usize, n: usize, beta: f64) {
+    let av = ArrayView2::from_shape((m, k), a).expect("gemm: a");
+    let mut cv = ArrayViewMut2::from_shape((m, n), c).expect("gemm: c");
+    if b_t {
+        let bv = ArrayView2::from_shape((n, k), b).expect("gemm: b");
+        general_mat_mul(1.0, &av, &bv.t(), beta, &mut cv);
+    } else {
+        let bv = ArrayView2::from_shape((k, n), b).expect("gemm: b");
+        general_mat_mul(1.0, &av, &bv, beta, &mut cv);
     }
 }
 
@@ -96,7 +162,7 @@ pub fn forward(
     keep: bool,
     record: bool,
 ) -> RateForward {
-    let RateDims { b, t, n, act } = dims;
+    let RateDims { b, t, n, .. } = dims;
     let seq = b * t * n;
     let mut out = RateForward {
         y: vec![0.0; seq],
@@ -113,75 +179,110 @@ pub fn forward(
         },
         x_last: vec![0.0; b * n],
     };
-    let (keep_x, keep_d, keep_r) = (!out.x.is_empty(), !out.d.is_empty(), !out.rec.is_empty());
-    let per_batch: Vec<_> = split(&mut out.y, b)
+    let bpc = batches_per_chunk(b);
+    let parts = b.div_ceil(bpc);
+    let chunks: Vec<_> = split(&mut out.y, bpc * t * n, parts)
         .into_iter()
-        .zip(split(&mut out.x, b))
-        .zip(split(&mut out.d, b))
-        .zip(split(&mut out.rec, b))
-        .zip(split(&mut out.x_last, b))
+        .zip(split(&mut out.x, bpc * t * n, parts))
+        .zip(split(&mut out.d, bpc * t * n, parts))
+        .zip(split(&mut out.rec, bpc * t * n, parts))
+        .zip(split(&mut out.x_last, bpc * n, parts))
+        .map(|((((y, x), d), rec), x_last)| ChunkOut {
+            y,
+            x,
+            d,
+            rec,
+            x_last,
+        })
         .collect();
-    per_batch
-        .into_par_iter()
-        .enumerate()
-        .for_each(|(bi, ((((ys, xs), ds), rs), xl))| {
-            let mut x: Vec<f64> = x0[bi * n..(bi + 1) * n]
-                .iter()
-                .map(|&v| f64::from(v))
-                .collect();
-            // H(x[t-1] − θ), the recurrent drive's source; only needed with recurrence.
-            let mut h: Vec<f64> = if p.w_rec.is_some() {
-                x.iter()
-                    .zip(p.thr)
-                    .map(|(&x, &th)| act.value(x - th))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let mut r = vec![0.0f64; n];
-            for step in 0..t {
-                let row = (bi * t + step) * n;
-                let it = &input[row..row + n];
-                if let Some(w) = p.w_rec {
-                    r.fill(0.0);
-                    for (j, &hj) in h.iter().enumerate() {
-                        if hj != 0.0 {
-                            axpy(hj, &w[j * n..(j + 1) * n], &mut r);
-                        }
-                    }
-                    if keep_r {
-                        for (dst, &v) in rs[step * n..(step + 1) * n].iter_mut().zip(&r) {
-                            *dst = v as f32;
-                        }
-                    }
-                }
-                let nz = noise.map(|nz| &nz[row..row + n]);
-                for j in 0..n {
-                    let mut drive = f64::from(it[j]) + p.bias[j] + r[j];
-                    if let Some(nz) = nz {
-                        drive += f64::from(nz[j]);
-                    }
-                    let dj = drive - x[j];
-                    x[j] += p.a[j] * dj;
-                    let yj = act.value(x[j] - p.thr[j]);
-                    let k = step * n + j;
-                    ys[k] = yj as f32;
-                    if keep_x {
-                        xs[k] = x[j] as f32;
-                    }
-                    if keep_d {
-                        ds[k] = dj as f32;
-                    }
-                    if !h.is_empty() {
-                        h[j] = yj;
-                    }
-                }
-            }
-            for (dst, &v) in xl.iter_mut().zip(&x) {
-                *dst = v as f32;
-            }
-        });
+    chunks.into_par_iter().enumerate().for_each(|(c, out)| {
+        with_act!(
+            dims.act,
+            forward_chunk(dims, c * bpc, input, p, noise, x0, out)
+        )
+    });
     out
+}
+
+/// One chunk's outputs (batches `b0..b0 + bc`); unkept ones are empty.
+struct ChunkOut<'a> {
+    y: &'a mut [f32],
+    x: &'a mut [f32],
+    d: &'a mut [f32],
+    rec: &'a mut [f32],
+    x_last: &'a mut [f32],
+}
+
+fn forward_chunk<A: Act>(
+    dims: RateDims,
+    b0: usize,
+    input: &[f32],
+    p: &RateParams<'_>,
+    noise: Option<&[f32]>,
+    x0: &[f32],
+    out: ChunkOut<'_>,
+) {
+    let RateDims { t, n, .. } = dims;
+    let bc = out.x_last.len() / n;
+    let mut x: Vec<f64> = x0[b0 * n..(b0 + bc) * n]
+        .iter()
+        .map(|&v| f64::from(v))
+        .collect();
+    // H(x[t-1] − θ) for the whole chunk, the recurrent drive's source.
+    let mut h: Vec<f64> = x
+        .chunks(n)
+        .flat_map(|xb| xb.iter().zip(p.thr).map(|(&x, &th)| A::eval(x - th).0))
+        .collect();
+    let mut r = vec![0.0f64; bc * n];
+    let mut dr = vec![0.0f64; n];
+    for step in 0..t {
+        if let Some(w) = p.w_rec {
+            gemm(&h, w, false, &mut r, bc, n, n, 0.0);
+        }
+        for bl in 0..bc {
+            let src = ((b0 + bl) * t + step) * n;
+            let dst = (bl * t + step) * n;
+            let xb = &mut x[bl * n..(bl + 1) * n];
+            let rb = &r[bl * n..(bl + 1) * n];
+            for (j, drj) in dr.iter_mut().enumerate() {
+                *drj = f64::from(input[src + j]) + p.bias[j] + rb[j];
+            }
+            if let Some(nz) = noise {
+                for (drj, &z) in dr.iter_mut().zip(&nz[src..src + n]) {
+                    *drj += f64::from(z);
+                }
+            }
+            // dr becomes the increment d = drive − x[t-1].
+            for j in 0..n {
+                dr[j] -= xb[j];
+                xb[j] += p.a[j] * dr[j];
+            }
+            let hb = &mut h[bl * n..(bl + 1) * n];
+            for j in 0..n {
+                let v = A::eval(xb[j] - p.thr[j]).0;
+                out.y[dst + j] = v as f32;
+                hb[j] = v;
+            }
+            if !out.x.is_empty() {
+                for (o, &v) in out.x[dst..dst + n].iter_mut().zip(xb.iter()) {
+                    *o = v as f32;
+                }
+            }
+            if !out.d.is_empty() {
+                for (o, &v) in out.d[dst..dst + n].iter_mut().zip(&dr) {
+                    *o = v as f32;
+                }
+            }
+            if !out.rec.is_empty() {
+                for (o, &v) in out.rec[dst..dst + n].iter_mut().zip(rb) {
+                    *o = v as f32;
+                }
+            }
+        }
+    }
+    for (o, &v) in out.x_last.iter_mut().zip(&x) {
+        *o = v as f32;
+    }
 }
 
 /// Gradients returned by [`backward`].
@@ -201,13 +302,6 @@ pub struct RateGrads {
     pub x0: Vec<f32>,
 }
 
-/// Per-batch partial sums of the `[N]` parameter gradients.
-struct Partial {
-    a: Vec<f64>,
-    bias: Vec<f64>,
-    thr: Vec<f64>,
-}
-
 /// Runs the adjoint recurrence backwards in time (see the module docs). `fwd` must come from
 /// [`forward`] with `keep`; `g_y` is `∂L/∂y` `[B, T, N]`.
 pub fn backward(
@@ -217,152 +311,167 @@ pub fn backward(
     x0: &[f32],
     g_y: &[f32],
 ) -> RateGrads {
-    let RateDims { b, t, n, act } = dims;
+    let RateDims { b, t, n, .. } = dims;
     assert!(
         fwd.x.len() == b * t * n && fwd.d.len() == b * t * n,
         "the Rate backward needs the states kept by the forward"
     );
     let mut g_in = vec![0.0f32; b * t * n];
     let mut g_x0 = vec![0.0f32; b * n];
-    let per_batch: Vec<_> = split(&mut g_in, b)
-        .into_iter()
-        .zip(split(&mut g_x0, b))
-        .collect();
-    let partials: Vec<Partial> = per_batch
-        .into_par_iter()
-        .enumerate()
-        .map(|(bi, (gi_b, gx0_b))| {
-            let mut part = Partial {
-                a: vec![0.0; n],
-                bias: vec![0.0; n],
-                thr: vec![0.0; n],
-            };
-            let xs = &fwd.x[bi * t * n..(bi + 1) * t * n];
-            let ds = &fwd.d[bi * t * n..(bi + 1) * t * n];
-            let gys = &g_y[bi * t * n..(bi + 1) * t * n];
-            // gd[t+1] and gx[t+1] of the step after the current one.
-            let mut gd_next = vec![0.0f64; n];
-            let mut gx_next = vec![0.0f64; n];
-            let mut gd = vec![0.0f64; n];
-            for step in (0..t).rev() {
-                let k0 = step * n;
-                for j in 0..n {
-                    let q = p.w_rec.map_or(0.0, |w| dot(&w[j * n..(j + 1) * n], &gd_next));
-                    let z = f64::from(xs[k0 + j]) - p.thr[j];
-                    let gz = act.derivative(z) * (f64::from(gys[k0 + j]) + q);
-                    let gx = gz + (1.0 - p.a[j]) * gx_next[j];
-                    part.thr[j] -= gz;
-                    part.a[j] += gx * f64::from(ds[k0 + j]);
-                    gd[j] = p.a[j] * gx;
-                    part.bias[j] += gd[j];
-                    gi_b[k0 + j] = gd[j] as f32;
-                    gx_next[j] = gx;
-                }
-                std::mem::swap(&mut gd_next, &mut gd);
-            }
-            // The initial state: its activation drove r[0], and it decays into x[0].
-            for j in 0..n {
-                let x0j = f64::from(x0[bi * n + j]);
-                let gz = match p.w_rec {
-                    Some(w) => {
-                        act.derivative(x0j - p.thr[j]) * dot(&w[j * n..(j + 1) * n], &gd_next)
-                    }
-                    None => 0.0,
-                };
-                part.thr[j] -= gz;
-                gx0_b[j] = (gz + (1.0 - p.a[j]) * gx_next[j]) as f32;
-            }
-            part
-        })
-        .collect();
-    let sum = |f: fn(&Partial) -> &Vec<f64>| -> Vec<f32> {
-        let mut acc = vec![0.0f64; n];
-        for part in &partials {
-            for (a, v) in acc.iter_mut().zip(f(part)) {
-                *a += v;
-            }
-        }
-        acc.into_iter().map(|v| v as f32).collect()
-    };
-    let g_w = if p.w_rec.is_some() {
-        w_rec_grad(dims, p, fwd, x0, &g_in)
+    // H(x[t-1] − θ) `[B, T, N]`, the source of the recurrent drive at t (for ∂L/∂W_rec).
+    let mut h_prev = if p.w_rec.is_some() {
+        vec![0.0f32; b * t * n]
     } else {
         Vec::new()
     };
+    let bpc = batches_per_chunk(b);
+    let parts = b.div_ceil(bpc);
+    let chunks: Vec<_> = split(&mut g_in, bpc * t * n, parts)
+        .into_iter()
+        .zip(split(&mut g_x0, bpc * n, parts))
+        .zip(split(&mut h_prev, bpc * t * n, parts))
+        .collect();
+    // Per-batch partial sums `[3N]` (a, bias, θ), reduced in batch order afterwards, so the
+    // result does not depend on the chunking.
+    let partials: Vec<Vec<f64>> = chunks
+        .into_par_iter()
+        .enumerate()
+        .flat_map_iter(|(c, ((gi, gx0), hp))| {
+            with_act!(
+                dims.act,
+                backward_chunk(dims, c * bpc, p, fwd, x0, g_y, gi, gx0, hp)
+            )
+        })
+        .collect();
+    let mut acc = vec![0.0f64; 3 * n];
+    for part in &partials {
+        for (a, v) in acc.iter_mut().zip(part) {
+            *a += v;
+        }
+    }
+    let g_w = match p.w_rec {
+        Some(_) => w_rec_grad(dims, &h_prev, &g_in),
+        None => Vec::new(),
+    };
+    let f32s = |v: &[f64]| v.iter().map(|&v| v as f32).collect::<Vec<f32>>();
     RateGrads {
-        a: sum(|q| &q.a),
-        bias: sum(|q| &q.bias),
-        thr: sum(|q| &q.thr),
+        a: f32s(&acc[..n]),
+        bias: f32s(&acc[n..2 * n]),
+        thr: f32s(&acc[2 * n..]),
         w_rec: g_w,
         x0: g_x0,
         input: g_in,
     }
 }
 
-/// `∂L/∂W_rec = Σ_{b,t} H(x[b,t-1] − θ)ᵀ gd[b,t]` `[N, N]`, with `gd` the input gradient.
-/// Parallel over blocks of rows, each summed in a fixed order (deterministic), streaming
-/// through `gd` once per block.
-fn w_rec_grad(
+/// The adjoint over one chunk of batches `b0..b0 + bc`; returns the per-batch partial sums
+/// `[3N]` of `∂L/∂a`, `∂L/∂bias`, `∂L/∂θ`, and fills the chunk's input and initial-state
+/// gradients and (with recurrence) `H(x[t-1] − θ)`.
+#[allow(clippy::too_many_arguments)]
+fn backward_chunk<A: Act>(
     dims: RateDims,
+    b0: usize,
     p: &RateParams<'_>,
     fwd: &RateForward,
     x0: &[f32],
-    gd: &[f32],
-) -> Vec<f32> {
-    let RateDims { b, t, n, act } = dims;
-    let rows_per_block = n.div_ceil(4 * rayon::current_num_threads()).max(8);
-    let mut g = vec![0.0f64; n * n];
-    g.par_chunks_mut(rows_per_block * n)
-        .enumerate()
-        .for_each(|(blk, rows)| {
-            let j0 = blk * rows_per_block;
-            let nj = rows.len() / n;
-            for bi in 0..b {
-                for step in 0..t {
-                    let gd_row: Vec<f64> = gd[(bi * t + step) * n..(bi * t + step + 1) * n]
-                        .iter()
-                        .map(|&v| f64::from(v))
-                        .collect();
-                    for jj in 0..nj {
-                        let j = j0 + jj;
-                        let x_prev = if step == 0 {
-                            x0[bi * n + j]
-                        } else {
-                            fwd.x[(bi * t + step - 1) * n + j]
-                        };
-                        let h = act.value(f64::from(x_prev) - p.thr[j]);
-                        if h != 0.0 {
-                            axpy(h, &gd_row, &mut rows[jj * n..(jj + 1) * n]);
-                        }
-                    }
+    g_y: &[f32],
+    gi: &mut [f32],
+    gx0: &mut [f32],
+    hp: &mut [f32],
+) -> Vec<Vec<f64>> {
+    let RateDims { t, n, .. } = dims;
+    let bc = gx0.len() / n;
+    let mut parts = vec![vec![0.0f64; 3 * n]; bc];
+    // gd[t+1] and gx[t+1] of the step after the current one, and W_rec · gd[t+1].
+    let mut gd_next = vec![0.0f64; bc * n];
+    let mut gd = vec![0.0f64; bc * n];
+    let mut gx_next = vec![0.0f64; bc * n];
+    let mut q = vec![0.0f64; bc * n];
+    for step in (0..t).rev() {
+        if let Some(w) = p.w_rec {
+            gemm(&gd_next, w, true, &mut q, bc, n, n, 0.0);
+        }
+        for (bl, part) in parts.iter_mut().enumerate() {
+            let src = ((b0 + bl) * t + step) * n;
+            let dst = (bl * t + step) * n;
+            let (g_a, rest) = part.split_at_mut(n);
+            let (g_b, g_th) = rest.split_at_mut(n);
+            for j in 0..n {
+                let k = bl * n + j;
+                let (h, dh) = A::eval(f64::from(fwd.x[src + j]) - p.thr[j]);
+                if !hp.is_empty() && step + 1 < t {
+                    hp[dst + n + j] = h as f32;
                 }
+                let gz = dh * (f64::from(g_y[src + j]) + q[k]);
+                let gx = gz + (1.0 - p.a[j]) * gx_next[k];
+                g_th[j] -= gz;
+                g_a[j] += gx * f64::from(fwd.d[src + j]);
+                let gdj = p.a[j] * gx;
+                g_b[j] += gdj;
+                gi[dst + j] = gdj as f32;
+                gd[k] = gdj;
+                gx_next[k] = gx;
             }
-        });
-    g.into_iter().map(|v| v as f32).collect()
-}
-
-/// `y += alpha · x`.
-#[inline]
-fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
-    for (yk, &xk) in y.iter_mut().zip(x) {
-        *yk += alpha * xk;
+        }
+        std::mem::swap(&mut gd_next, &mut gd);
     }
-}
-
-/// Dot product with four independent accumulators, so the compiler can vectorise it (a
-/// single running sum forces strict left-to-right addition).
-#[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let (ca, ra) = a.split_at(a.len() - a.len() % 4);
-    let (cb, rb) = b.split_at(ca.len());
-    for (x, y) in ca.chunks_exact(4).zip(cb.chunks_exact(4)) {
-        for l in 0..4 {
-            acc[l] += x[l] * y[l];
+    // The initial state: its activation drove r[0], and it decays into x[0].
+    if let Some(w) = p.w_rec {
+        gemm(&gd_next, w, true, &mut q, bc, n, n, 0.0);
+    }
+    for (bl, part) in parts.iter_mut().enumerate() {
+        for j in 0..n {
+            let k = bl * n + j;
+            let (h, dh) = A::eval(f64::from(x0[(b0 + bl) * n + j]) - p.thr[j]);
+            if !hp.is_empty() && t > 0 {
+                hp[bl * t * n + j] = h as f32;
+            }
+            let gz = dh * q[k];
+            part[2 * n + j] -= gz;
+            gx0[k] = (gz + (1.0 - p.a[j]) * gx_next[k]) as f32;
         }
     }
-    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+    parts
+}
+
+/// `∂L/∂W_rec = Σ_{b,t} H(x[b,t-1] − θ)ᵀ gd[b,t]` `[N, N]` from `h_prev` and the input
+/// gradient `gd` (both `[B·T, N]`), as f64 matrix products over blocks of rows. Columns are
+/// split into fixed-width blocks computed in parallel (deterministic: no thread-dependent
+/// summation order).
+fn w_rec_grad(dims: RateDims, h_prev: &[f32], gd: &[f32]) -> Vec<f32> {
+    let RateDims { b, t, n, .. } = dims;
+    const COLS: usize = 64;
+    let rows = b * t;
+    // About 1 MiB of f64 per converted block.
+    let block = (131_072 / n).max(16);
+    let mut g = ndarray::Array2::<f64>::zeros((n, n));
+    let mut hb = vec![0.0f64; block * n];
+    let mut gb = vec![0.0f64; block * n];
+    for r0 in (0..rows).step_by(block) {
+        let m = (rows - r0).min(block);
+        let (hs, gs) = (&h_prev[r0 * n..(r0 + m) * n], &gd[r0 * n..(r0 + m) * n]);
+        hb[..m * n]
+            .par_iter_mut()
+            .zip(hs)
+            .for_each(|(o, &v)| *o = f64::from(v));
+        gb[..m * n]
+            .par_iter_mut()
+            .zip(gs)
+            .for_each(|(o, &v)| *o = f64::from(v));
+        let hv = ArrayView2::from_shape((m, n), &hb[..m * n]).expect("h block");
+        let gv = ArrayView2::from_shape((m, n), &gb[..m * n]).expect("g block");
+        let col_blocks: Vec<_> = g.axis_chunks_iter_mut(Axis(1), COLS).collect();
+        col_blocks
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(cb, mut gc)| {
+                let c0 = cb * COLS;
+                let c1 = (c0 + COLS).min(n);
+                let gcols = gv.slice(ndarray::s![.., c0..c1]);
+                general_mat_mul(1.0, &hv.t(), &gcols, 1.0, &mut gc);
+            });
+    }
+    g.iter().map(|&v| v as f32).collect()
 }
 
 #[cfg(test)]
@@ -401,14 +510,7 @@ mod tests {
     }
 
     /// The scalar loss `Σ c·y` in f64 straight from the definition, for finite differences.
-    fn loss(
-        d: RateDims,
-        input: &[f64],
-        pv: &[f64],
-        noise: &[f32],
-        x0: &[f64],
-        c: &[f64],
-    ) -> f64 {
+    fn loss(d: RateDims, input: &[f64], pv: &[f64], noise: &[f32], x0: &[f64], c: &[f64]) -> f64 {
         let n = d.n;
         let p = params(pv);
         let mut total = 0.0;
@@ -485,6 +587,51 @@ mod tests {
     }
 
     #[test]
+    fn activation_types_match_the_activation() {
+        for z in [-2.0, -0.3, 0.0, 1e-9, 0.7, 3.0] {
+            for (act, got) in [
+                (Activation::Relu, ReluAct::eval(z)),
+                (Activation::Tanh, TanhAct::eval(z)),
+                (Activation::Sigmoid, SigmoidAct::eval(z)),
+            ] {
+                assert_eq!(got, (act.value(z), act.derivative(z)), "{act} at {z}");
+            }
+        }
+    }
+
+    #[test]
+    fn w_rec_gradient_over_blocks_matches_a_direct_sum() {
+        // N = 70: two column blocks (64 + 6); B·T = 2000 rows: two row blocks (1872 + 128).
+        let (b, t, n) = (2, 1000, 70);
+        let d = RateDims {
+            b,
+            t,
+            n,
+            act: Activation::Relu,
+        };
+        let h: Vec<f32> = (0..b * t * n)
+            .map(|k| ((k * 7919 % 1000) as f32) / 1000.0)
+            .collect();
+        let g: Vec<f32> = (0..b * t * n)
+            .map(|k| ((k * 104_729 % 977) as f32) / 977.0 - 0.5)
+            .collect();
+        let got = w_rec_grad(d, &h, &g);
+        for j in [0, 13, 63, 64, 69] {
+            for k in [0, 5, 63, 64, 69] {
+                let want: f64 = (0..b * t)
+                    .map(|r| f64::from(h[r * n + j]) * f64::from(g[r * n + k]))
+                    .sum();
+                let err = (f64::from(got[j * n + k]) - want).abs();
+                assert!(
+                    err <= 1e-6 * want.abs().max(1.0),
+                    "[{j}, {k}]: {} vs {want}",
+                    got[j * n + k]
+                );
+            }
+        }
+    }
+
+    #[test]
     fn noise_is_an_input_trace_and_records_are_optional() {
         let (d, input, pv, noise, x0) = setup(Activation::Tanh);
         let x0: Vec<f32> = x0.iter().map(|&v| v as f32).collect();
@@ -498,6 +645,9 @@ mod tests {
         assert!(with_noise.d.is_empty() && !with_noise.rec.is_empty());
         assert!(folded.rec.is_empty() && folded.d.len() == input.len());
         // The state record is the state: the last step equals the final state.
-        assert_eq!(&with_noise.x[(d.t - 1) * 3..d.t * 3], &with_noise.x_last[..3]);
+        assert_eq!(
+            &with_noise.x[(d.t - 1) * 3..d.t * 3],
+            &with_noise.x_last[..3]
+        );
     }
 }
