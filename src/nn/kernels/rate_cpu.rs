@@ -26,7 +26,14 @@
 //! and for the initial state `gz0 = H'(x0 − θ) ⊙ (W_rec · gd[0])`, `∂L/∂x0 = gz0 + (1 − a) ⊙
 //! gx[0]`, `∂L/∂θ −= gz0`. States, adjoints and parameters are carried in f64 (the recurrence
 //! integrates over many steps; Rockpool's numpy reference runs in f64); the sequences are
-//! stored in f32. Batches are independent and run in parallel.
+//! stored in f32.
+//!
+//! Batches are independent: they run in parallel in one chunk per thread, and within a chunk
+//! each step's recurrent products (`H·W_rec` forward, `gd·W_recᵀ` backward) are one f64
+//! matrix product over the chunk's batches (`ndarray`'s matrixmultiply, which picks the
+//! CPU's SIMD kernels at run time). `∂L/∂W_rec` is one blocked f64 product over all steps.
+//! Parameter gradients are reduced in batch order, so results do not depend on the number
+//! of threads.
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2, Axis};
@@ -596,6 +603,57 @@ mod tests {
             ] {
                 assert_eq!(got, (act.value(z), act.derivative(z)), "{act} at {z}");
             }
+        }
+    }
+
+    #[test]
+    fn results_do_not_depend_on_the_thread_count() {
+        // N = 37 is no multiple of any SIMD tile; B = 5 chunks unevenly.
+        let (b, t, n) = (5, 9, 37);
+        let d = RateDims {
+            b,
+            t,
+            n,
+            act: Activation::Sigmoid,
+        };
+        let wave = |len: usize, f: usize, scale: f32| -> Vec<f32> {
+            (0..len)
+                .map(|k| ((k * f % 101) as f32 / 50.0 - 1.0) * scale)
+                .collect()
+        };
+        let input = wave(b * t * n, 37, 1.0);
+        let noise = wave(b * t * n, 13, 0.1);
+        let x0 = wave(b * n, 7, 0.5);
+        let wide = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<f64>>();
+        let (a, bias, thr) = (
+            wide(wave(n, 3, 0.05))
+                .iter()
+                .map(|v| v.abs() + 0.01)
+                .collect::<Vec<_>>(),
+            wide(wave(n, 5, 0.3)),
+            wide(wave(n, 11, 0.2)),
+        );
+        let w = wide(wave(n * n, 17, 0.3));
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let p = RateParams {
+                    a: &a,
+                    bias: &bias,
+                    thr: &thr,
+                    w_rec: Some(&w),
+                };
+                let f = forward(d, &input, &p, Some(&noise), &x0, true, true);
+                let g = backward(d, &p, &f, &x0, &input);
+                (f.y, f.x, f.rec, g.input, g.a, g.bias, g.thr, g.w_rec, g.x0)
+            })
+        };
+        let one = run(1);
+        for threads in [2, 3, 5] {
+            assert!(run(threads) == one, "{threads} threads");
         }
     }
 

@@ -71,9 +71,9 @@ pub trait RateBackend: Backend {
     ) {
         let device = input.device();
         let host = HostInputs::read::<Self>([input, a, bias, thr, w_rec, noise, x0], cfg);
-        let fwd = host.forward(false);
+        let mut fwd = host.forward(false);
         let [y, x, r, xl] = host
-            .outputs(&fwd)
+            .outputs(&mut fwd, false)
             .map(|(v, shape)| Self::float_from_data(TensorData::new(v, shape), &device));
         (y, x, r, xl)
     }
@@ -146,8 +146,9 @@ impl HostInputs {
         )
     }
 
-    /// The four outputs as host vectors with shapes.
-    fn outputs(&self, fwd: &RateForward) -> [(Vec<f32>, Vec<usize>); 4] {
+    /// The four outputs as host vectors with shapes, moved out of `fwd` (the state `x` is
+    /// copied when `keep`: the backward still needs it).
+    fn outputs(&self, fwd: &mut RateForward, keep: bool) -> [(Vec<f32>, Vec<usize>); 4] {
         let RateDims { b, t, n, .. } = self.dims;
         let seq = vec![b, t, n];
         let placeholder = || (vec![0.0], vec![1, 1, 1]);
@@ -155,17 +156,22 @@ impl HostInputs {
             let rec = if fwd.rec.is_empty() {
                 vec![0.0; b * t * n]
             } else {
-                fwd.rec.clone()
+                std::mem::take(&mut fwd.rec)
             };
-            ((fwd.x.clone(), seq.clone()), (rec, seq.clone()))
+            let x = if keep {
+                fwd.x.clone()
+            } else {
+                std::mem::take(&mut fwd.x)
+            };
+            ((x, seq.clone()), (rec, seq.clone()))
         } else {
             (placeholder(), placeholder())
         };
         [
-            (fwd.y.clone(), seq),
+            (std::mem::take(&mut fwd.y), seq),
             x,
             rec,
-            (fwd.x_last.clone(), vec![b, n]),
+            (std::mem::take(&mut fwd.x_last), vec![b, n]),
         ]
     }
 }
@@ -241,8 +247,8 @@ impl<B: Backend, C: CheckpointStrategy> RateBackend for Autodiff<B, C> {
             cfg,
         );
         // The records and the final state carry no gradient: plain (untracked) tensors.
-        let finish = |fwd: &RateForward| {
-            let [y, rest @ ..] = host.outputs(fwd);
+        let finish = |fwd: &mut RateForward, keep: bool| {
+            let [y, rest @ ..] = host.outputs(fwd, keep);
             let y = B::float_from_data(TensorData::new(y.0, y.1), &device);
             let [x, rec, x_last] =
                 rest.map(|(v, shape)| Self::float_from_data(TensorData::new(v, shape), &device));
@@ -254,14 +260,14 @@ impl<B: Backend, C: CheckpointStrategy> RateBackend for Autodiff<B, C> {
             .stateful()
         {
             OpsKind::Tracked(prep) => {
-                let fwd = Arc::new(host.forward(true));
-                let (y, x, rec, x_last) = finish(&fwd);
-                (prep.finish((host, fwd), y), x, rec, x_last)
+                let mut fwd = host.forward(true);
+                let (y, x, rec, x_last) = finish(&mut fwd, true);
+                (prep.finish((host, Arc::new(fwd)), y), x, rec, x_last)
             }
             OpsKind::UnTracked(prep) => {
                 // Nothing needs a gradient: skip keeping the sequence for a backward.
-                let fwd = host.forward(false);
-                let (y, x, rec, x_last) = finish(&fwd);
+                let mut fwd = host.forward(false);
+                let (y, x, rec, x_last) = finish(&mut fwd, false);
                 (prep.finish(y), x, rec, x_last)
             }
         }
