@@ -262,6 +262,10 @@ impl<B: Backend, C: CheckpointStrategy> RateBackend for Autodiff<B, C> {
             OpsKind::Tracked(prep) => {
                 let mut fwd = host.forward(true);
                 let (y, x, rec, x_last) = finish(&mut fwd, true);
+                // The backward needs the parameters, x0 and the kept states, not the input.
+                let mut host = host;
+                host.input = Vec::new();
+                host.noise = None;
                 (prep.finish((host, Arc::new(fwd)), y), x, rec, x_last)
             }
             OpsKind::UnTracked(prep) => {
