@@ -16,14 +16,21 @@
 //! `taus`, `biases`, `thresholds`), optional `w_rec` `(N, N)` (family `weights`, `unit_eigs`
 //! init); simulation parameters `dt` (seconds, default 1 ms), `noise_std` (default 0) and
 //! `act_fn`; state `x` `(N,)`. Records: `x` and `rec_input` `[B, T, N]`.
+//!
+//! The recurrence runs as one fused operation with a hand-written backward
+//! ([`crate::nn::kernels::rate_op`]), so backpropagation through time costs O(T); gradients
+//! reach the input, `tau`, `bias`, `threshold`, `w_rec` and the initial state, but not through
+//! the records or the final state. [`Rate::evolve_reference`] is the same model in plain
+//! tensor operations, kept as the reference the fused path is tested against.
 
 use std::fmt;
 use std::str::FromStr;
 
 use burn::module::{Module, Param};
-use burn::tensor::{Device, Tensor, activation};
+use burn::tensor::{Device, FloatDType, Tensor, activation};
 use serde::{Deserialize, Serialize};
 
+use super::kernels::rate_op::rate_sequence;
 use super::{PerNeuron, init::WeightInit};
 use crate::error::{Error, Result};
 use crate::module::{Evolution, Evolve, StateTree, Tree, auto_batch, state_entry};
@@ -48,6 +55,37 @@ impl Activation {
             Activation::Relu => activation::relu(z),
             Activation::Tanh => z.tanh(),
             Activation::Sigmoid => (z.tanh() + 1.0) * 0.5,
+        }
+    }
+
+    /// The activation of one value `z` (host arithmetic, used by the fused operation).
+    pub fn value(self, z: f64) -> f64 {
+        match self {
+            Activation::Relu => z.max(0.0),
+            Activation::Tanh => z.tanh(),
+            Activation::Sigmoid => (z.tanh() + 1.0) * 0.5,
+        }
+    }
+
+    /// The derivative `dH/dz` at `z`. ReLU's is taken as 0 at `z = 0`, as Burn's `relu`
+    /// backward does.
+    pub fn derivative(self, z: f64) -> f64 {
+        match self {
+            Activation::Relu => {
+                if z > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Activation::Tanh => {
+                let th = z.tanh();
+                1.0 - th * th
+            }
+            Activation::Sigmoid => {
+                let th = z.tanh();
+                (1.0 - th * th) * 0.5
+            }
         }
     }
 }
@@ -294,24 +332,52 @@ crate::module_view!(Rate {
     reset_parameters: reinit,
 });
 
-impl Evolve for Rate {
-    fn evolve_with(&self, input: Tensor<3>, state: StateTree, record: bool) -> Result<Evolution> {
+impl Rate {
+    /// The Euler factor `a = dt/τ` `(N,)` (dimensionless), with τ clipped below at `10·dt`.
+    fn factor(&self) -> Tensor<1> {
+        self.tau.val().clamp_min(10.0 * self.dt).recip() * self.dt
+    }
+
+    /// The state noise `σ·√dt·ξ` `[B, T, N]` of a whole sequence, drawn up front (`None`
+    /// when `σ = 0`).
+    fn noise(&self, b: usize, t: usize, device: &Device) -> Option<Tensor<3>> {
+        super::white_noise([b, t, self.n()], self.noise_std, self.dt, device)
+    }
+
+    /// The same dynamics in plain tensor operations (a per-step loop, Burn's autodiff for the
+    /// gradients): the reference the fused operation is tested against. It computes in f64
+    /// (inputs and parameters are cast up, results cast back to f32) and always records.
+    /// Noise is drawn exactly as [`Evolve::evolve_with`] draws it, so with the same device
+    /// seed both see the same noise. Backpropagating through it costs O(T²) (each step slices
+    /// the tracked input); use it for tests only.
+    pub fn evolve_reference(&self, input: Tensor<3>, state: StateTree) -> Result<Evolution> {
         let n = self.n();
         let input = auto_batch(input, n, "Rate")?;
         let [b, t, _] = input.dims();
         let device = input.device();
-        let mut x: Tensor<2> = state_entry(&state, "x", [b, n], "Rate")?;
+        let up2 = |x: Tensor<2>| x.cast(FloatDType::F64);
+        let noise = self.noise(b, t, &device).map(|z| z.cast(FloatDType::F64));
+        let input = input.cast(FloatDType::F64);
+        let mut x = up2(state_entry(&state, "x", [b, n], "Rate")?);
 
         // dt/τ with τ clipped at 10·dt, broadcast over the batch.
-        let alpha =
-            (self.tau.val().clamp_min(10.0 * self.dt).recip() * self.dt).unsqueeze_dim::<2>(0);
-        let bias = self.bias.val().unsqueeze_dim::<2>(0);
-        let thr = self.threshold.val().unsqueeze_dim::<2>(0);
-        let w_rec = self.w_rec.as_ref().map(|w| w.val());
+        let alpha = (self
+            .tau
+            .val()
+            .cast(FloatDType::F64)
+            .clamp_min(10.0 * self.dt)
+            .recip()
+            * self.dt)
+            .unsqueeze_dim::<2>(0);
+        let bias = self.bias.val().cast(FloatDType::F64).unsqueeze_dim::<2>(0);
+        let thr = self
+            .threshold
+            .val()
+            .cast(FloatDType::F64)
+            .unsqueeze_dim::<2>(0);
+        let w_rec = self.w_rec.as_ref().map(|w| up2(w.val()));
 
-        let mut outs = Vec::with_capacity(t);
-        let mut xs = Vec::with_capacity(if record { t } else { 0 });
-        let mut recs = Vec::with_capacity(if record { t } else { 0 });
+        let (mut outs, mut xs, mut recs) = (vec![], vec![], vec![]);
         for step in 0..t {
             let i_t = input
                 .clone()
@@ -324,25 +390,56 @@ impl Evolve for Rate {
             if let Some(r) = &rec {
                 drive = drive + r.clone();
             }
-            if let Some(noise) = super::white_noise([b, n], self.noise_std, self.dt, &device) {
-                drive = drive + noise;
+            if let Some(noise) = &noise {
+                drive = drive
+                    + noise
+                        .clone()
+                        .slice([0..b, step..step + 1, 0..n])
+                        .reshape([b, n]);
             }
             x = x.clone() + (drive - x) * alpha.clone();
             outs.push(self.act_fn.apply(x.clone() - thr.clone()));
-            if record {
-                xs.push(x.clone());
-                recs.push(rec.unwrap_or_else(|| Tensor::zeros([b, n], &device)));
-            }
+            xs.push(x.clone());
+            recs.push(rec.unwrap_or_else(|| up2(Tensor::zeros([b, n], &device))));
         }
 
+        let down3 = |v: Vec<Tensor<2>>| Tensor::stack::<3>(v, 1).cast(FloatDType::F32);
+        Ok(Evolution {
+            output: down3(outs),
+            state: Tree::new().with("x", x.cast(FloatDType::F32).into()),
+            record: Tree::new()
+                .with("rec_input", down3(recs).into())
+                .with("x", down3(xs).into()),
+        })
+    }
+}
+
+impl Evolve for Rate {
+    fn evolve_with(&self, input: Tensor<3>, state: StateTree, record: bool) -> Result<Evolution> {
+        let n = self.n();
+        let input = auto_batch(input, n, "Rate")?;
+        let [b, t, _] = input.dims();
+        let device = input.device();
+        let x0: Tensor<2> = state_entry(&state, "x", [b, n], "Rate")?;
+        let seq = rate_sequence(
+            input,
+            self.factor(),
+            self.bias.val(),
+            self.threshold.val(),
+            self.w_rec.as_ref().map(|w| w.val()),
+            self.noise(b, t, &device),
+            x0,
+            self.act_fn,
+            record,
+        );
         let mut rec_tree = Tree::new();
-        if record {
-            rec_tree.insert("rec_input", Tensor::stack::<3>(recs, 1).into());
-            rec_tree.insert("x", Tensor::stack::<3>(xs, 1).into());
+        if let Some((x, rec)) = seq.records {
+            rec_tree.insert("rec_input", rec.into());
+            rec_tree.insert("x", x.into());
         }
         Ok(Evolution {
-            output: Tensor::stack(outs, 1),
-            state: Tree::new().with("x", x.into()),
+            output: seq.y,
+            state: Tree::new().with("x", seq.x_last.into()),
             record: rec_tree,
         })
     }

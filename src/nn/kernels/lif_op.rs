@@ -119,6 +119,7 @@ pub(super) fn host_view<B: Backend>(t: &FloatTensor<B>) -> Option<&[f32]> {
 
 /// A tensor's values and shape on the host (no copy when the backend can hand its buffer over).
 pub(super) fn read_host<B: Backend>(t: FloatTensor<B>) -> (Vec<f32>, Vec<usize>) {
+    super::retain_host_memory();
     let data = burn::tensor::try_read_sync(B::float_into_data(t))
         .expect("reading a tensor synchronously")
         .expect("tensor data is readable");
@@ -153,7 +154,6 @@ struct HostInputs {
 
 impl HostInputs {
     fn read<B: Backend>(t: [FloatTensor<B>; 10], cfg: LifOpConfig) -> Self {
-        super::retain_host_memory();
         let [x, leak_mem, leak_syn, thr, bias, w_rec, noise, v0, i0, s0] = t.map(read_host::<B>);
         // The op takes leaks 1 − α: for slow neurons they carry the decay's precision that
         // an f32 α near 1 would lose; the decays are formed here in f64.

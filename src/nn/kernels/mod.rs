@@ -1,8 +1,9 @@
 //! Fused multi-step neuron operations with hand-written backward passes.
 //!
 //! `lif_cpu` holds the LIF recurrence and its adjoint over host arrays; `lif_op` wraps it as
-//! one Burn operation (a backend extension with an autodiff implementation). `spike_matmul`
-//! is the event-driven weight product for sparse spike rasters.
+//! one Burn operation (a backend extension with an autodiff implementation). `rate_cpu` and
+//! `rate_op` do the same for the non-spiking `Rate` neuron. `spike_matmul` is the
+//! event-driven weight product for sparse spike rasters.
 
 /// Makes glibc's allocator keep freed memory for reuse (once per process; Linux/glibc only;
 /// `ROCKPOOL_KEEP_MALLOC=1` leaves the allocator alone).
@@ -30,6 +31,8 @@ pub(crate) fn retain_host_memory() {
 
 pub mod lif_cpu;
 pub mod lif_op;
+pub mod rate_cpu;
+pub mod rate_op;
 pub mod spike_matmul;
 
 /// Defines `$name($args)`, which runs `$body($args)` compiled for AVX2 + FMA when the CPU has
