@@ -444,11 +444,10 @@ fn backward_batch(ctx: &BwdCtx<'_>, bi: usize, gx_b: &mut [f32]) -> LifGrads {
     let max = ctx.d.max_spikes;
     match ctx.d.surrogate {
         Surrogate::StepPwl { window } => backward_batch_with(ctx, bi, gx_b, move |u, th| {
-            if u >= th - window {
-                (1.0 / th, -u / (th * th))
-            } else {
-                (0.0, 0.0)
-            }
+            // Branch-free (a select, then arithmetic), so the neuron loop vectorises.
+            let on = if u >= th - window { 1.0 } else { 0.0 };
+            let inv = on / th;
+            (inv, -u * inv / th)
         }),
         sg => backward_batch_with(ctx, bi, gx_b, move |u, th| sg.grads(u, th, max)),
     }
@@ -518,51 +517,27 @@ fn backward_batch_with(
                 *g += e;
             }
         }
-        // Through the spike function and the reset (straight loops over equal-length
-        // slices, so they vectorise).
-        {
-            let (gu, gs, gv, ut, st, thr) = (
-                &mut gu[..n],
-                &gs[..n],
-                &gv[..n],
-                &ut[..n],
-                &st[..n],
-                &p.thr[..n],
-            );
-            let (gthr, gbias, galpha, vp) = (
-                &mut g.thr[..n],
-                &mut g.bias[..n],
-                &mut g.alpha[..n],
-                &v_prev[..n],
-            );
-            for j in 0..n {
-                let th = thr[j];
-                let (du, dth) = surrogate(ut[j], th);
-                let through_s = gs[j] - th * gv[j];
-                let guj = gv[j] + through_s * du;
-                gu[j] = guj;
-                gthr[j] += through_s * dth - gv[j] * st[j];
-                gbias[j] += guj;
-                galpha[j] += guj * vp[j];
-            }
-        }
+        // Through the spike function and the reset.
+        neuron_adjoint(
+            NeuronAdjoint {
+                gu: &mut gu,
+                gthr: &mut g.thr,
+                gbias: &mut g.bias,
+                galpha: &mut g.alpha,
+            },
+            &gs,
+            &gv,
+            ut,
+            st,
+            p.thr,
+            &v_prev,
+            &surrogate,
+        );
         // I[t] feeds A[t+1] (coefficient 1, with the carry) and U[t] (summed over synapses).
         let at = &a[step * ns..(step + 1) * ns];
         let gis = g_isyn.map(|gi| &gi[(bi * t + step) * ns..(bi * t + step + 1) * ns]);
         if syn == 1 && gis.is_none() {
-            let (ga, gan, gu, beta, gbeta, at) = (
-                &mut ga[..n],
-                &ga_next[..n],
-                &gu[..n],
-                &beta[..n],
-                &mut g.beta[..n],
-                &at[..n],
-            );
-            for k in 0..n {
-                let gi = carry * gan[k] + gu[k];
-                ga[k] = beta[k] * gi;
-                gbeta[k] += gi * at[k];
-            }
+            synapse_adjoint(&mut ga, &mut g.beta, &ga_next, &gu, beta, at, carry);
         } else {
             for (j, &guj) in gu.iter().enumerate() {
                 for k in j * syn..(j + 1) * syn {
@@ -596,6 +571,116 @@ fn backward_batch_with(
         std::mem::swap(&mut gu_next, &mut gu);
     }
     g
+}
+
+/// The adjoint outputs of [`neuron_adjoint`].
+struct NeuronAdjoint<'a> {
+    gu: &'a mut [f32],
+    gthr: &'a mut [f32],
+    gbias: &'a mut [f32],
+    galpha: &'a mut [f32],
+}
+
+/// `∂L/∂U[t]` for every neuron, and the threshold, bias and decay gradients of the step.
+/// Separate slices as arguments (no aliasing), so the loop vectorises.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn neuron_adjoint(
+    out: NeuronAdjoint<'_>,
+    gs: &[f32],
+    gv: &[f32],
+    ut: &[f32],
+    st: &[f32],
+    thr: &[f32],
+    v_prev: &[f32],
+    surrogate: &impl Fn(f32, f32) -> (f32, f32),
+) {
+    let n = out.gu.len();
+    let (gs, gv, ut, st, thr, vp) = (
+        &gs[..n],
+        &gv[..n],
+        &ut[..n],
+        &st[..n],
+        &thr[..n],
+        &v_prev[..n],
+    );
+    let (gu, gthr, gbias, galpha) = (
+        &mut out.gu[..n],
+        &mut out.gthr[..n],
+        &mut out.gbias[..n],
+        &mut out.galpha[..n],
+    );
+    let step = |j: usize, gu: &mut f32, gthr: &mut f32, gbias: &mut f32, galpha: &mut f32| {
+        let th = thr[j];
+        let (du, dth) = surrogate(ut[j], th);
+        let through_s = gs[j] - th * gv[j];
+        let guj = gv[j] + through_s * du;
+        *gu = guj;
+        *gthr += through_s * dth - gv[j] * st[j];
+        *gbias += guj;
+        *galpha += guj * vp[j];
+    };
+    // Eight lanes at a time (fixed-size inner loops vectorise reliably), then the rest.
+    let main = n - n % 8;
+    for c in (0..main).step_by(8) {
+        let (gu, gthr) = (&mut gu[c..c + 8], &mut gthr[c..c + 8]);
+        let (gbias, galpha) = (&mut gbias[c..c + 8], &mut galpha[c..c + 8]);
+        for l in 0..8 {
+            step(
+                c + l,
+                &mut gu[l],
+                &mut gthr[l],
+                &mut gbias[l],
+                &mut galpha[l],
+            );
+        }
+    }
+    for j in main..n {
+        step(j, &mut gu[j], &mut gthr[j], &mut gbias[j], &mut galpha[j]);
+    }
+}
+
+/// One synapse per neuron: `∂L/∂A[t] = β·(carry·∂L/∂A[t+1] + ∂L/∂U[t])` and the decay
+/// gradient. Separate slices as arguments (no aliasing), so the loop vectorises.
+#[inline(always)]
+fn synapse_adjoint(
+    ga: &mut [f32],
+    gbeta: &mut [f32],
+    ga_next: &[f32],
+    gu: &[f32],
+    beta: &[f32],
+    at: &[f32],
+    carry: f32,
+) {
+    let n = ga.len();
+    let (gbeta, ga_next, gu, beta, at) = (
+        &mut gbeta[..n],
+        &ga_next[..n],
+        &gu[..n],
+        &beta[..n],
+        &at[..n],
+    );
+    // Eight lanes at a time (fixed-size inner loops vectorise reliably), then the rest.
+    let main = n - n % 8;
+    for c in (0..main).step_by(8) {
+        let (ga, gbeta) = (&mut ga[c..c + 8], &mut gbeta[c..c + 8]);
+        let (gan, gu, beta, at) = (
+            &ga_next[c..c + 8],
+            &gu[c..c + 8],
+            &beta[c..c + 8],
+            &at[c..c + 8],
+        );
+        for l in 0..8 {
+            let gi = carry * gan[l] + gu[l];
+            ga[l] = beta[l] * gi;
+            gbeta[l] += gi * at[l];
+        }
+    }
+    for k in main..n {
+        let gi = carry * ga_next[k] + gu[k];
+        ga[k] = beta[k] * gi;
+        gbeta[k] += gi * at[k];
+    }
 }
 
 /// Dot product with eight independent accumulators, so the compiler can vectorise it (a

@@ -218,7 +218,9 @@ fn for_each_nonzero(row: &[f32], mask8: &impl Fn(&[f32]) -> u32, mut f: impl FnM
 pub fn dense_spike_matmul(x: &[f32], cols: usize, w: &[f32], o: usize) -> Vec<f32> {
     assert_eq!(w.len(), cols * o, "dense_spike_matmul: weight size");
     if o == 0 || cols == 0 {
-        return vec![0.0; if cols == 0 { 0 } else { x.len() / cols * o }];
+        // No outputs, or no input columns (an empty `x` carries no row count; callers take
+        // the dense product for such shapes).
+        return Vec::new();
     }
     let rows = x.len() / cols;
     let len = rows * o;
