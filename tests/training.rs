@@ -124,3 +124,54 @@ fn bad_configs_are_refused() {
         .to_string();
     assert!(err.contains("/nonexistent/data.npz"), "{err}");
 }
+
+/// Rockpool's bounds cost in a real run: a lower bound above the initial thresholds pushes
+/// them up compared with the same run without it; reversed bounds are refused.
+#[test]
+fn parameter_bounds_push_parameters_inside() {
+    let mean_threshold = |bounds: bool| {
+        let mut cfg = config(2);
+        if bounds {
+            cfg.training
+                .bounds
+                .insert("threshold".into(), [1.5, f64::INFINITY]);
+            cfg.training.bounds_weight = 10.0;
+        }
+        let out = tmp(if bounds { "bounds" } else { "nobounds" });
+        train(&cfg, &out, &device(), false).unwrap();
+        let dev = device();
+        let mut net = cfg.network.build(&dev).unwrap();
+        rockpool::persist::load_parameters(&mut net, out.join("params.npz")).unwrap();
+        std::fs::remove_dir_all(&out).ok();
+        let params = rockpool::module::ModuleExt::parameters(&net, "thresholds");
+        let all: Vec<f32> = params
+            .leaves()
+            .into_iter()
+            .flat_map(|(_, a)| match &a.value {
+                rockpool::module::Value::Tensor(t) => t.to_vec_f32(),
+                _ => Vec::new(),
+            })
+            .collect();
+        all.iter().sum::<f32>() / all.len() as f32
+    };
+    let (free, bounded) = (mean_threshold(false), mean_threshold(true));
+    assert!(
+        bounded > free + 0.01,
+        "mean threshold {bounded} with a lower bound of 1.5, {free} without"
+    );
+    let base = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/frozen_noise.toml"),
+    )
+    .unwrap();
+    let reversed = base.replace(
+        "[training]",
+        "[training]\nbounds = { tau_mem = [0.1, 0.01] }",
+    );
+    let err = TrainConfig::from_toml_str(&reversed, "b.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("bounds.tau_mem") && err.contains("lower <= upper"),
+        "{err}"
+    );
+}

@@ -9,8 +9,9 @@
 //!   `target_output`; every other channel to `nontarget_output` over the whole sample,
 //!   weighted by `weight_nontarget`. The predicted class is the channel with the highest
 //!   value at any time.
-//! - Regularisers: L2 on all weights, and an activity penalty that pulls the mean firing rate
-//!   of hidden spiking layers towards a target rate.
+//! - Regularisers: L2 on all weights, an activity penalty that pulls the mean firing rate
+//!   of hidden spiking layers towards a target rate, and Rockpool's `bounds_cost` that keeps
+//!   parameters inside `[lower, upper]`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -309,6 +310,26 @@ pub fn correct(output: &Tensor<3>, labels: &[usize]) -> usize {
         .count()
 }
 
+/// Rockpool's `bounds_cost`: `Σ exp(lower − p)` over the elements below `lower` plus
+/// `Σ exp(p − upper)` over those above `upper` (about 1 at a bound, growing exponentially
+/// beyond it; 0 inside). Infinite bounds are off; the exponents are clipped at ±2³¹ as in
+/// Rockpool. `p` may have any shape (it is flattened).
+pub fn bounds_cost(p: Tensor<1>, lower: f64, upper: f64) -> Tensor<1> {
+    const CLIP: f64 = 2147483648.0;
+    let mut cost = p.zeros_like().sum();
+    if lower.is_finite() {
+        let below = p.clone().lower_elem(lower).float();
+        let e = (p.clone().neg() + lower).clamp(-CLIP, CLIP).exp();
+        cost = cost + (e * below).sum();
+    }
+    if upper.is_finite() {
+        let above = p.clone().greater_elem(upper).float();
+        let e = (p - upper).clamp(-CLIP, CLIP).exp();
+        cost = cost + (e * above).sum();
+    }
+    cost
+}
+
 /// L2 penalty `Σ w²` over a set of weight tensors.
 pub fn l2(weights: &[Tensor<2>]) -> Option<Tensor<1>> {
     weights
@@ -329,6 +350,31 @@ pub fn activity(layers: &[Tensor<3>], dt: f64, target_hz: f64) -> Option<Tensor<
 mod tests {
     use super::*;
     use crate::test_util::device;
+
+    #[test]
+    fn bounds_cost_by_hand() {
+        let dev = device().autodiff();
+        let p = Tensor::<1>::from_floats([0.5, -1.0, 3.0, 1.0], &dev).require_grad();
+        // Bounds [0, 2]: −1 is 1 below (e¹), 3 is 1 above (e¹); 0.5 and the bound-touching
+        // 1.0 (inside) cost nothing.
+        let c = bounds_cost(p.clone(), 0.0, 2.0);
+        let e = std::f64::consts::E;
+        let got = f64::from(c.clone().into_scalar::<f32>());
+        assert!((got - 2.0 * e).abs() < 1e-5, "{got}");
+        let g = p.grad(&c.backward()).unwrap().into_data();
+        let g = g.try_to_vec::<f32>().unwrap();
+        // d/dp exp(lower − p) = −e at p = −1; d/dp exp(p − upper) = e at p = 3.
+        let want = [0.0, -e as f32, e as f32, 0.0];
+        for (a, b) in g.iter().zip(want) {
+            assert!((a - b).abs() < 1e-5, "{g:?}");
+        }
+        // One-sided bounds.
+        let q = Tensor::<1>::from_floats([-1.0, 5.0], &device());
+        let only_upper = bounds_cost(q.clone(), f64::NEG_INFINITY, 4.0).into_scalar::<f32>();
+        assert!((f64::from(only_upper) - e).abs() < 1e-5);
+        let none = bounds_cost(q, f64::NEG_INFINITY, f64::INFINITY).into_scalar::<f32>();
+        assert_eq!(none, 0.0);
+    }
 
     #[test]
     fn peak_loss_by_hand() {

@@ -181,6 +181,19 @@ pub struct TrainingOptions {
     /// L2 penalty on all weight matrices (0 = off).
     #[serde(default)]
     pub l2: f64,
+    /// Parameter bounds for Rockpool's `bounds_cost`, by parameter name (the last part of its
+    /// path, e.g. `tau_mem`, `threshold`), as `[lower, upper]` (`inf` / `-inf` for none):
+    /// `bounds = { tau_mem = [0.002, 0.2], threshold = [0.1, inf] }`. Applies to every
+    /// trainable parameter of that name.
+    #[serde(default)]
+    pub bounds: std::collections::BTreeMap<String, [f64; 2]>,
+    /// Weight of the bounds cost (default 1).
+    #[serde(default = "one")]
+    pub bounds_weight: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 fn default_epochs() -> usize {
@@ -232,6 +245,16 @@ impl TrainingOptions {
         }
         if !(self.lr > 0.0 && self.lr.is_finite()) {
             return bad(&format!("lr must be positive, got {}", self.lr));
+        }
+        for (name, [lo, hi]) in &self.bounds {
+            if lo.is_nan() || hi.is_nan() || lo > hi {
+                return bad(&format!(
+                    "bounds.{name}: need lower <= upper, got [{lo}, {hi}]"
+                ));
+            }
+        }
+        if self.bounds_weight < 0.0 {
+            return bad("bounds_weight must be non-negative");
         }
         if self.grad_clip_norm < 0.0 || self.weight_decay < 0.0 || self.l2 < 0.0 {
             return bad("grad_clip_norm, weight_decay and l2 must be non-negative");
@@ -527,6 +550,36 @@ fn hidden_spikes(
         .collect()
 }
 
+/// The bounds cost of every trainable parameter named in `bounds` (see
+/// [`TrainingOptions::bounds`]); `None` when no parameter matches.
+fn bounds_of(
+    net: &Sequential<Layer>,
+    bounds: &std::collections::BTreeMap<String, [f64; 2]>,
+) -> Option<Tensor<1>> {
+    if bounds.is_empty() {
+        return None;
+    }
+    let mut total: Option<Tensor<1>> = None;
+    for (path, a) in net.parameters(()).leaves() {
+        let name = path.rsplit('.').next().unwrap_or(&path);
+        let (Some([lo, hi]), crate::module::Value::Tensor(t)) = (bounds.get(name), &a.value) else {
+            continue;
+        };
+        let flat: Tensor<1> = match t {
+            crate::module::DynTensor::D1(t) => t.clone(),
+            crate::module::DynTensor::D2(t) => t.clone().flatten(0, 1),
+            crate::module::DynTensor::D3(t) => t.clone().flatten(0, 2),
+            crate::module::DynTensor::D4(t) => t.clone().flatten(0, 3),
+        };
+        let c = loss::bounds_cost(flat, *lo, *hi);
+        total = Some(match total {
+            Some(acc) => acc + c,
+            None => c,
+        });
+    }
+    total
+}
+
 fn weights_of(net: &Sequential<Layer>) -> Vec<Tensor<2>> {
     net.parameters("weights")
         .leaves()
@@ -739,6 +792,11 @@ pub fn train(
                 && let Some(p) = loss::l2(&weights_of(&net))
             {
                 loss = loss + p * opts.l2;
+            }
+            if opts.bounds_weight > 0.0
+                && let Some(b) = bounds_of(&net, &opts.bounds)
+            {
+                loss = loss + b * opts.bounds_weight;
             }
             let value = f64::from(loss.clone().into_scalar::<f32>());
             if !value.is_finite() {
