@@ -365,7 +365,9 @@ impl LifGrads {
     }
 }
 
-/// Runs the adjoint recurrence backwards in time. `g_spikes` is `∂L/∂S` `[B, T, N]`;
+/// Runs the adjoint recurrence backwards in time. `spikes` is the forward's spike raster
+/// `[B, T, N]` (the forward result's own, or the output tensor's buffer); `g_spikes` is
+/// `∂L/∂S` `[B, T, N]`;
 /// `g_vmem`, if given, is `∂L/∂V` for the post-reset membrane `[B, T, N]`; `g_isyn`, if
 /// given, is `∂L/∂I` for the post-decay synaptic current `[B, T, N·S]`.
 #[allow(clippy::too_many_arguments)]
@@ -373,6 +375,7 @@ pub fn backward(
     d: LifDims,
     p: &LifParams<'_>,
     fwd: &LifForward,
+    spikes: &[f32],
     v0: &[f32],
     s0: &[f32],
     g_spikes: &[f32],
@@ -380,10 +383,12 @@ pub fn backward(
     g_isyn: Option<&[f32]>,
 ) -> LifGrads {
     let (b, t, n, ns) = (d.b, d.t, d.n, d.ns());
+    assert_eq!(spikes.len(), b * t * n, "lif backward: spike raster size");
     let ctx = BwdCtx {
         d,
         p,
         fwd,
+        spikes,
         v0,
         s0,
         g_spikes,
@@ -425,6 +430,8 @@ struct BwdCtx<'a> {
     d: LifDims,
     p: &'a LifParams<'a>,
     fwd: &'a LifForward,
+    /// The forward's spike raster `[B, T, N]` (wherever it is kept).
+    spikes: &'a [f32],
     v0: &'a [f32],
     s0: &'a [f32],
     g_spikes: &'a [f32],
@@ -464,6 +471,7 @@ fn backward_batch_with(
         d,
         p,
         fwd,
+        spikes,
         v0,
         s0,
         g_spikes,
@@ -476,7 +484,7 @@ fn backward_batch_with(
     let carry = if d.carry { 1.0f32 } else { 0.0 };
     let mut g = LifGrads::zero_params(n, ns, p.w_rec.is_some());
     let u = &fwd.u[bi * t * n..(bi + 1) * t * n];
-    let s = &fwd.spikes[bi * t * n..(bi + 1) * t * n];
+    let s = &spikes[bi * t * n..(bi + 1) * t * n];
     let a = &fwd.a[bi * t * ns..(bi + 1) * t * ns];
     let mut ga_next = vec![0.0f32; ns];
     let mut gu_next = vec![0.0f32; n];

@@ -263,15 +263,30 @@ impl HostInputs {
 struct LifSeqBackward;
 
 impl<B: Backend> Backward<B, 6> for LifSeqBackward {
-    type State = (HostInputs, std::sync::Arc<LifForward>);
+    /// The inputs, the forward's kept sequences, and (when the output is the bare spike
+    /// raster) the output tensor, whose buffer the backward reads the spikes from.
+    type State = (HostInputs, LifForward, Option<FloatTensor<B>>);
 
     fn backward(self, ops: Ops<Self::State, 6>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [n_x, n_leak_mem, n_leak_syn, n_thr, n_bias, n_w] = ops.parents;
         let grad = grads.consume::<B>(&ops.node);
         let device = grad.device();
         let (g_spikes, _) = read_host::<B>(grad);
-        let (host, fwd) = ops.state;
+        let (host, fwd, kept) = ops.state;
         let d = host.dims;
+        // The spikes: borrowed from the output tensor where the backend lends its buffer,
+        // else a copy of it, else the forward's own raster.
+        let copied;
+        let spikes: &[f32] = match kept.as_ref() {
+            Some(t) => match host_view::<B>(t) {
+                Some(v) => v,
+                None => {
+                    copied = read_host::<B>(t.clone()).0;
+                    &copied
+                }
+            },
+            None => &fwd.spikes,
+        };
         let g = if host.differentiable_traces {
             // Split [B, T, 2N + N·S] into the three gradients.
             let (n, ns) = (d.n, d.n * d.s);
@@ -288,6 +303,7 @@ impl<B: Backend> Backward<B, 6> for LifSeqBackward {
                 d,
                 &host.params(),
                 &fwd,
+                spikes,
                 &host.v0,
                 &host.s0,
                 &gs,
@@ -299,6 +315,7 @@ impl<B: Backend> Backward<B, 6> for LifSeqBackward {
                 d,
                 &host.params(),
                 &fwd,
+                spikes,
                 &host.v0,
                 &host.s0,
                 &g_spikes,
@@ -374,9 +391,18 @@ impl<B: Backend, C: CheckpointStrategy> LifBackend for Autodiff<B, C> {
             ],
             cfg,
         );
-        let fwd = std::sync::Arc::new(host.forward(cfg.record, true));
-        let [spikes, rest @ ..] = host.outputs(&fwd, fwd.spikes.clone());
+        let mut fwd = host.forward(cfg.record, true);
+        // A bare spike output hands its raster over, and the backward reads it back from the
+        // output tensor (no 4-byte-per-entry copy); with traces, the output is a new array.
+        let share = !cfg.differentiable_traces;
+        let first = if share {
+            std::mem::take(&mut fwd.spikes)
+        } else {
+            fwd.spikes.clone()
+        };
+        let [spikes, rest @ ..] = host.outputs(&fwd, first);
         let spikes = B::float_from_data(TensorData::new(spikes.0, spikes.1), &device);
+        let kept = share.then(|| spikes.clone());
         // The records and final state carry no gradient: plain (untracked) autodiff tensors.
         let [vmem, isyn, irec, v_last, i_last, s_last] =
             rest.map(|(v, shape)| Self::float_from_data(TensorData::new(v, shape), &device));
@@ -385,7 +411,7 @@ impl<B: Backend, C: CheckpointStrategy> LifBackend for Autodiff<B, C> {
             .compute_bound()
             .stateful()
         {
-            OpsKind::Tracked(prep) => prep.finish((host, fwd), spikes),
+            OpsKind::Tracked(prep) => prep.finish((host, fwd, kept), spikes),
             OpsKind::UnTracked(prep) => prep.finish(spikes),
         };
         (spikes, vmem, isyn, irec, v_last, i_last, s_last)
