@@ -236,22 +236,18 @@ fn forward_batch(ctx: &FwdCtx<'_>, task: FwdTask<'_>) {
         .iter()
         .map(|&x| f64::from(x))
         .collect();
-    let mut s_prev = s0[bi * n..(bi + 1) * n].to_vec();
     // Stays zero without recurrence, so the synaptic update below has no branch.
     let mut rec = vec![0.0f32; ns];
     let mut u64 = vec![0.0f64; n];
-    let mut xrow = vec![0.0f32; ns];
     let carry = if d.carry { 1.0 } else { 0.0 };
     for step in 0..t {
-        let xt: &[f32] = match &x {
-            Some(x) => &x[(bi * t + step) * ns..(bi * t + step + 1) * ns],
-            None => {
-                // In place: this step's row still holds the input.
-                xrow.copy_from_slice(&sp[step * n..(step + 1) * n]);
-                &xrow
-            }
-        };
         if let Some(w) = p.w_rec {
+            // The previous step's spikes (already written to the raster).
+            let s_prev: &[f32] = if step == 0 {
+                &s0[bi * n..(bi + 1) * n]
+            } else {
+                &sp[(step - 1) * n..step * n]
+            };
             rec.iter_mut().for_each(|r| *r = 0.0);
             for (j, &sj) in s_prev.iter().enumerate() {
                 if sj != 0.0 {
@@ -267,6 +263,12 @@ fn forward_batch(ctx: &FwdCtx<'_>, task: FwdTask<'_>) {
         }
         let slot = if keep { step } else { 0 };
         let at = &mut a[slot * ns..(slot + 1) * ns];
+        // In place, this step's row of the raster still holds the input until the spikes
+        // are written below.
+        let xt: &[f32] = match x {
+            Some(x) => &x[(bi * t + step) * ns..(bi * t + step + 1) * ns],
+            None => &sp[step * n..(step + 1) * n],
+        };
         // Synapses: A = I (carried) + x + rec, I = β·A (straight loops that vectorise).
         for ((((ik, &xk), &rk), ak), &bk) in i
             .iter_mut()
@@ -319,7 +321,6 @@ fn forward_batch(ctx: &FwdCtx<'_>, task: FwdTask<'_>) {
             *so = sj as f32;
             *vj = uj - th * sj;
         }
-        s_prev.copy_from_slice(st);
     }
     for (dst, &src) in vl.iter_mut().zip(&v) {
         *dst = src as f32;
@@ -327,7 +328,11 @@ fn forward_batch(ctx: &FwdCtx<'_>, task: FwdTask<'_>) {
     for (dst, &src) in il.iter_mut().zip(&i) {
         *dst = src as f32;
     }
-    sl.copy_from_slice(&s_prev);
+    sl.copy_from_slice(if t == 0 {
+        &s0[bi * n..(bi + 1) * n]
+    } else {
+        &sp[(t - 1) * n..t * n]
+    });
 }
 
 /// Gradients returned by [`backward`].
@@ -486,12 +491,11 @@ fn backward_batch_with(
     let u = &fwd.u[bi * t * n..(bi + 1) * t * n];
     let s = &spikes[bi * t * n..(bi + 1) * t * n];
     let a = &fwd.a[bi * t * ns..(bi + 1) * t * ns];
-    let mut ga_next = vec![0.0f32; ns];
+    let zeros_ns = vec![0.0f32; ns];
     let mut gu_next = vec![0.0f32; n];
     let mut gu = vec![0.0f32; n];
-    let mut ga = vec![0.0f32; ns];
     let mut v_prev = vec![0.0f32; n];
-    let mut gs = vec![0.0f32; n];
+    let mut gs_buf = vec![0.0f32; n];
     let mut gv = vec![0.0f32; n];
     for step in (0..t).rev() {
         let ut = &u[step * n..(step + 1) * n];
@@ -506,13 +510,21 @@ fn backward_batch_with(
                 *vp = uu - th * ss;
             }
         }
+        // This step's ∂L/∂A is written straight into the input gradient; the next step's
+        // (already written) is read from there.
+        let (head, tail) = gx_b.split_at_mut((step + 1) * ns);
+        let ga = &mut head[step * ns..];
+        let ga_next: &[f32] = if step + 1 < t { &tail[..ns] } else { &zeros_ns };
         // ∂L/∂S[t]: the output, plus the recurrent path into A[t+1].
-        gs.copy_from_slice(gs_out);
-        if let Some(w) = p.w_rec {
-            for (j, g) in gs.iter_mut().enumerate() {
-                *g += dot(&w[j * ns..(j + 1) * ns], &ga_next);
+        let gs: &[f32] = match p.w_rec {
+            Some(w) => {
+                for (j, g) in gs_buf.iter_mut().enumerate() {
+                    *g = gs_out[j] + dot(&w[j * ns..(j + 1) * ns], ga_next);
+                }
+                &gs_buf
             }
-        }
+            None => gs_out,
+        };
         // ∂L/∂V[t]: through U[t+1] = alpha·V[t] + …, plus a direct membrane loss.
         for ((g, &al), &gn) in gv.iter_mut().zip(alpha).zip(&gu_next) {
             *g = al * gn;
@@ -533,7 +545,7 @@ fn backward_batch_with(
                 gbias: &mut g.bias,
                 galpha: &mut g.alpha,
             },
-            &gs,
+            gs,
             &gv,
             ut,
             st,
@@ -545,7 +557,7 @@ fn backward_batch_with(
         let at = &a[step * ns..(step + 1) * ns];
         let gis = g_isyn.map(|gi| &gi[(bi * t + step) * ns..(bi * t + step + 1) * ns]);
         if syn == 1 && gis.is_none() {
-            synapse_adjoint(&mut ga, &mut g.beta, &ga_next, &gu, beta, at, carry);
+            synapse_adjoint(ga, &mut g.beta, ga_next, &gu, beta, at, carry);
         } else {
             for (j, &guj) in gu.iter().enumerate() {
                 for k in j * syn..(j + 1) * syn {
@@ -558,7 +570,6 @@ fn backward_batch_with(
                 }
             }
         }
-        gx_b[step * ns..(step + 1) * ns].copy_from_slice(&ga);
         if p.w_rec.is_some() {
             // A[t] includes S[t-1]·W_rec.
             let s_prev: &[f32] = if step == 0 {
@@ -569,13 +580,12 @@ fn backward_batch_with(
             for (j, &sj) in s_prev.iter().enumerate() {
                 if sj != 0.0 {
                     let row = &mut g.w_rec[j * ns..(j + 1) * ns];
-                    for (r, &gk) in row.iter_mut().zip(&ga) {
+                    for (r, &gk) in row.iter_mut().zip(ga.iter()) {
                         *r += sj * gk;
                     }
                 }
             }
         }
-        std::mem::swap(&mut ga_next, &mut ga);
         std::mem::swap(&mut gu_next, &mut gu);
     }
     g
