@@ -110,23 +110,21 @@ impl Csr {
         y
     }
 
-    /// `xᵀ·g` `[cols, o]` for `g` `[rows, o]` row-major.
+    /// `xᵀ·g` `[cols, o]` for `g` `[rows, o]` row-major. Parallel over blocks of output rows
+    /// (input columns of `x`), each summing its events in row order: the result does not
+    /// depend on the number of threads or on scheduling (training runs are reproducible).
     pub fn t_matmul(&self, g: &[f32], o: usize) -> Vec<f32> {
         assert_eq!(g.len(), self.rows * o, "Csr::t_matmul: gradient size");
-        let zero = || vec![0.0f32; self.cols * o];
-        if o == 0 || self.rows == 0 {
-            return zero();
+        let mut out = vec![0.0f32; self.cols * o];
+        if o == 0 || self.rows == 0 || self.cols == 0 {
+            return out;
         }
-        g.par_chunks(CHUNK_ROWS * o)
+        let tasks = (rayon::current_num_threads() * 2).clamp(1, self.cols);
+        let block = self.cols.div_ceil(tasks);
+        out.par_chunks_mut(block * o)
             .enumerate()
-            .fold(zero, |mut acc, (chunk, gs)| {
-                t_matmul_rows_fast(self, chunk * CHUNK_ROWS, gs, &mut acc, o);
-                acc
-            })
-            .reduce(zero, |mut a, b| {
-                axpy(&mut a, 1.0, &b);
-                a
-            })
+            .for_each(|(k, acc)| t_matmul_block_fast(self, k * block, acc, g, o));
+        out
     }
 }
 
@@ -286,16 +284,21 @@ fn matmul_rows(csr: &Csr, first: usize, out: &mut [f32], w: &[f32], o: usize) {
     }
 }
 
-super::simd_dispatch!(fn t_matmul_rows_fast = t_matmul_rows(csr: &Csr, first: usize, gs: &[f32], acc: &mut [f32], o: usize));
+super::simd_dispatch!(fn t_matmul_block_fast = t_matmul_block(csr: &Csr, first: usize, acc: &mut [f32], g: &[f32], o: usize));
 
-/// Adds rows `first…` of `x` (transposed) times `gs` to `acc` `[cols, o]`.
+/// Rows `first…` of `xᵀ·g` (input columns `first…` of `x`) into `acc`, summing the events
+/// of every row of `x` in order.
 #[inline(always)]
-fn t_matmul_rows(csr: &Csr, first: usize, gs: &[f32], acc: &mut [f32], o: usize) {
-    for (k, gr) in gs.chunks_exact(o).enumerate() {
-        let r = first + k;
+fn t_matmul_block(csr: &Csr, first: usize, acc: &mut [f32], g: &[f32], o: usize) {
+    let end = first + acc.len() / o;
+    for r in 0..csr.rows {
+        let gr = &g[r * o..(r + 1) * o];
         for e in csr.ptr[r]..csr.ptr[r + 1] {
-            let (c, v) = (csr.idx[e] as usize, csr.val[e]);
-            axpy(&mut acc[c * o..(c + 1) * o], v, gr);
+            let c = csr.idx[e] as usize;
+            if (first..end).contains(&c) {
+                let k = c - first;
+                axpy(&mut acc[k * o..(k + 1) * o], csr.val[e], gr);
+            }
         }
     }
 }
@@ -462,6 +465,36 @@ mod tests {
         let scale = b.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-6);
         for (i, (x, y)) in a.iter().zip(b).enumerate() {
             assert!((x - y).abs() <= 1e-5 * scale, "{what}[{i}]: {x} vs {y}");
+        }
+    }
+
+    /// `xᵀ·g` is the same to the bit whatever the number of threads (reproducible training).
+    #[test]
+    fn weight_gradient_does_not_depend_on_threads() {
+        let (rows, cols, o) = (777, 45, 19);
+        let x: Vec<f32> = (0..rows * cols)
+            .map(|k| {
+                if k % 13 == 0 {
+                    (k % 7) as f32 * 0.37 - 1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let g: Vec<f32> = (0..rows * o)
+            .map(|k| ((k * 31) % 17) as f32 * 0.013 - 0.1)
+            .collect();
+        let csr = Csr::from_dense(&x, rows, cols);
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| csr.t_matmul(&g, o))
+        };
+        let one = run(1);
+        for threads in [2, 3, 5] {
+            assert_eq!(run(threads), one, "{threads} threads");
         }
     }
 
