@@ -401,6 +401,7 @@ pub fn backward(
         g_isyn,
         alpha: p.alpha.iter().map(|&a| a as f32).collect(),
         beta: p.beta.iter().map(|&b| b as f32).collect(),
+        inv_thr: p.thr.iter().map(|&t| 1.0 / t).collect(),
     };
     // The input gradient is written in full, step by step, so it needs no clearing pass.
     let mut gx: Vec<f32> = Vec::with_capacity(b * t * ns);
@@ -445,6 +446,8 @@ struct BwdCtx<'a> {
     /// The decays in f32 (the adjoints run in f32).
     alpha: Vec<f32>,
     beta: Vec<f32>,
+    /// `1/θ` per neuron (the surrogates' slopes divide by θ).
+    inv_thr: Vec<f32>,
 }
 
 super::simd_dispatch!(fn backward_batch_fast = backward_batch(ctx: &BwdCtx<'_>, bi: usize, gx_b: &mut [f32]) -> LifGrads);
@@ -455,13 +458,14 @@ super::simd_dispatch!(fn backward_batch_fast = backward_batch(ctx: &BwdCtx<'_>, 
 fn backward_batch(ctx: &BwdCtx<'_>, bi: usize, gx_b: &mut [f32]) -> LifGrads {
     let max = ctx.d.max_spikes;
     match ctx.d.surrogate {
-        Surrogate::StepPwl { window } => backward_batch_with(ctx, bi, gx_b, move |u, th| {
-            // Branch-free (a select, then arithmetic), so the neuron loop vectorises.
-            let on = if u >= th - window { 1.0 } else { 0.0 };
-            let inv = on / th;
-            (inv, -u * inv / th)
-        }),
-        sg => backward_batch_with(ctx, bi, gx_b, move |u, th| sg.grads(u, th, max)),
+        Surrogate::StepPwl { window } => {
+            backward_batch_with(ctx, bi, gx_b, move |u, th, inv_th| {
+                // Branch-free (a select, then products), so the neuron loop can vectorise.
+                let on = if u >= th - window { inv_th } else { 0.0 };
+                (on, -u * on * inv_th)
+            })
+        }
+        sg => backward_batch_with(ctx, bi, gx_b, move |u, th, _| sg.grads(u, th, max)),
     }
 }
 
@@ -470,7 +474,7 @@ fn backward_batch_with(
     ctx: &BwdCtx<'_>,
     bi: usize,
     gx_b: &mut [f32],
-    surrogate: impl Fn(f32, f32) -> (f32, f32),
+    surrogate: impl Fn(f32, f32, f32) -> (f32, f32),
 ) -> LifGrads {
     let BwdCtx {
         d,
@@ -559,6 +563,7 @@ fn backward_batch_with(
             ut,
             st,
             p.thr,
+            &ctx.inv_thr,
             &v_prev,
             &surrogate,
         );
@@ -619,51 +624,50 @@ fn neuron_adjoint(
     ut: &[f32],
     st: &[f32],
     thr: &[f32],
+    inv_thr: &[f32],
     v_prev: &[f32],
-    surrogate: &impl Fn(f32, f32) -> (f32, f32),
+    surrogate: &impl Fn(f32, f32, f32) -> (f32, f32),
 ) {
     let n = out.gu.len();
-    let (gs, gv, ut, st, thr, vp) = (
-        &gs[..n],
-        &gv[..n],
-        &ut[..n],
-        &st[..n],
-        &thr[..n],
-        &v_prev[..n],
-    );
-    let (gu, gthr, gbias, galpha) = (
-        &mut out.gu[..n],
-        &mut out.gthr[..n],
-        &mut out.gbias[..n],
-        &mut out.galpha[..n],
-    );
-    let step = |j: usize, gu: &mut f32, gthr: &mut f32, gbias: &mut f32, galpha: &mut f32| {
-        let th = thr[j];
-        let (du, dth) = surrogate(ut[j], th);
-        let through_s = gs[j] - th * gv[j];
-        let guj = gv[j] + through_s * du;
-        *gu = guj;
-        *gthr += through_s * dth - gv[j] * st[j];
-        *gbias += guj;
-        *galpha += guj * vp[j];
-    };
-    // Eight lanes at a time (fixed-size inner loops vectorise reliably), then the rest.
+    let NeuronAdjoint {
+        gu,
+        gthr,
+        gbias,
+        galpha,
+    } = out;
+    // Eight lanes at a time as fixed-size arrays (no bounds checks, so the block vectorises),
+    // then the rest one by one.
     let main = n - n % 8;
+    let arr = |x: &[f32], c: usize| -> [f32; 8] { x[c..c + 8].try_into().expect("8 lanes") };
     for c in (0..main).step_by(8) {
-        let (gu, gthr) = (&mut gu[c..c + 8], &mut gthr[c..c + 8]);
-        let (gbias, galpha) = (&mut gbias[c..c + 8], &mut galpha[c..c + 8]);
+        let (gs, gv, ut, st) = (arr(gs, c), arr(gv, c), arr(ut, c), arr(st, c));
+        let (thr, inv, vp) = (arr(thr, c), arr(inv_thr, c), arr(v_prev, c));
+        let mut guo = [0.0f32; 8];
+        let (mut dthr, mut dbias, mut dalpha) = ([0.0f32; 8], [0.0f32; 8], [0.0f32; 8]);
         for l in 0..8 {
-            step(
-                c + l,
-                &mut gu[l],
-                &mut gthr[l],
-                &mut gbias[l],
-                &mut galpha[l],
-            );
+            let (du, dth) = surrogate(ut[l], thr[l], inv[l]);
+            let through_s = gs[l] - thr[l] * gv[l];
+            let guj = gv[l] + through_s * du;
+            guo[l] = guj;
+            dthr[l] = through_s * dth - gv[l] * st[l];
+            dbias[l] = guj;
+            dalpha[l] = guj * vp[l];
+        }
+        gu[c..c + 8].copy_from_slice(&guo);
+        for l in 0..8 {
+            gthr[c + l] += dthr[l];
+            gbias[c + l] += dbias[l];
+            galpha[c + l] += dalpha[l];
         }
     }
     for j in main..n {
-        step(j, &mut gu[j], &mut gthr[j], &mut gbias[j], &mut galpha[j]);
+        let (du, dth) = surrogate(ut[j], thr[j], inv_thr[j]);
+        let through_s = gs[j] - thr[j] * gv[j];
+        let guj = gv[j] + through_s * du;
+        gu[j] = guj;
+        gthr[j] += through_s * dth - gv[j] * st[j];
+        gbias[j] += guj;
+        galpha[j] += guj * v_prev[j];
     }
 }
 
