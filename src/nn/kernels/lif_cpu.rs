@@ -403,22 +403,11 @@ pub fn backward(
         beta: p.beta.iter().map(|&b| b as f32).collect(),
         inv_thr: p.thr.iter().map(|&t| 1.0 / t).collect(),
     };
-    // The input gradient is written in full, step by step, so it needs no clearing pass.
-    let mut gx: Vec<f32> = Vec::with_capacity(b * t * ns);
-    // Per-batch partial parameter gradients, reduced afterwards.
-    let partials: Vec<LifGrads> = gx.spare_capacity_mut()[..b * t * ns]
-        .par_chunks_mut((t * ns).max(1))
-        .enumerate()
-        .map(|(bi, gx_b)| {
-            // SAFETY: f32 has no invalid bit patterns and no drop; `backward_batch` writes
-            // every element of the batch's input gradient before anything reads it.
-            let gx_b: &mut [f32] =
-                unsafe { &mut *(gx_b as *mut [std::mem::MaybeUninit<f32>] as *mut [f32]) };
-            backward_batch_fast(&ctx, bi, gx_b)
-        })
-        .collect();
-    // SAFETY: every batch's chunk was initialised above (`b·t·ns` elements in all).
-    unsafe { gx.set_len(b * t * ns) };
+    // The input gradient is written in full, step by step, so it needs no clearing pass;
+    // each batch also returns its partial parameter gradients, reduced afterwards.
+    let (gx, partials) = super::par_fill(b * t * ns, t * ns, |bi, gx_b| {
+        backward_batch_fast(&ctx, bi, gx_b)
+    });
     let mut out = LifGrads::zero_params(n, ns, p.w_rec.is_some());
     for g in &partials {
         add(&mut out.alpha, &g.alpha);

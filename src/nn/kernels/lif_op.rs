@@ -117,6 +117,15 @@ pub(super) fn host_view<B: Backend>(t: &FloatTensor<B>) -> Option<&[f32]> {
     None
 }
 
+/// Runs `f` on a tensor's f32 values: borrowed where the backend lends them
+/// ([`host_view`]), else on a host copy ([`read_host`]).
+pub(super) fn with_host<B: Backend, R>(t: FloatTensor<B>, f: impl FnOnce(&[f32]) -> R) -> R {
+    match host_view::<B>(&t) {
+        Some(v) => f(v),
+        None => f(&read_host::<B>(t).0),
+    }
+}
+
 /// A tensor's values and shape on the host (no copy when the backend can hand its buffer over).
 pub(super) fn read_host<B: Backend>(t: FloatTensor<B>) -> (Vec<f32>, Vec<usize>) {
     super::retain_host_memory();

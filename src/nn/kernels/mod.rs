@@ -29,6 +29,32 @@ pub(crate) fn retain_host_memory() {
     });
 }
 
+/// A new `len`-element buffer written in parallel without a clearing pass: task `k` gets
+/// elements `k·chunk…` (the last chunk may be shorter) and `fill(k, chunk)` must write every
+/// one of them before reading any. Returns the buffer and the tasks' results in task order.
+pub(crate) fn par_fill<R: Send>(
+    len: usize,
+    chunk: usize,
+    fill: impl Fn(usize, &mut [f32]) -> R + Sync + Send,
+) -> (Vec<f32>, Vec<R>) {
+    use rayon::prelude::*;
+    let mut buf: Vec<f32> = Vec::with_capacity(len);
+    let results = buf.spare_capacity_mut()[..len]
+        .par_chunks_mut(chunk.max(1))
+        .enumerate()
+        .map(|(k, part)| {
+            // SAFETY: f32 has no invalid bit patterns and no drop, and `fill` writes every
+            // element of its chunk before reading it (its documented contract).
+            let part: &mut [f32] =
+                unsafe { &mut *(part as *mut [std::mem::MaybeUninit<f32>] as *mut [f32]) };
+            fill(k, part)
+        })
+        .collect();
+    // SAFETY: the chunks cover all `len` elements, and every one was written above.
+    unsafe { buf.set_len(len) };
+    (buf, results)
+}
+
 pub mod lif_cpu;
 pub mod lif_op;
 pub mod rate_cpu;

@@ -26,7 +26,7 @@ use burn::backend::{Autodiff, Backend, Dispatch, TensorMetadata, backend_extensi
 use burn::tensor::{Slice, Tensor, TensorData};
 use rayon::prelude::*;
 
-use super::lif_op::{host_view, read_host};
+use super::lif_op::{host_view, read_host, with_host};
 
 /// Largest fraction of non-zero inputs for which the event-driven product is used (above it
 /// the dense product is faster).
@@ -94,20 +94,10 @@ impl Csr {
         }
         // Every row is zeroed (in cache) right before it is accumulated, so the buffer is not
         // cleared in a separate pass.
-        let mut y: Vec<f32> = Vec::with_capacity(len);
-        y.spare_capacity_mut()
-            .par_chunks_mut(CHUNK_ROWS * o)
-            .enumerate()
-            .for_each(|(chunk, out)| {
-                // SAFETY: f32 has no invalid bit patterns and no drop; `matmul_rows` writes
-                // every element (zero, then accumulates) before anything reads it.
-                let out: &mut [f32] =
-                    unsafe { &mut *(out as *mut [std::mem::MaybeUninit<f32>] as *mut [f32]) };
-                matmul_rows_fast(self, chunk * CHUNK_ROWS, out, w, o)
-            });
-        // SAFETY: all `len` elements were initialised above.
-        unsafe { y.set_len(len) };
-        y
+        super::par_fill(len, CHUNK_ROWS * o, |chunk, out| {
+            matmul_rows_fast(self, chunk * CHUNK_ROWS, out, w, o)
+        })
+        .0
     }
 
     /// `xᵀ·g` `[cols, o]` for `g` `[rows, o]` row-major. Parallel over blocks of output rows
@@ -221,21 +211,13 @@ pub fn dense_spike_matmul(x: &[f32], cols: usize, w: &[f32], o: usize) -> Vec<f3
         return Vec::new();
     }
     let rows = x.len() / cols;
-    let len = rows * o;
-    let mut y: Vec<f32> = Vec::with_capacity(len);
-    y.spare_capacity_mut()
-        .par_chunks_mut(CHUNK_ROWS * o)
-        .zip(x.par_chunks(CHUNK_ROWS * cols))
-        .for_each(|(out, xs)| {
-            // SAFETY: f32 has no invalid bit patterns and no drop; every element is written
-            // (zeroed, then accumulated) before anything reads it.
-            let out: &mut [f32] =
-                unsafe { &mut *(out as *mut [std::mem::MaybeUninit<f32>] as *mut [f32]) };
-            scan_matmul_fast(xs, cols, out, w, o);
-        });
-    // SAFETY: all `len` elements were initialised above.
-    unsafe { y.set_len(len) };
-    y
+    // Every row is zeroed (in cache) right before it is accumulated.
+    super::par_fill(rows * o, CHUNK_ROWS * o, |chunk, out| {
+        let first = chunk * CHUNK_ROWS;
+        let xs = &x[first * cols..(first + out.len() / o) * cols];
+        scan_matmul_fast(xs, cols, out, w, o);
+    })
+    .0
 }
 
 fn scan_matmul_fast(xs: &[f32], cols: usize, out: &mut [f32], w: &[f32], o: usize) {
@@ -313,7 +295,6 @@ fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
 
 /// Fraction of non-zero entries in a strided sample of the rows of `x` `[R, I]`.
 fn sampled_density<B: Backend>(x: &FloatTensor<B>) -> f64 {
-    super::retain_host_memory();
     let shape = x.shape();
     let (r, i) = (shape[0], shape[1]);
     if r == 0 || i == 0 {
@@ -345,10 +326,7 @@ fn sparse_product<B: Backend>(x: FloatTensor<B>, w: FloatTensor<B>) -> (FloatTen
     let device = x.device();
     let xs = x.shape();
     // The input is often shared (a dataset batch, a cloned tensor): borrow it where possible.
-    let csr = match host_view::<B>(&x) {
-        Some(v) => Csr::from_dense(v, xs[0], xs[1]),
-        None => Csr::from_dense(&read_host::<B>(x).0, xs[0], xs[1]),
-    };
+    let csr = with_host::<B, _>(x, |v| Csr::from_dense(v, xs[0], xs[1]));
     let (wh, ws) = read_host::<B>(w);
     let y = csr.matmul(&wh, ws[1]);
     (
@@ -375,10 +353,7 @@ pub trait SpikeMatmulBackend: Backend {
         let device = x.device();
         let xs = x.shape();
         let (wh, ws) = read_host::<Self>(w);
-        let y = match host_view::<Self>(&x) {
-            Some(v) => dense_spike_matmul(v, xs[1], &wh, ws[1]),
-            None => dense_spike_matmul(&read_host::<Self>(x).0, xs[1], &wh, ws[1]),
-        };
+        let y = with_host::<Self, _>(x, |v| dense_spike_matmul(v, xs[1], &wh, ws[1]));
         Self::float_from_data(TensorData::new(y, [xs[0], ws[1]]), &device)
     }
 }
