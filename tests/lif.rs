@@ -65,6 +65,16 @@ fn cases() -> Vec<Case> {
                 .with_bias(0.05),
         },
         Case {
+            // Two full eight-lane blocks of the vectorised backward and a tail of three.
+            name: "step_pwl, 19 neurons, recurrent, multi-spike",
+            cfg: LifConfig::new(19)
+                .with_rec(true)
+                .with_rec_scale(REC_SCALE)
+                .with_max_spikes(2.0)
+                .with_threshold(0.8)
+                .with_bias(0.02),
+        },
+        Case {
             name: "two synapses, recurrent, periodic exponential, multi-spike",
             cfg: LifConfig::new(5)
                 .with_n_syn(2)
@@ -264,12 +274,13 @@ fn membrane_readout_gradients_match_the_reference() {
     use rockpool::nn::LifOutput;
     let dev = device().autodiff();
     rockpool::device::seed(&dev, 5);
-    let lif = LifConfig::new(4)
+    // 12 neurons: one full eight-lane block of the vectorised backward, and a tail.
+    let lif = LifConfig::new(12)
         .with_output(LifOutput::Vmem)
         .init(&dev)
         .unwrap();
-    let x = Tensor::<3>::random([2, 30, 4], Distribution::Uniform(-0.2, 0.9), &dev);
-    let w = Tensor::<3>::random([2, 30, 4], Distribution::Normal(0.0, 1.0), &dev);
+    let x = Tensor::<3>::random([2, 30, 12], Distribution::Uniform(-0.2, 0.9), &dev);
+    let w = Tensor::<3>::random([2, 30, 12], Distribution::Normal(0.0, 1.0), &dev);
     let run = |reference: bool| {
         let xin = x.clone().require_grad();
         let ev = if reference {

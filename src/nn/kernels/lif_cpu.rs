@@ -21,6 +21,7 @@
 
 use rayon::prelude::*;
 
+use super::lif_simd;
 use crate::nn::surrogate::Surrogate;
 
 /// Sizes and options of one LIF sequence.
@@ -106,37 +107,18 @@ pub fn forward(
     // Without `keep` (inference), U and A are only scratch for the current step: no
     // sequence-sized buffers are allocated or written.
     let steps_kept = if keep { t } else { 1 };
-    let (x, spikes) = match x {
-        std::borrow::Cow::Owned(buf) if ns == n => (None, buf),
-        x => (Some(x), vec![0.0; b * t * n]),
+    let (x, owned) = match x {
+        std::borrow::Cow::Owned(buf) if ns == n => (None, Some(buf)),
+        x => (Some(x), None),
     };
-    let mut out = LifForward {
-        spikes,
-        u: vec![0.0; b * steps_kept * n],
-        a: vec![0.0; b * steps_kept * ns],
-        irec: if record_irec && p.w_rec.is_some() {
-            vec![0.0; b * t * ns]
-        } else {
-            Vec::new()
-        },
-        v_last: vec![0.0; b * n],
-        i_last: vec![0.0; b * ns],
-        s_last: vec![0.0; b * n],
-    };
-    let irec_on = !out.irec.is_empty();
-    // Split every output by batch so each batch runs on its own thread.
-    let spikes = out.spikes.par_chunks_mut(t * n);
-    let us = out.u.par_chunks_mut(steps_kept * n);
-    let as_ = out.a.par_chunks_mut(steps_kept * ns);
-    let vl = out.v_last.par_chunks_mut(n);
-    let il = out.i_last.par_chunks_mut(ns);
-    let sl = out.s_last.par_chunks_mut(n);
-    let mut irec_chunks: Vec<&mut [f32]> = if irec_on {
-        out.irec.chunks_mut(t * ns).collect()
+    let mut irec = if record_irec && p.w_rec.is_some() {
+        vec![0.0; b * t * ns]
     } else {
-        (0..b).map(|_| &mut [][..]).collect()
+        Vec::new()
     };
-    let irec_iter = irec_chunks.par_iter_mut();
+    let (mut v_last, mut i_last, mut s_last) =
+        (vec![0.0; b * n], vec![0.0; b * ns], vec![0.0; b * n]);
+    let irec_on = !irec.is_empty();
     let ctx = FwdCtx {
         d,
         x: x.as_deref(),
@@ -148,30 +130,69 @@ pub fn forward(
         keep,
         irec_on,
     };
-    spikes
-        .zip(us)
-        .zip(as_)
-        .zip(vl)
-        .zip(il)
-        .zip(sl)
-        .zip(irec_iter)
-        .enumerate()
-        .for_each(|(bi, ((((((sp, u), a), vl), il), sl), ir))| {
-            forward_batch_fast(
-                &ctx,
-                FwdTask {
-                    bi,
-                    sp,
-                    u,
-                    a,
-                    vl,
-                    il,
-                    sl,
-                    ir,
-                },
-            )
-        });
-    out
+    // Every batch writes every row of its spikes, U and A (all kept steps), so the
+    // sequence-sized buffers start uninitialised (no clearing pass).
+    let mut run = |spikes: &mut [f32], u: &mut [f32], a: &mut [f32]| {
+        // Split every output by batch so each batch runs on its own thread.
+        let mut irec_chunks: Vec<&mut [f32]> = if irec_on {
+            irec.chunks_mut(t * ns).collect()
+        } else {
+            (0..b).map(|_| &mut [][..]).collect()
+        };
+        spikes
+            .par_chunks_mut(t * n)
+            .zip(u.par_chunks_mut(steps_kept * n))
+            .zip(a.par_chunks_mut(steps_kept * ns))
+            .zip(v_last.par_chunks_mut(n))
+            .zip(i_last.par_chunks_mut(ns))
+            .zip(s_last.par_chunks_mut(n))
+            .zip(irec_chunks.par_iter_mut())
+            .enumerate()
+            .for_each(|(bi, ((((((sp, u), a), vl), il), sl), ir))| {
+                forward_batch_fast(
+                    &ctx,
+                    FwdTask {
+                        bi,
+                        sp,
+                        u,
+                        a,
+                        vl,
+                        il,
+                        sl,
+                        ir,
+                    },
+                )
+            });
+    };
+    let with_ua = |run: &mut dyn FnMut(&mut [f32], &mut [f32])| -> (Vec<f32>, Vec<f32>) {
+        let (lu, la) = (b * steps_kept * n, b * steps_kept * ns);
+        if keep && t > 0 {
+            let (u, (a, ())) = super::filled_by(lu, |u| super::filled_by(la, |a| run(u, a)));
+            (u, a)
+        } else {
+            // Scratch rows only (one step per batch).
+            let (mut u, mut a) = (vec![0.0; lu], vec![0.0; la]);
+            run(&mut u, &mut a);
+            (u, a)
+        }
+    };
+    let (spikes, (u, a)) = match owned {
+        // The input buffer becomes the raster, in place.
+        Some(mut buf) => {
+            let ua = with_ua(&mut |u, a| run(&mut buf, u, a));
+            (buf, ua)
+        }
+        None => super::filled_by(b * t * n, |sp| with_ua(&mut |u, a| run(sp, u, a))),
+    };
+    LifForward {
+        spikes,
+        u,
+        a,
+        irec,
+        v_last,
+        i_last,
+        s_last,
+    }
 }
 
 /// What every batch of the forward shares.
@@ -402,6 +423,14 @@ pub fn backward(
         alpha: p.alpha.iter().map(|&a| a as f32).collect(),
         beta: p.beta.iter().map(|&b| b as f32).collect(),
         inv_thr: p.thr.iter().map(|&t| 1.0 / t).collect(),
+        thr_lo: match d.surrogate {
+            Surrogate::StepPwl { window } => p.thr.iter().map(|&t| t - window).collect(),
+            _ => Vec::new(),
+        },
+        fast: matches!(d.surrogate, Surrogate::StepPwl { .. })
+            && d.s == 1
+            && g_isyn.is_none()
+            && lif_simd::available(),
     };
     // The input gradient is written in full, step by step, so it needs no clearing pass;
     // each batch also returns its partial parameter gradients, reduced afterwards.
@@ -437,6 +466,11 @@ struct BwdCtx<'a> {
     beta: Vec<f32>,
     /// `1/θ` per neuron (the surrogates' slopes divide by θ).
     inv_thr: Vec<f32>,
+    /// `θ − window` per neuron (StepPWL only).
+    thr_lo: Vec<f32>,
+    /// Whether the steps run in [`lif_simd::backward_step`] (one synapse per neuron,
+    /// StepPWL, no synaptic-current loss, AVX2).
+    fast: bool,
 }
 
 super::simd_dispatch!(fn backward_batch_fast = backward_batch(ctx: &BwdCtx<'_>, bi: usize, gx_b: &mut [f32]) -> LifGrads);
@@ -503,15 +537,6 @@ fn backward_batch_with(
         let ut = &u[step * n..(step + 1) * n];
         let st = &s[step * n..(step + 1) * n];
         let gs_out = &g_spikes[(bi * t + step) * n..(bi * t + step + 1) * n];
-        // V[t-1] (alpha multiplies it into U[t]).
-        if step == 0 {
-            v_prev.copy_from_slice(&v0[bi * n..(bi + 1) * n]);
-        } else {
-            let (up, sp) = (&u[(step - 1) * n..step * n], &s[(step - 1) * n..step * n]);
-            for (((vp, &uu), &ss), &th) in v_prev.iter_mut().zip(up).zip(sp).zip(p.thr) {
-                *vp = uu - th * ss;
-            }
-        }
         // This step's ∂L/∂A is written straight into the input gradient; the next step's
         // (already written) is read from there.
         let (head, tail) = gx_b.split_at_mut((step + 1) * ns);
@@ -527,51 +552,98 @@ fn backward_batch_with(
             }
             None => gs_out,
         };
-        // ∂L/∂V[t]: through U[t+1] = alpha·V[t] + …, plus a direct membrane loss.
-        for ((g, &al), &gn) in gv.iter_mut().zip(alpha).zip(&gu_next) {
-            *g = al * gn;
-        }
-        if let Some(gvm) = g_vmem {
-            for (g, &e) in gv
-                .iter_mut()
-                .zip(&gvm[(bi * t + step) * n..(bi * t + step + 1) * n])
-            {
-                *g += e;
-            }
-        }
-        // Through the spike function and the reset.
-        neuron_adjoint(
-            NeuronAdjoint {
-                gu: &mut gu,
-                gthr: &mut g.thr,
-                gbias: &mut g.bias,
-                galpha: &mut g.alpha,
-            },
-            gs,
-            &gv,
-            ut,
-            st,
-            p.thr,
-            &ctx.inv_thr,
-            &v_prev,
-            &surrogate,
-        );
-        // I[t] feeds A[t+1] (coefficient 1, with the carry) and U[t] (summed over synapses).
         let at = &a[step * ns..(step + 1) * ns];
-        let gis = g_isyn.map(|gi| &gi[(bi * t + step) * ns..(bi * t + step + 1) * ns]);
-        if syn == 1 && gis.is_none() {
-            synapse_adjoint(ga, &mut g.beta, ga_next, &gu, beta, at, carry);
+        if ctx.fast {
+            let (up, sp): (&[f32], &[f32]) = if step == 0 {
+                (&v0[bi * n..(bi + 1) * n], &zeros_ns[..n])
+            } else {
+                (&u[(step - 1) * n..step * n], &s[(step - 1) * n..step * n])
+            };
+            let gvm = g_vmem.map(|gvm| &gvm[(bi * t + step) * n..(bi * t + step + 1) * n]);
+            // `gu_next` becomes ∂L/∂U[t] in place.
+            lif_simd::backward_step(
+                n,
+                &lif_simd::StepRows {
+                    ut,
+                    st,
+                    gs,
+                    gvm,
+                    up,
+                    sp,
+                    at,
+                    ga_next,
+                    alpha,
+                    beta,
+                    thr: p.thr,
+                    inv_thr: &ctx.inv_thr,
+                    thr_lo: &ctx.thr_lo,
+                    carry,
+                },
+                lif_simd::StepGrads {
+                    gu: &mut gu_next,
+                    ga: &mut *ga,
+                    gthr: &mut g.thr,
+                    gbias: &mut g.bias,
+                    galpha: &mut g.alpha,
+                    gbeta: &mut g.beta,
+                },
+            );
         } else {
-            for (j, &guj) in gu.iter().enumerate() {
-                for k in j * syn..(j + 1) * syn {
-                    let mut gi = carry * ga_next[k] + guj;
-                    if let Some(gis) = gis {
-                        gi += gis[k];
-                    }
-                    ga[k] = beta[k] * gi;
-                    g.beta[k] += gi * at[k];
+            // V[t-1] (alpha multiplies it into U[t]).
+            if step == 0 {
+                v_prev.copy_from_slice(&v0[bi * n..(bi + 1) * n]);
+            } else {
+                let (up, sp) = (&u[(step - 1) * n..step * n], &s[(step - 1) * n..step * n]);
+                for (((vp, &uu), &ss), &th) in v_prev.iter_mut().zip(up).zip(sp).zip(p.thr) {
+                    *vp = uu - th * ss;
                 }
             }
+            // ∂L/∂V[t]: through U[t+1] = alpha·V[t] + …, plus a direct membrane loss.
+            for ((g, &al), &gn) in gv.iter_mut().zip(alpha).zip(&gu_next) {
+                *g = al * gn;
+            }
+            if let Some(gvm) = g_vmem {
+                for (g, &e) in gv
+                    .iter_mut()
+                    .zip(&gvm[(bi * t + step) * n..(bi * t + step + 1) * n])
+                {
+                    *g += e;
+                }
+            }
+            // Through the spike function and the reset.
+            neuron_adjoint(
+                NeuronAdjoint {
+                    gu: &mut gu,
+                    gthr: &mut g.thr,
+                    gbias: &mut g.bias,
+                    galpha: &mut g.alpha,
+                },
+                gs,
+                &gv,
+                ut,
+                st,
+                p.thr,
+                &ctx.inv_thr,
+                &v_prev,
+                &surrogate,
+            );
+            // I[t] feeds A[t+1] (coefficient 1, with the carry) and U[t] (summed over synapses).
+            let gis = g_isyn.map(|gi| &gi[(bi * t + step) * ns..(bi * t + step + 1) * ns]);
+            if syn == 1 && gis.is_none() {
+                synapse_adjoint(ga, &mut g.beta, ga_next, &gu, beta, at, carry);
+            } else {
+                for (j, &guj) in gu.iter().enumerate() {
+                    for k in j * syn..(j + 1) * syn {
+                        let mut gi = carry * ga_next[k] + guj;
+                        if let Some(gis) = gis {
+                            gi += gis[k];
+                        }
+                        ga[k] = beta[k] * gi;
+                        g.beta[k] += gi * at[k];
+                    }
+                }
+            }
+            std::mem::swap(&mut gu_next, &mut gu);
         }
         if p.w_rec.is_some() {
             // A[t] includes S[t-1]·W_rec.
@@ -589,7 +661,6 @@ fn backward_batch_with(
                 }
             }
         }
-        std::mem::swap(&mut gu_next, &mut gu);
     }
     g
 }

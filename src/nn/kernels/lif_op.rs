@@ -280,7 +280,15 @@ impl<B: Backend> Backward<B, 6> for LifSeqBackward {
         let [n_x, n_leak_mem, n_leak_syn, n_thr, n_bias, n_w] = ops.parents;
         let grad = grads.consume::<B>(&ops.node);
         let device = grad.device();
-        let (g_spikes, _) = read_host::<B>(grad);
+        // ∂L/∂spikes: borrowed where the backend lends its buffer, else copied.
+        let g_copy;
+        let g_spikes: &[f32] = match host_view::<B>(&grad) {
+            Some(v) => v,
+            None => {
+                g_copy = read_host::<B>(grad.clone()).0;
+                &g_copy
+            }
+        };
         let (host, fwd, kept) = ops.state;
         let d = host.dims;
         // The spikes: borrowed from the output tensor where the backend lends its buffer,
@@ -327,7 +335,7 @@ impl<B: Backend> Backward<B, 6> for LifSeqBackward {
                 spikes,
                 &host.v0,
                 &host.s0,
-                &g_spikes,
+                g_spikes,
                 None,
                 None,
             )

@@ -55,8 +55,22 @@ pub(crate) fn par_fill<R: Send>(
     (buf, results)
 }
 
+/// A new `len`-element buffer without a clearing pass: `fill` gets it uninitialised and must
+/// write every element before reading it, or before returning if it reads none.
+pub(crate) fn filled_by<R>(len: usize, fill: impl FnOnce(&mut [f32]) -> R) -> (Vec<f32>, R) {
+    let mut buf: Vec<f32> = Vec::with_capacity(len);
+    let part = &mut buf.spare_capacity_mut()[..len];
+    // SAFETY: f32 has no invalid bit patterns and no drop, and `fill` writes every element
+    // before reading it (its documented contract).
+    let r = fill(unsafe { &mut *(part as *mut [std::mem::MaybeUninit<f32>] as *mut [f32]) });
+    // SAFETY: all `len` elements were written by `fill`.
+    unsafe { buf.set_len(len) };
+    (buf, r)
+}
+
 pub mod lif_cpu;
 pub mod lif_op;
+mod lif_simd;
 pub mod rate_cpu;
 pub mod rate_op;
 pub mod spike_matmul;

@@ -109,7 +109,8 @@ impl Csr {
         if o == 0 || self.rows == 0 || self.cols == 0 {
             return out;
         }
-        let tasks = (rayon::current_num_threads() * 2).clamp(1, self.cols);
+        // Every task streams all of `g`: one task per thread.
+        let tasks = rayon::current_num_threads().clamp(1, self.cols);
         let block = self.cols.div_ceil(tasks);
         out.par_chunks_mut(block * o)
             .enumerate()
@@ -388,8 +389,7 @@ impl<B: Backend> Backward<B, 2> for SpikeMatmulBackward {
         }
         if let Some(node) = n_w {
             let o = w.shape()[1];
-            let (gh, _) = read_host::<B>(g);
-            let gw = csr.t_matmul(&gh, o);
+            let gw = with_host::<B, _>(g, |gh| csr.t_matmul(gh, o));
             grads.register::<B>(
                 node.id,
                 B::float_from_data(TensorData::new(gw, [csr.cols, o]), &device),
