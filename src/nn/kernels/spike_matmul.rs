@@ -371,6 +371,60 @@ impl SpikeMatmulBackend for burn::backend::Cube {
     }
 }
 
+/// `∂L/∂x = g·Wᵀ` `[R, I]` for `g` `[R, O]` and `w` `[I, O]` on host buffers the backend
+/// lends (flex), written straight into a new buffer; `None` where the buffers are not on the
+/// host (the backend's `matmul` then runs instead).
+fn host_dx<B: Backend>(g: &FloatTensor<B>, w: &FloatTensor<B>) -> Option<(Vec<f32>, [usize; 2])> {
+    #[cfg(feature = "flex")]
+    if let (Some(gv), Some(wv)) = (host_view::<B>(g), host_view::<B>(w)) {
+        let (gs, ws) = (g.shape(), w.shape());
+        let (r, o, i) = (gs[0], gs[1], ws[0]);
+        assert!(
+            gv.len() == r * o && wv.len() == i * o && ws[1] == o,
+            "spike_matmul backward: gradient {gs:?} and weights {ws:?} do not match"
+        );
+        if r == 0 || i == 0 || o == 0 {
+            return None;
+        }
+        let parallelism = if r * i * o >= 1 << 20 {
+            gemm::Parallelism::Rayon(0)
+        } else {
+            gemm::Parallelism::None
+        };
+        let (dx, ()) = super::filled_by(r * i, |dst| {
+            // SAFETY: dst is `[r, i]` row-major, g `[r, o]` row-major and Wᵀ is read from
+            // `w` `[i, o]` with strides (1, o); all three hold exactly those sizes (asserted).
+            // With `read_dst = false` the product overwrites every element of dst.
+            unsafe {
+                gemm::gemm(
+                    r,
+                    i,
+                    o,
+                    dst.as_mut_ptr(),
+                    1,
+                    i as isize,
+                    false,
+                    gv.as_ptr(),
+                    1,
+                    o as isize,
+                    wv.as_ptr(),
+                    o as isize,
+                    1,
+                    0.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    parallelism,
+                )
+            }
+        });
+        return Some((dx, [r, i]));
+    }
+    let _ = (g, w);
+    None
+}
+
 #[derive(Debug)]
 struct SpikeMatmulBackward;
 
@@ -384,7 +438,10 @@ impl<B: Backend> Backward<B, 2> for SpikeMatmulBackward {
         let (csr, w) = ops.state;
         let device = g.device();
         if let Some(node) = n_x {
-            let gx = B::float_matmul(g.clone(), B::float_transpose(w.clone()));
+            let gx = match host_dx::<B>(&g, &w) {
+                Some((v, shape)) => B::float_from_data(TensorData::new(v, shape), &device),
+                None => B::float_matmul(g.clone(), B::float_transpose(w.clone())),
+            };
             grads.register::<B>(node.id, gx);
         }
         if let Some(node) = n_w {
