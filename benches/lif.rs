@@ -3,7 +3,8 @@
 //!
 //! `cargo bench --bench lif` runs W1–W4; `ROCKPOOL_BENCH_ON=1` adds the open-neuromorphic
 //! workload (Linear(4096,4096)–LIF(4096), T = 500, B = 16). Criterion reports throughput as
-//! elements per second = LIF neuron-steps per second.
+//! elements per second = LIF neuron-steps per second. The `floor` group times the dense matrix
+//! products each workload needs, alone (the floor set by the matrix products).
 
 use burn::tensor::{Device, Distribution, Tensor};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -100,12 +101,13 @@ fn bench(c: &mut Criterion) {
         let n_in = w.layers[0].0;
         let net = build(&w, &plain);
         let x = Tensor::<3>::random([w.b, w.t, n_in], Distribution::Bernoulli(0.05), &plain);
+        // Forward: the output raster itself (flex is eager, so it is computed when evolve
+        // returns), as the peer harness's forward returns the network's output.
         group.bench_function(BenchmarkId::new("fwd", w.id), |bn| {
             bn.iter(|| {
-                let ev = net
-                    .evolve_with(x.clone(), net.zero_state(w.b), false)
-                    .unwrap();
-                ev.output.sum().into_scalar::<f32>()
+                net.evolve_with(x.clone(), net.zero_state(w.b), false)
+                    .unwrap()
+                    .output
             })
         });
         let net = build(&w, &ad);
@@ -116,6 +118,59 @@ fn bench(c: &mut Criterion) {
                     .evolve_with(x.clone(), net.zero_state(w.b), false)
                     .unwrap();
                 ev.output.sum().backward()
+            })
+        });
+    }
+    group.finish();
+    floor(c);
+}
+
+/// The floor set by the matrix products: the dense products a workload needs, alone, on plain
+/// flex tensors (no neurons, no autodiff). Forward: `x·W` per layer (and, with recurrence,
+/// `S·W_rec` as one product over all steps); forward+backward adds `xᵀ·g` for every weight and
+/// `g·Wᵀ` for every tracked layer input (the hidden layers', and the recurrent one).
+fn floor(c: &mut Criterion) {
+    let dev = rockpool::device::default_device().unwrap();
+    let mut group = c.benchmark_group("floor");
+    group.sample_size(10);
+    group.measurement_time(std::time::Duration::from_secs(3));
+    group.warm_up_time(std::time::Duration::from_secs(1));
+    for w in workloads() {
+        let neurons: usize = w.layers.iter().map(|l| l.1).sum();
+        group.throughput(Throughput::Elements((neurons * w.t * w.b) as u64));
+        let rows = w.b * w.t;
+        // (input, weights, output gradient, whether the input needs a gradient) per product.
+        let mut products = Vec::new();
+        for (k, &(i, o)) in w.layers.iter().enumerate() {
+            let x = Tensor::<2>::random([rows, i], Distribution::Bernoulli(0.05), &dev);
+            let wt = Tensor::<2>::random([i, o], Distribution::Normal(0.0, 0.1), &dev);
+            let g = Tensor::<2>::random([rows, o], Distribution::Normal(0.0, 1.0), &dev);
+            products.push((x, wt, g.clone(), k > 0));
+            if w.recurrent {
+                let s = Tensor::<2>::random([rows, o], Distribution::Bernoulli(0.05), &dev);
+                let wr = Tensor::<2>::random([o, o], Distribution::Normal(0.0, 0.1), &dev);
+                products.push((s, wr, g, true));
+            }
+        }
+        group.bench_function(BenchmarkId::new("fwd", w.id), |bn| {
+            bn.iter(|| {
+                products
+                    .iter()
+                    .map(|(x, wt, _, _)| x.clone().matmul(wt.clone()))
+                    .collect::<Vec<_>>()
+            })
+        });
+        group.bench_function(BenchmarkId::new("fwd+bwd", w.id), |bn| {
+            bn.iter(|| {
+                let mut out = Vec::new();
+                for (x, wt, g, tracked) in &products {
+                    out.push(x.clone().matmul(wt.clone()));
+                    out.push(x.clone().transpose().matmul(g.clone()));
+                    if *tracked {
+                        out.push(g.clone().matmul(wt.clone().transpose()));
+                    }
+                }
+                out
             })
         });
     }

@@ -23,7 +23,8 @@ last run's tag in --peers-out) and criterion's latest estimates
 (<criterion home>/lif/<mode>/<W>/new/estimates.json, criterion home = $CRITERION_HOME or
 $CARGO_TARGET_DIR/criterion or <repo>/target/criterion). --t-div N shortens the peers' T for a smoke
 test; ours always runs at full T, so the ratios are then only indicative (per-call overheads weigh
-more at short T).
+more at short T). --on adds the open-neuromorphic workload ON4096 (Linear(4096,4096)-LIF(4096),
+T = 500, B = 16) on both sides (scripts/bench_lif_on.py for the peers, ROCKPOOL_BENCH_ON=1 for ours).
 """
 import argparse
 import datetime
@@ -35,6 +36,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEERS = os.path.normpath(os.path.join(ROOT, "..", "shared", "bench", "peers", "bench_lif.py"))
+PEERS_ON = os.path.join(ROOT, "scripts", "bench_lif_on.py")
 WORKLOADS = ["W1", "W2", "W3", "W4"]
 MODES = ["fwd", "fwd+bwd"]
 GROUP = "lif"  # benches/lif.rs: benchmark_group("lif"), BenchmarkId::new(mode, workload)
@@ -68,7 +70,8 @@ def ours(home, workload, mode):
 
 
 def run_peers(args, tag, workloads, modes):
-    cmd = [sys.executable, PEERS, "--libs", args.libs, "--threads", str(args.threads), "--tag", tag,
+    harness = PEERS_ON if "ON4096" in workloads else PEERS
+    cmd = [sys.executable, harness, "--libs", args.libs, "--threads", str(args.threads), "--tag", tag,
            "--out", args.peers_out, "--workloads", ",".join(workloads), "--modes", ",".join(modes),
            "--t-div", str(args.t_div)]
     if args.repeats:
@@ -82,7 +85,8 @@ def run_rust(workloads, modes):
         GROUP, "|".join(re.escape(m) for m in modes), "|".join(re.escape(w) for w in workloads))
     cmd = ["cargo", "bench", "--bench", "lif", "--", pattern]
     print("+ " + " ".join(cmd), flush=True)
-    subprocess.run(cmd, cwd=ROOT, check=True)
+    env = dict(os.environ, ROCKPOOL_BENCH_ON="1") if "ON4096" in workloads else None
+    subprocess.run(cmd, cwd=ROOT, check=True, env=env)
 
 
 def peer_results(path, tag=None):
@@ -143,9 +147,12 @@ def main():
                     help="alternate peers and ours per (workload, mode) instead of all peers, then all ours")
     ap.add_argument("--skip-peers", action="store_true")
     ap.add_argument("--skip-rust", action="store_true")
+    ap.add_argument("--on", action="store_true", help="add the open-neuromorphic workload ON4096")
     args = ap.parse_args()
     libs = [l for l in args.libs.split(",") if l]
     workloads = [w for w in args.workloads.split(",") if w]
+    if args.on and "ON4096" not in workloads:
+        workloads.append("ON4096")
     modes = [m for m in args.modes.split(",") if m]
     for m in modes:
         if m not in MODES:

@@ -87,6 +87,8 @@ fn run(m: &Rate, x: &Tensor<3>, x0: &Tensor<2>, weights: &Tensor<3>, reference: 
 
 #[test]
 fn fused_matches_reference_outputs_records_state_and_gradients() {
+    // The noise is drawn from the global generator, reseeded per run.
+    let _rng = common::rng_lock();
     let dev = device().autodiff();
     let mut worst = 0.0f64;
     for act in [Activation::Relu, Activation::Tanh, Activation::Sigmoid] {
@@ -211,6 +213,8 @@ impl Model {
 
 #[test]
 fn fused_gradients_match_central_differences() {
+    // The noise is drawn from the global generator, reseeded per run.
+    let _rng = common::rng_lock();
     let dev = device().autodiff();
     for act in [Activation::Tanh, Activation::Relu] {
         rockpool::device::seed(&dev, 3);
@@ -284,6 +288,8 @@ fn fused_gradients_match_central_differences() {
 
 #[test]
 fn state_carries_over_and_records_only_when_asked() {
+    // The noise is drawn from the global generator, reseeded per run.
+    let _rng = common::rng_lock();
     let dev = device();
     rockpool::device::seed(&dev, 5);
     let cfg = config(Activation::Tanh, true);
@@ -308,6 +314,8 @@ fn state_carries_over_and_records_only_when_asked() {
 
 #[test]
 fn broadcast_input_gradient_matches_reference() {
+    // The noise is drawn from the global generator, reseeded per run.
+    let _rng = common::rng_lock();
     // One input channel broadcast to every neuron (Rockpool's auto-batching), from a tracked
     // tensor: the fused op's input gradient is summed back over the broadcast.
     let dev = device().autodiff();

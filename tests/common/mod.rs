@@ -52,3 +52,12 @@ pub fn assert_close(what: &str, got: &[f64], want: &[f64], rtol: f64, atol: f64)
 pub fn values(t: &DynTensor) -> Vec<f64> {
     t.to_vec_f32().into_iter().map(f64::from).collect()
 }
+
+/// Serialises the tests of one binary that draw from the seeded global random generator and
+/// need the same draws twice (seed, run; seed, run again): tests run in parallel threads, and
+/// another test's draws in between would change the second run's. Hold the guard for the
+/// whole test.
+pub fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    RNG.lock().unwrap_or_else(|e| e.into_inner())
+}

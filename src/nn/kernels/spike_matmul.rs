@@ -92,6 +92,15 @@ impl Csr {
         if o == 0 {
             return Vec::new();
         }
+        if w.len() > TILED_MIN_WEIGHTS {
+            // Large weights: column tiles, so the rows of W that events fetch come from cache
+            // (each event would otherwise fetch a whole row of W from memory).
+            let chunk = self.rows.div_ceil(rayon::current_num_threads() * 4).max(1);
+            return super::par_fill(len, chunk * o, |k, out| {
+                tiled_rows_fast(self, k * chunk, out, w, o)
+            })
+            .0;
+        }
         // Every row is zeroed (in cache) right before it is accumulated, so the buffer is not
         // cleared in a separate pass.
         super::par_fill(len, CHUNK_ROWS * o, |chunk, out| {
@@ -107,6 +116,23 @@ impl Csr {
         assert_eq!(g.len(), self.rows * o, "Csr::t_matmul: gradient size");
         let mut out = vec![0.0f32; self.cols * o];
         if o == 0 || self.rows == 0 || self.cols == 0 {
+            return out;
+        }
+        if out.len() > TILED_MIN_WEIGHTS {
+            // Large weights: each task owns a tile of output columns for all weight rows
+            // (kept in cache), summing every row's events in order as below.
+            let tiles: Vec<(usize, Vec<f32>)> = (0..o)
+                .step_by(T_TILE)
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(|t0| (t0, t_tile_fast(self, t0, T_TILE.min(o - t0), g, o)))
+                .collect();
+            for (t0, tile) in tiles {
+                let tw = T_TILE.min(o - t0);
+                for (c, row) in tile.chunks_exact(tw).enumerate() {
+                    out[c * o + t0..c * o + t0 + tw].copy_from_slice(row);
+                }
+            }
             return out;
         }
         // Every task streams all of `g`: one task per thread.
@@ -212,6 +238,9 @@ pub fn dense_spike_matmul(x: &[f32], cols: usize, w: &[f32], o: usize) -> Vec<f3
         return Vec::new();
     }
     let rows = x.len() / cols;
+    if w.len() > TILED_MIN_WEIGHTS {
+        return Csr::from_dense(x, rows, cols).matmul(w, o);
+    }
     // Every row is zeroed (in cache) right before it is accumulated.
     super::par_fill(rows * o, CHUNK_ROWS * o, |chunk, out| {
         let first = chunk * CHUNK_ROWS;
@@ -265,6 +294,69 @@ fn matmul_rows(csr: &Csr, first: usize, out: &mut [f32], w: &[f32], o: usize) {
             axpy(yr, v, &w[c * o..(c + 1) * o]);
         }
     }
+}
+
+/// Weights (entries) above which the products run in column tiles (16 MiB of f32: beyond
+/// the caches, where fetching a row of `W` per event is bound by memory bandwidth).
+const TILED_MIN_WEIGHTS: usize = 4 << 20;
+
+/// Output columns per tile of the tiled `x·W` (eight AVX registers of f32).
+const TILE: usize = 64;
+
+/// Output columns per tile of the tiled `xᵀ·g`.
+const T_TILE: usize = 128;
+
+super::simd_dispatch!(fn tiled_rows_fast = tiled_rows(csr: &Csr, first: usize, out: &mut [f32], w: &[f32], o: usize));
+
+/// Rows `first…` of `x·W` into `out`, one column tile at a time: every row's tile is summed
+/// in registers over the row's events (in order, separate multiplies and adds: the same
+/// values as [`matmul_rows`]) and stored once.
+#[inline(always)]
+fn tiled_rows(csr: &Csr, first: usize, out: &mut [f32], w: &[f32], o: usize) {
+    let n_rows = out.len() / o;
+    for t0 in (0..o).step_by(TILE) {
+        let tw = TILE.min(o - t0);
+        for k in 0..n_rows {
+            let r = first + k;
+            let y = &mut out[k * o + t0..k * o + t0 + tw];
+            let events = csr.ptr[r]..csr.ptr[r + 1];
+            if tw == TILE {
+                let mut acc = [0.0f32; TILE];
+                for e in events {
+                    let (c, v) = (csr.idx[e] as usize, csr.val[e]);
+                    let wr: &[f32; TILE] =
+                        w[c * o + t0..c * o + t0 + TILE].try_into().expect("tile");
+                    for l in 0..TILE {
+                        acc[l] += v * wr[l];
+                    }
+                }
+                y.copy_from_slice(&acc);
+            } else {
+                y.fill(0.0);
+                for e in events {
+                    let (c, v) = (csr.idx[e] as usize, csr.val[e]);
+                    axpy(y, v, &w[c * o + t0..c * o + t0 + tw]);
+                }
+            }
+        }
+    }
+}
+
+super::simd_dispatch!(fn t_tile_fast = t_tile(csr: &Csr, t0: usize, tw: usize, g: &[f32], o: usize) -> Vec<f32>);
+
+/// Columns `t0 … t0 + tw` of `xᵀ·g` as a `[cols, tw]` block, summing the events of every row
+/// of `x` in order (the same values as [`t_matmul_block`]).
+#[inline(always)]
+fn t_tile(csr: &Csr, t0: usize, tw: usize, g: &[f32], o: usize) -> Vec<f32> {
+    let mut acc = vec![0.0f32; csr.cols * tw];
+    for r in 0..csr.rows {
+        let gr = &g[r * o + t0..r * o + t0 + tw];
+        for e in csr.ptr[r]..csr.ptr[r + 1] {
+            let c = csr.idx[e] as usize;
+            axpy(&mut acc[c * tw..(c + 1) * tw], csr.val[e], gr);
+        }
+    }
+    acc
 }
 
 super::simd_dispatch!(fn t_matmul_block_fast = t_matmul_block(csr: &Csr, first: usize, acc: &mut [f32], g: &[f32], o: usize));
@@ -498,6 +590,58 @@ mod tests {
         for (i, (x, y)) in a.iter().zip(b).enumerate() {
             assert!((x - y).abs() <= 1e-5 * scale, "{what}[{i}]: {x} vs {y}");
         }
+    }
+
+    /// Large weights take the column-tiled products; they give exactly the values of the
+    /// row-by-row products (the same sums in the same order), with partial tiles at the end,
+    /// and do not depend on the number of threads.
+    #[test]
+    fn tiled_products_equal_the_row_by_row_ones() {
+        let (rows, cols, o) = (23, 2111, 2050);
+        assert!(cols * o > TILED_MIN_WEIGHTS && o % TILE != 0 && o % T_TILE != 0);
+        let x: Vec<f32> = (0..rows * cols)
+            .map(|k| {
+                if k % 17 == 3 {
+                    (k % 5) as f32 * 0.5 - 0.7
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let w: Vec<f32> = (0..cols * o)
+            .map(|k| ((k * 7919) % 1009) as f32 * 0.001 - 0.5)
+            .collect();
+        let g: Vec<f32> = (0..rows * o)
+            .map(|k| ((k * 31) % 97) as f32 * 0.01 - 0.4)
+            .collect();
+        let csr = Csr::from_dense(&x, rows, cols);
+        // Row by row, as for small weights.
+        let mut y_ref = vec![0.0f32; rows * o];
+        matmul_rows_fast(&csr, 0, &mut y_ref, &w, o);
+        let mut gw_ref = vec![0.0f32; cols * o];
+        t_matmul_block_fast(&csr, 0, &mut gw_ref, &g, o);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let (y, y_scan, gw) = pool.install(|| {
+                (
+                    csr.matmul(&w, o),
+                    dense_spike_matmul(&x, cols, &w, o),
+                    csr.t_matmul(&g, o),
+                )
+            });
+            assert_eq!(bits(&y), bits(&y_ref), "x·W, {threads} threads");
+            assert_eq!(
+                bits(&y_scan),
+                bits(&y_ref),
+                "x·W from the raster, {threads} threads"
+            );
+            assert_eq!(bits(&gw), bits(&gw_ref), "xᵀ·g, {threads} threads");
+        }
+        assert!(y_ref.iter().any(|&v| v != 0.0) && gw_ref.iter().any(|&v| v != 0.0));
     }
 
     /// `xᵀ·g` is the same to the bit whatever the number of threads (reproducible training).
