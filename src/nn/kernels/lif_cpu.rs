@@ -546,7 +546,14 @@ fn backward_batch_with(
         let gs: &[f32] = match p.w_rec {
             Some(w) => {
                 for (j, g) in gs_buf.iter_mut().enumerate() {
-                    *g = gs_out[j] + dot(&w[j * ns..(j + 1) * ns], ga_next);
+                    // With StepPWL (the fast path), ∂L/∂S[t] only enters through the
+                    // surrogate, which is zero below θ − window: the recurrent dot product
+                    // (N·S multiply-adds per neuron and step) is skipped there.
+                    *g = if ctx.fast && ut[j] < ctx.thr_lo[j] {
+                        gs_out[j]
+                    } else {
+                        gs_out[j] + dot(&w[j * ns..(j + 1) * ns], ga_next)
+                    };
                 }
                 &gs_buf
             }
