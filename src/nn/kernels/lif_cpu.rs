@@ -290,17 +290,24 @@ fn forward_batch(ctx: &FwdCtx<'_>, task: FwdTask<'_>) {
             Some(x) => &x[(bi * t + step) * ns..(bi * t + step + 1) * ns],
             None => &sp[step * n..(step + 1) * n],
         };
-        // Synapses: A = I (carried) + x + rec, I = β·A (straight loops that vectorise).
-        for ((((ik, &xk), &rk), ak), &bk) in i
-            .iter_mut()
-            .zip(xt)
-            .zip(&rec)
-            .zip(at.iter_mut())
-            .zip(p.beta)
-        {
-            let av = carry * *ik + f64::from(xk) + f64::from(rk);
-            *ak = av as f32;
-            *ik = bk * av;
+        // Synapses: A = I (carried) + x + rec, I = β·A (straight loops that vectorise). A is
+        // only stored when kept (inference needs neither A nor U afterwards).
+        if keep {
+            for ((((ik, &xk), &rk), ak), &bk) in i
+                .iter_mut()
+                .zip(xt)
+                .zip(&rec)
+                .zip(at.iter_mut())
+                .zip(p.beta)
+            {
+                let av = carry * *ik + f64::from(xk) + f64::from(rk);
+                *ak = av as f32;
+                *ik = bk * av;
+            }
+        } else {
+            for (((ik, &xk), &rk), &bk) in i.iter_mut().zip(xt).zip(&rec).zip(p.beta) {
+                *ik = bk * (carry * *ik + f64::from(xk) + f64::from(rk));
+            }
         }
         // Membrane: U = α·V + Σ_s I + bias (+ noise).
         if d.s == 1 {
@@ -325,22 +332,35 @@ fn forward_batch(ctx: &FwdCtx<'_>, task: FwdTask<'_>) {
         let ut = &mut u[slot * n..(slot + 1) * n];
         let st = &mut sp[step * n..(step + 1) * n];
         let max = f64::from(d.max_spikes);
-        for ((((&uj, uo), so), vj), &th) in u64
-            .iter()
-            .zip(ut.iter_mut())
-            .zip(st.iter_mut())
-            .zip(v.iter_mut())
-            .zip(p.thr)
-        {
-            let th = f64::from(th);
-            let sj = if uj >= th {
+        let spike = |uj: f64, th: f64| {
+            if uj >= th {
                 (uj / th).floor().min(max)
             } else {
                 0.0
-            };
-            *uo = uj as f32;
-            *so = sj as f32;
-            *vj = uj - th * sj;
+            }
+        };
+        if keep {
+            for ((((&uj, uo), so), vj), &th) in u64
+                .iter()
+                .zip(ut.iter_mut())
+                .zip(st.iter_mut())
+                .zip(v.iter_mut())
+                .zip(p.thr)
+            {
+                let th = f64::from(th);
+                let sj = spike(uj, th);
+                *uo = uj as f32;
+                *so = sj as f32;
+                *vj = uj - th * sj;
+            }
+        } else {
+            for (((&uj, so), vj), &th) in u64.iter().zip(st.iter_mut()).zip(v.iter_mut()).zip(p.thr)
+            {
+                let th = f64::from(th);
+                let sj = spike(uj, th);
+                *so = sj as f32;
+                *vj = uj - th * sj;
+            }
         }
     }
     for (dst, &src) in vl.iter_mut().zip(&v) {
