@@ -592,6 +592,27 @@ mod tests {
         }
     }
 
+    /// `len` values, non-zero at every `every`-th entry (from `phase`): `(k % levels)·scale −
+    /// offset` (a deterministic sparse matrix with a few distinct values).
+    fn sparse_pattern(
+        len: usize,
+        every: usize,
+        phase: usize,
+        levels: usize,
+        scale: f32,
+        offset: f32,
+    ) -> Vec<f32> {
+        (0..len)
+            .map(|k| {
+                if k % every == phase {
+                    (k % levels) as f32 * scale - offset
+                } else {
+                    0.0
+                }
+            })
+            .collect()
+    }
+
     /// Large weights take the column-tiled products; they give exactly the values of the
     /// row-by-row products (the same sums in the same order), with partial tiles at the end,
     /// and do not depend on the number of threads.
@@ -599,15 +620,7 @@ mod tests {
     fn tiled_products_equal_the_row_by_row_ones() {
         let (rows, cols, o) = (23, 2111, 2050);
         assert!(cols * o > TILED_MIN_WEIGHTS && o % TILE != 0 && o % T_TILE != 0);
-        let x: Vec<f32> = (0..rows * cols)
-            .map(|k| {
-                if k % 17 == 3 {
-                    (k % 5) as f32 * 0.5 - 0.7
-                } else {
-                    0.0
-                }
-            })
-            .collect();
+        let x = sparse_pattern(rows * cols, 17, 3, 5, 0.5, 0.7);
         let w: Vec<f32> = (0..cols * o)
             .map(|k| ((k * 7919) % 1009) as f32 * 0.001 - 0.5)
             .collect();
@@ -648,15 +661,7 @@ mod tests {
     #[test]
     fn weight_gradient_does_not_depend_on_threads() {
         let (rows, cols, o) = (777, 45, 19);
-        let x: Vec<f32> = (0..rows * cols)
-            .map(|k| {
-                if k % 13 == 0 {
-                    (k % 7) as f32 * 0.37 - 1.0
-                } else {
-                    0.0
-                }
-            })
-            .collect();
+        let x = sparse_pattern(rows * cols, 13, 0, 7, 0.37, 1.0);
         let g: Vec<f32> = (0..rows * o)
             .map(|k| ((k * 31) % 17) as f32 * 0.013 - 0.1)
             .collect();
