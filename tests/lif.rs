@@ -244,9 +244,22 @@ fn configs_and_errors() {
     assert!(LifConfig::new(2).with_threshold(0.0).init(&dev).is_err());
     assert!(
         LifConfig::new(2)
-            .with_tau_mem(vec![0.1])
+            .with_tau_mem(vec![0.1, 0.2, 0.3])
             .init(&dev)
             .is_err()
+    );
+    // A one-element vector is broadcast like a scalar.
+    let x = Tensor::<3>::random([1, 30, 2], Distribution::Uniform(0.0, 0.5), &dev);
+    let run = |cfg: LifConfig| {
+        let lif = cfg.init(&dev).unwrap();
+        let ev = lif.evolve_with(x.clone(), lif.zero_state(1), true).unwrap();
+        common::values(ev.record.get("vmem").unwrap())
+    };
+    assert_eq!(
+        run(LifConfig::new(2)
+            .with_tau_mem(vec![0.05])
+            .with_threshold(vec![0.7])),
+        run(LifConfig::new(2).with_tau_mem(0.05).with_threshold(0.7))
     );
     let lif = LifConfig::new(2).with_n_syn(2).init(&dev).unwrap();
     assert_eq!(lif.describe(), "LIF with shape (4, 2)");

@@ -88,8 +88,16 @@ impl PerNeuron {
         self.to_tensor(n, device, what)
     }
 
-    /// The values as a `(n,)` tensor; a vector must have exactly `n` entries.
+    /// The values as a `(n,)` tensor; a vector must have exactly `n` entries, or one, which
+    /// is broadcast to every neuron (as a scalar is, and as `set_attributes` and Rockpool
+    /// treat a `(1,)` parameter).
     pub fn to_tensor(&self, n: usize, device: &Device, what: &str) -> Result<Tensor<1>> {
+        if let PerNeuron::Vector(v) = self
+            && v.len() == 1
+            && n != 1
+        {
+            return PerNeuron::Scalar(v[0]).to_tensor(n, device, what);
+        }
         match self {
             PerNeuron::Scalar(x) => {
                 if !x.is_finite() {
@@ -101,7 +109,7 @@ impl PerNeuron {
                 if v.len() != n {
                     return Err(Error::shape(
                         what,
-                        format!("({n},) or a scalar"),
+                        format!("({n},), (1,) or a scalar"),
                         &[v.len()],
                     ));
                 }
