@@ -40,7 +40,7 @@ pub enum Error {
     /// A network, training or deployment configuration is wrong.
     #[error("{file}: {message}")]
     Config {
-        /// The file (or "<string>") the configuration came from.
+        /// The file (or `"<string>"`) the configuration came from.
         file: String,
         /// What is wrong, naming the field.
         message: String,
