@@ -584,7 +584,18 @@ mod tests {
         assert_eq!(m.act_fn, Activation::Tanh);
         // Bad configs are refused.
         assert!(RateConfig::new(2).with_tau(-0.1).init(&dev).is_err());
-        assert!(RateConfig::new(2).with_tau(vec![0.1]).init(&dev).is_err());
+        assert!(
+            RateConfig::new(2)
+                .with_tau(vec![0.1, 0.2, 0.3])
+                .init(&dev)
+                .is_err()
+        );
+        // A one-element vector is broadcast, like a scalar.
+        let one = RateConfig::new(2).with_tau(vec![0.1]).init(&dev).unwrap();
+        assert_eq!(
+            one.tau.val().into_data().try_to_vec::<f32>().unwrap(),
+            vec![0.1f32; 2]
+        );
         assert!(RateConfig::new(2).with_dt(0.0).init(&dev).is_err());
         // Wrong input width.
         let err = m
