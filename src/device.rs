@@ -82,8 +82,12 @@ pub fn device_from_name(name: &str) -> Result<Device> {
             #[cfg(feature = "wgpu")]
             {
                 let _ = index;
-                Device::wgpu_options()
-                    .init()
+                // The runtime can be initialised once per process (a second `init` fails
+                // with "Service already initialized"): every later call gets the same device.
+                static WGPU: std::sync::OnceLock<std::result::Result<Device, String>> =
+                    std::sync::OnceLock::new();
+                WGPU.get_or_init(|| Device::wgpu_options().init().map_err(|e| e.to_string()))
+                    .clone()
                     .map_err(|e| Error::Backend(format!("no usable wgpu adapter: {e}")))
             }
             #[cfg(not(feature = "wgpu"))]
