@@ -117,6 +117,15 @@ pub(super) fn host_view<B: Backend>(t: &FloatTensor<B>) -> Option<&[f32]> {
     None
 }
 
+/// A tensor's f32 values: borrowed where the backend lends them ([`host_view`]), else a host
+/// copy ([`read_host`]).
+pub(super) fn host_values<B: Backend>(t: &FloatTensor<B>) -> std::borrow::Cow<'_, [f32]> {
+    match host_view::<B>(t) {
+        Some(v) => std::borrow::Cow::Borrowed(v),
+        None => std::borrow::Cow::Owned(read_host::<B>(t.clone()).0),
+    }
+}
+
 /// Runs `f` on a tensor's f32 values: borrowed where the backend lends them
 /// ([`host_view`]), else on a host copy ([`read_host`]).
 pub(super) fn with_host<B: Backend, R>(t: FloatTensor<B>, f: impl FnOnce(&[f32]) -> R) -> R {
@@ -281,28 +290,14 @@ impl<B: Backend> Backward<B, 6> for LifSeqBackward {
         let grad = grads.consume::<B>(&ops.node);
         let device = grad.device();
         // ∂L/∂spikes: borrowed where the backend lends its buffer, else copied.
-        let g_copy;
-        let g_spikes: &[f32] = match host_view::<B>(&grad) {
-            Some(v) => v,
-            None => {
-                g_copy = read_host::<B>(grad.clone()).0;
-                &g_copy
-            }
-        };
+        let g_spikes = host_values::<B>(&grad);
         let (host, fwd, kept) = ops.state;
         let d = host.dims;
         // The spikes: borrowed from the output tensor where the backend lends its buffer,
         // else a copy of it, else the forward's own raster.
-        let copied;
-        let spikes: &[f32] = match kept.as_ref() {
-            Some(t) => match host_view::<B>(t) {
-                Some(v) => v,
-                None => {
-                    copied = read_host::<B>(t.clone()).0;
-                    &copied
-                }
-            },
-            None => &fwd.spikes,
+        let spikes = match kept.as_ref() {
+            Some(t) => host_values::<B>(t),
+            None => std::borrow::Cow::Borrowed(&fwd.spikes[..]),
         };
         let g = if host.differentiable_traces {
             // Split [B, T, 2N + N·S] into the three gradients.
@@ -320,7 +315,7 @@ impl<B: Backend> Backward<B, 6> for LifSeqBackward {
                 d,
                 &host.params(),
                 &fwd,
-                spikes,
+                &spikes,
                 &host.v0,
                 &host.s0,
                 &gs,
@@ -332,10 +327,10 @@ impl<B: Backend> Backward<B, 6> for LifSeqBackward {
                 d,
                 &host.params(),
                 &fwd,
-                spikes,
+                &spikes,
                 &host.v0,
                 &host.s0,
-                g_spikes,
+                &g_spikes,
                 None,
                 None,
             )

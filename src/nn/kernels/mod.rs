@@ -38,21 +38,14 @@ pub(crate) fn par_fill<R: Send>(
     fill: impl Fn(usize, &mut [f32]) -> R + Sync + Send,
 ) -> (Vec<f32>, Vec<R>) {
     use rayon::prelude::*;
-    let mut buf: Vec<f32> = Vec::with_capacity(len);
-    let results = buf.spare_capacity_mut()[..len]
-        .par_chunks_mut(chunk.max(1))
-        .enumerate()
-        .map(|(k, part)| {
-            // SAFETY: f32 has no invalid bit patterns and no drop, and `fill` writes every
-            // element of its chunk before reading it (its documented contract).
-            let part: &mut [f32] =
-                unsafe { &mut *(part as *mut [std::mem::MaybeUninit<f32>] as *mut [f32]) };
-            fill(k, part)
-        })
-        .collect();
-    // SAFETY: the chunks cover all `len` elements, and every one was written above.
-    unsafe { buf.set_len(len) };
-    (buf, results)
+    // The chunks cover the whole buffer and each task writes all of its own chunk before
+    // reading it, which is `filled_by`'s contract.
+    filled_by(len, |buf| {
+        buf.par_chunks_mut(chunk.max(1))
+            .enumerate()
+            .map(|(k, part)| fill(k, part))
+            .collect()
+    })
 }
 
 /// A new `len`-element buffer without a clearing pass: `fill` gets it uninitialised and must
