@@ -8,18 +8,9 @@
 mod common;
 
 use burn::tensor::{Device, Distribution, Tensor};
-use common::assert_close;
+use common::{assert_close, vals};
 use rockpool::module::{Evolve, ModuleExt};
 use rockpool::nn::{Activation, LeakMode, LifConfig, RateConfig, Surrogate};
-
-fn vals<const D: usize>(t: Tensor<D>) -> Vec<f64> {
-    t.into_data()
-        .try_to_vec_as::<f32>()
-        .unwrap()
-        .into_iter()
-        .map(f64::from)
-        .collect()
-}
 
 fn wgpu() -> Device {
     rockpool::device::device_from_name("wgpu")

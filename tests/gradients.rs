@@ -36,7 +36,7 @@ mod common;
 
 use burn::module::Param;
 use burn::tensor::{Gradients, Tensor, TensorData};
-use common::device;
+use common::{device, vals};
 use rockpool::module::{DynTensor, Evolve, ModuleExt, StateTree, Tree, Value};
 use rockpool::nn::{
     ALif, ALifConfig, Activation, ExpSyn, ExpSynConfig, LeakMode, Lif, LifConfig, LifNeuron,
@@ -92,10 +92,6 @@ impl Rng {
         out.sort_unstable();
         out
     }
-}
-
-fn vals<const D: usize>(t: Tensor<D>) -> Vec<f64> {
-    t.into_data().try_to_vec_as::<f64>().unwrap()
 }
 
 fn tensor<const D: usize>(v: Vec<f32>, shape: [usize; D]) -> Tensor<D> {
@@ -637,14 +633,21 @@ fn rec_weights(rng: &mut Rng, tau_mem: &[f64], tau_syn: &[f64], scale: f64) -> V
 
 fn lif_run(m: &Lif, x: Tensor<3>, s0: &StateTree) -> (Tensor<3>, Probe) {
     let ev = m.evolve_with(x, s0.clone(), true).unwrap();
-    let thr = vals(m.threshold.val());
-    let out = vals(ev.output.clone());
+    spiking_run(ev, m.threshold.val(), m.max_spikes_per_dt)
+}
+
+/// The output and the spiking probe of an evolution of a spiking layer with thresholds `thr`.
+fn spiking_run(
+    ev: rockpool::module::Evolution,
+    thr: Tensor<1>,
+    max_spikes: f64,
+) -> (Tensor<3>, Probe) {
     let probe = Probe::spiking(
-        out,
+        vals(ev.output.clone()),
         &record(&ev, "vmem"),
         record(&ev, "spikes"),
-        &thr,
-        m.max_spikes_per_dt,
+        &vals(thr),
+        max_spikes,
     );
     (ev.output, probe)
 }
@@ -929,16 +932,7 @@ fn chain_prediction(
 
 fn lif_neuron_run(m: &LifNeuron, x: Tensor<3>, s0: &StateTree) -> (Tensor<3>, Probe) {
     let ev = m.evolve_with(x, s0.clone(), true).unwrap();
-    let thr = vals(m.threshold.val());
-    let out = vals(ev.output.clone());
-    let probe = Probe::spiking(
-        out,
-        &record(&ev, "vmem"),
-        record(&ev, "spikes"),
-        &thr,
-        m.max_spikes_per_dt,
-    );
-    (ev.output, probe)
+    spiking_run(ev, m.threshold.val(), m.max_spikes_per_dt)
 }
 
 /// For every surrogate: the backward of `L = Σ c·S` against the surrogate-linearised model

@@ -6,13 +6,9 @@ mod common;
 
 use burn::module::Param;
 use burn::tensor::{Distribution, Tensor};
-use common::{assert_close, device};
+use common::{assert_close, device, rel_l2, vals};
 use rockpool::module::{Evolve, ModuleExt, StateTree, Tree};
 use rockpool::nn::{LeakMode, Lif, LifConfig, Surrogate};
-
-fn vals<const D: usize>(t: Tensor<D>) -> Vec<f64> {
-    t.into_data().try_to_vec_as::<f64>().unwrap()
-}
 
 #[test]
 fn three_steps_by_hand() {
@@ -209,13 +205,6 @@ fn fused_matches_reference_outputs_and_gradients() {
             assert_close(&format!("{name}: dL/d{pn}"), f, r, 1e-3, 1e-4 * scale);
         }
     }
-}
-
-/// ‖f − r‖₂ / ‖r‖₂.
-fn rel_l2(f: &[f64], r: &[f64]) -> f64 {
-    let num: f64 = f.iter().zip(r).map(|(a, b)| (a - b).powi(2)).sum();
-    let den: f64 = r.iter().map(|b| b * b).sum();
-    (num / den.max(1e-30)).sqrt()
 }
 
 #[test]

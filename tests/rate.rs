@@ -7,20 +7,9 @@
 mod common;
 
 use burn::tensor::{Distribution, Tensor, TensorData};
-use common::{assert_close, device};
+use common::{assert_close, device, rel_l2, vals};
 use rockpool::module::{Evolve, ModuleExt, StateTree, Tree};
 use rockpool::nn::{Activation, Rate, RateConfig};
-
-fn vals<const D: usize>(t: Tensor<D>) -> Vec<f64> {
-    t.into_data().try_to_vec_as::<f64>().unwrap()
-}
-
-/// ‖f − r‖₂ / ‖r‖₂.
-fn rel_l2(f: &[f64], r: &[f64]) -> f64 {
-    let num: f64 = f.iter().zip(r).map(|(a, b)| (a - b).powi(2)).sum();
-    let den: f64 = r.iter().map(|b| b * b).sum();
-    (num / den.max(1e-30)).sqrt()
-}
 
 fn max_abs(v: &[f64]) -> f64 {
     v.iter().fold(0.0f64, |m, x| m.max(x.abs()))

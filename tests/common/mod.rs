@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use rockpool::module::DynTensor;
 
 /// The CPU device used by every test.
@@ -60,4 +60,16 @@ pub fn values(t: &DynTensor) -> Vec<f64> {
 pub fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
     static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
     RNG.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A tensor's values as f64 (shape dropped).
+pub fn vals<const D: usize>(t: Tensor<D>) -> Vec<f64> {
+    t.into_data().try_to_vec_as::<f64>().unwrap()
+}
+
+/// ‖f − r‖₂ / ‖r‖₂.
+pub fn rel_l2(f: &[f64], r: &[f64]) -> f64 {
+    let num: f64 = f.iter().zip(r).map(|(a, b)| (a - b).powi(2)).sum();
+    let den: f64 = r.iter().map(|b| b * b).sum();
+    (num / den.max(1e-30)).sqrt()
 }
