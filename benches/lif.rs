@@ -2,7 +2,10 @@
 //! (BPTT, loss = sum of the last layer's spikes, gradients for every trainable parameter).
 //!
 //! `cargo bench --bench lif` runs W1–W4; `ROCKPOOL_BENCH_ON=1` adds the open-neuromorphic
-//! workload (Linear(4096,4096)–LIF(4096), T = 500, B = 16). Criterion reports throughput as
+//! workload (Linear(n,n)–LIF(n), T = 500, B = 16) at n = 4096, or at the sizes listed in
+//! `ROCKPOOL_BENCH_ON_SIZES` (e.g. `4096,8192,16384` on a GPU). With a GPU backend compiled in
+//! (`--features wgpu`) the workloads run on the GPU, and every iteration waits for the device
+//! to finish (`Device::sync`). Criterion reports throughput as
 //! elements per second = LIF neuron-steps per second. The `floor` group times the dense matrix
 //! products each workload needs, alone (the floor set by the matrix products).
 
@@ -51,13 +54,22 @@ fn workloads() -> Vec<Workload> {
         },
     ];
     if std::env::var("ROCKPOOL_BENCH_ON").is_ok_and(|v| v == "1") {
-        w.push(Workload {
-            id: "ON4096",
-            layers: vec![(4096, 4096)],
-            recurrent: false,
-            t: 500,
-            b: 16,
-        });
+        // The open-neuromorphic workload at each size of ROCKPOOL_BENCH_ON_SIZES
+        // (comma-separated; default 4096, and 8192, 16384 are meant for a GPU).
+        let sizes = std::env::var("ROCKPOOL_BENCH_ON_SIZES").unwrap_or_else(|_| "4096".into());
+        for n in sizes.split(',') {
+            let n: usize = n
+                .trim()
+                .parse()
+                .expect("ROCKPOOL_BENCH_ON_SIZES: comma-separated layer sizes");
+            w.push(Workload {
+                id: Box::leak(format!("ON{n}").into_boxed_str()),
+                layers: vec![(n, n)],
+                recurrent: false,
+                t: 500,
+                b: 16,
+            });
+        }
     }
     w
 }
@@ -105,9 +117,12 @@ fn bench(c: &mut Criterion) {
         // returns), as the peer harness's forward returns the network's output.
         group.bench_function(BenchmarkId::new("fwd", w.id), |bn| {
             bn.iter(|| {
-                net.evolve_with(x.clone(), net.zero_state(w.b), false)
+                let out = net
+                    .evolve_with(x.clone(), net.zero_state(w.b), false)
                     .unwrap()
-                    .output
+                    .output;
+                plain.sync().expect("device sync");
+                out
             })
         });
         let net = build(&w, &ad);
@@ -117,7 +132,9 @@ fn bench(c: &mut Criterion) {
                 let ev = net
                     .evolve_with(x.clone(), net.zero_state(w.b), false)
                     .unwrap();
-                ev.output.sum().backward()
+                let grads = ev.output.sum().backward();
+                plain.sync().expect("device sync");
+                grads
             })
         });
     }
@@ -154,10 +171,12 @@ fn floor(c: &mut Criterion) {
         }
         group.bench_function(BenchmarkId::new("fwd", w.id), |bn| {
             bn.iter(|| {
-                products
+                let out = products
                     .iter()
                     .map(|(x, wt, _, _)| x.clone().matmul(wt.clone()))
-                    .collect::<Vec<_>>()
+                    .collect::<Vec<_>>();
+                dev.sync().expect("device sync");
+                out
             })
         });
         group.bench_function(BenchmarkId::new("fwd+bwd", w.id), |bn| {
@@ -170,6 +189,7 @@ fn floor(c: &mut Criterion) {
                         out.push(g.clone().matmul(wt.clone().transpose()));
                     }
                 }
+                dev.sync().expect("device sync");
                 out
             })
         });

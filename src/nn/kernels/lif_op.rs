@@ -6,9 +6,11 @@
 //! Burn's tape at one node per layer (instead of a dozen per time step) and never slices a
 //! tracked sequence per step, so backpropagation through time costs O(T).
 //!
-//! The computation runs on host memory (contiguous loops, parallel over the batch); on the CPU
-//! backends that is where the data already lives. On a GPU backend the data makes a round trip
-//! through the host until a device kernel slots in here.
+//! On the CPU backends (flex, ndarray) the computation runs on host memory, where the data
+//! already lives ([`super::lif_cpu`]: contiguous loops, parallel over the batch), and the
+//! backward keeps its state in host vectors. On the CubeCL backends (`wgpu`, `cuda`) it runs
+//! as device kernels ([`super::lif_cube`], in f32): the training forward keeps `U` and `A` as
+//! device tensors and the adjoint is a second kernel, so nothing crosses to the host.
 
 // The `ndarray` backend is deprecated upstream but still offered behind its feature.
 #![cfg_attr(feature = "ndarray", allow(deprecated))]
@@ -50,18 +52,23 @@ pub struct LifOpConfig {
     pub differentiable_traces: bool,
 }
 
-/// Backends that can run the fused LIF sequence.
+/// Backends that can run the fused LIF sequence. The host backends (flex, ndarray) run
+/// [`super::lif_cpu`] on their own buffers; the CubeCL backends (`wgpu`, `cuda`) run the
+/// kernels of [`super::lif_cube`] on the device, behind Burn's fusion (each method is one
+/// opaque fused operation).
 #[backend_extension(
     Autodiff,
     Flex: cfg(feature = "flex"),
     NdArray: cfg(feature = "ndarray"),
-    Cube: cfg(any(feature = "wgpu", feature = "cuda"))
+    Cube: cfg(any(feature = "wgpu", feature = "cuda")),
+    Fusion: cfg(any(feature = "wgpu", feature = "cuda"))
 )]
 pub trait LifBackend: Backend {
     /// Runs the recurrence. Returns `(spikes [B,T,N], vmem [B,T,N], isyn [B,T,N·S],
     /// irec [B,T,N·S], v_last [B,N], i_last [B,N·S], s_last [B,N])`; only the spikes carry
-    /// gradients.
+    /// gradients. (With `differentiable_traces` the first output is `[B, T, 2N + N·S]`.)
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    #[fusion(meta = fusion_meta::forward)]
     fn lif_seq(
         x: FloatTensor<Self>,
         leak_mem: FloatTensor<Self>,
@@ -96,6 +103,130 @@ pub trait LifBackend: Backend {
             outs.map(|(v, shape)| Self::float_from_data(TensorData::new(v, shape), &device));
         (a, b, c, d, e, f, g)
     }
+
+    /// The forward for training on a device backend: the outputs of [`Self::lif_seq`], then
+    /// what the backward needs, the pre-spike membrane `U` `[B,T,N]` and the pre-decay
+    /// synaptic current `A` `[B,T,N·S]`, flattened and concatenated (`[B·T·(N + N·S)]`). (The host backends keep these in host memory
+    /// instead; this default, on the host, serves any other backend.)
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    #[fusion(meta = fusion_meta::train)]
+    fn lif_seq_train(
+        x: FloatTensor<Self>,
+        leak_mem: FloatTensor<Self>,
+        leak_syn: FloatTensor<Self>,
+        thr: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        noise: FloatTensor<Self>,
+        v0: FloatTensor<Self>,
+        i0: FloatTensor<Self>,
+        s0: FloatTensor<Self>,
+        cfg: LifOpConfig,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        let device = x.device();
+        let mut host = HostInputs::read::<Self>(
+            [x, leak_mem, leak_syn, thr, bias, w_rec, noise, v0, i0, s0],
+            cfg,
+        );
+        let mut fwd = host.forward(cfg.record, true);
+        let spikes = std::mem::take(&mut fwd.spikes);
+        let [a, b, c, e, f, g, h] = host
+            .outputs(&fwd, spikes)
+            .map(|(v, shape)| Self::float_from_data(TensorData::new(v, shape), &device));
+        let mut ua = std::mem::take(&mut fwd.u);
+        ua.extend_from_slice(&fwd.a);
+        let len = ua.len();
+        let ua = Self::float_from_data(TensorData::new(ua, [len]), &device);
+        (a, b, c, e, f, g, h, ua)
+    }
+
+    /// The adjoint recurrence for [`Self::lif_seq_train`]: from the parameters, the initial
+    /// state, the forward's first output, its packed `U` and `A`, and `∂L/∂first`, returns
+    /// `(∂x [B,T,N·S], ∂leak_mem [N], ∂leak_syn [N·S], ∂thr [N], ∂bias [N], ∂w_rec [N,N·S])`
+    /// (`∂w_rec` is `[1,1]` zeros without recurrence).
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    #[fusion(meta = fusion_meta::adjoint)]
+    fn lif_seq_adjoint(
+        leak_mem: FloatTensor<Self>,
+        leak_syn: FloatTensor<Self>,
+        thr: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        v0: FloatTensor<Self>,
+        s0: FloatTensor<Self>,
+        first: FloatTensor<Self>,
+        ua: FloatTensor<Self>,
+        g_first: FloatTensor<Self>,
+        cfg: LifOpConfig,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        let device = ua.device();
+        let [leak_mem, leak_syn, thr, w_rec, v0, s0, first, ua, g_first] =
+            [leak_mem, leak_syn, thr, w_rec, v0, s0, first, ua, g_first].map(read_host::<Self>);
+        let (b, t, n) = (first.1[0], first.1[1], leak_mem.0.len());
+        let mut u = ua.0;
+        let a = u.split_off(b * t * n);
+        let d = LifDims {
+            b,
+            t,
+            n,
+            s: cfg.n_syn,
+            max_spikes: cfg.max_spikes,
+            surrogate: cfg.surrogate,
+            carry: cfg.synaptic_carry,
+        };
+        let decay = |l: &[f32]| l.iter().map(|&l| 1.0 - f64::from(l)).collect::<Vec<f64>>();
+        let (alpha, beta) = (decay(&leak_mem.0), decay(&leak_syn.0));
+        let bias = vec![0.0; n];
+        let params = LifParams {
+            alpha: &alpha,
+            beta: &beta,
+            thr: &thr.0,
+            bias: &bias,
+            w_rec: cfg.has_rec.then_some(&w_rec.0[..]),
+        };
+        let fwd = LifForward {
+            u,
+            a,
+            ..Default::default()
+        };
+        let spikes = if cfg.differentiable_traces {
+            let w = first.1[2];
+            first
+                .0
+                .chunks_exact(w)
+                .flat_map(|r| &r[..n])
+                .copied()
+                .collect()
+        } else {
+            first.0
+        };
+        let g = adjoint_host(
+            d,
+            &params,
+            &fwd,
+            &spikes,
+            &v0.0,
+            &s0.0,
+            &g_first.0,
+            cfg.differentiable_traces,
+        );
+        grads_to_tensors::<Self>(d, g, &device)
+    }
 }
 
 #[cfg(feature = "flex")]
@@ -103,8 +234,227 @@ impl LifBackend for burn::backend::Flex {}
 #[cfg(feature = "ndarray")]
 #[allow(deprecated)]
 impl LifBackend for burn::backend::NdArray {}
+
+/// The device kernels ([`super::lif_cube`]).
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
-impl LifBackend for burn::backend::Cube {}
+impl LifBackend for burn_cubecl::CubeBackend {
+    fn lif_seq(
+        x: FloatTensor<Self>,
+        leak_mem: FloatTensor<Self>,
+        leak_syn: FloatTensor<Self>,
+        thr: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        noise: FloatTensor<Self>,
+        v0: FloatTensor<Self>,
+        i0: FloatTensor<Self>,
+        s0: FloatTensor<Self>,
+        cfg: LifOpConfig,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        let [a, b, c, d, e, f, g, _] = super::lif_cube::forward(
+            [x, leak_mem, leak_syn, thr, bias, w_rec, noise, v0, i0, s0],
+            cfg,
+            false,
+        );
+        (a, b, c, d, e, f, g)
+    }
+
+    fn lif_seq_train(
+        x: FloatTensor<Self>,
+        leak_mem: FloatTensor<Self>,
+        leak_syn: FloatTensor<Self>,
+        thr: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        noise: FloatTensor<Self>,
+        v0: FloatTensor<Self>,
+        i0: FloatTensor<Self>,
+        s0: FloatTensor<Self>,
+        cfg: LifOpConfig,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        let [a, b, c, d, e, f, g, ua] = super::lif_cube::forward(
+            [x, leak_mem, leak_syn, thr, bias, w_rec, noise, v0, i0, s0],
+            cfg,
+            true,
+        );
+        (a, b, c, d, e, f, g, ua)
+    }
+
+    fn lif_seq_adjoint(
+        leak_mem: FloatTensor<Self>,
+        leak_syn: FloatTensor<Self>,
+        thr: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        v0: FloatTensor<Self>,
+        s0: FloatTensor<Self>,
+        first: FloatTensor<Self>,
+        ua: FloatTensor<Self>,
+        g_first: FloatTensor<Self>,
+        cfg: LifOpConfig,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        let [gx, gm, gs, gt, gb, gw] = super::lif_cube::backward(
+            [leak_mem, leak_syn, thr, w_rec, v0, s0],
+            first,
+            ua,
+            g_first,
+            cfg,
+        );
+        (gx, gm, gs, gt, gb, gw)
+    }
+}
+
+/// Output shapes of the fused operations for Burn's fusion (which records the operation
+/// before it runs).
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod fusion_meta {
+    use super::LifOpConfig;
+    use burn::backend::fusion::custom::TensorSpec;
+    use burn::tensor::Shape;
+
+    type Seven = (
+        TensorSpec,
+        TensorSpec,
+        TensorSpec,
+        TensorSpec,
+        TensorSpec,
+        TensorSpec,
+        TensorSpec,
+    );
+
+    fn spec(like: &TensorSpec, dims: &[usize]) -> TensorSpec {
+        TensorSpec::new(Shape::from(dims.to_vec()), like.dtype)
+    }
+
+    fn seven(x: &TensorSpec, cfg: &LifOpConfig) -> Seven {
+        let (b, t, ns) = (x.shape[0], x.shape[1], x.shape[2]);
+        let n = ns / cfg.n_syn;
+        let w = if cfg.differentiable_traces {
+            2 * n + ns
+        } else {
+            n
+        };
+        let rec = |d: &[usize]| {
+            if cfg.record {
+                spec(x, d)
+            } else {
+                spec(x, &[1, 1, 1])
+            }
+        };
+        (
+            spec(x, &[b, t, w]),
+            rec(&[b, t, n]),
+            rec(&[b, t, ns]),
+            rec(&[b, t, ns]),
+            spec(x, &[b, n]),
+            spec(x, &[b, ns]),
+            spec(x, &[b, n]),
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn forward(
+        x: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        cfg: &LifOpConfig,
+    ) -> Seven {
+        seven(x, cfg)
+    }
+
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    pub(super) fn train(
+        x: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        cfg: &LifOpConfig,
+    ) -> (
+        TensorSpec,
+        TensorSpec,
+        TensorSpec,
+        TensorSpec,
+        TensorSpec,
+        TensorSpec,
+        TensorSpec,
+        TensorSpec,
+    ) {
+        let (a, b, c, d, e, f, g) = seven(x, cfg);
+        let (bs, t, ns) = (x.shape[0], x.shape[1], x.shape[2]);
+        let n = ns / cfg.n_syn;
+        (a, b, c, d, e, f, g, spec(x, &[bs * t * (n + ns)]))
+    }
+
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    pub(super) fn adjoint(
+        leak_mem: &TensorSpec,
+        leak_syn: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        first: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        cfg: &LifOpConfig,
+    ) -> (
+        TensorSpec,
+        TensorSpec,
+        TensorSpec,
+        TensorSpec,
+        TensorSpec,
+        TensorSpec,
+    ) {
+        let (b, t, n) = (first.shape[0], first.shape[1], leak_mem.shape[0]);
+        let ns = n * cfg.n_syn;
+        let u = first;
+        let w = if cfg.has_rec { vec![n, ns] } else { vec![1, 1] };
+        (
+            spec(u, &[b, t, ns]),
+            spec(leak_mem, &[n]),
+            spec(leak_syn, &[ns]),
+            spec(u, &[n]),
+            spec(u, &[n]),
+            spec(u, &w),
+        )
+    }
+}
 
 /// A borrowed view of a tensor's f32 values when the backend keeps them in host memory and
 /// can lend them (flex, contiguous f32); `None` otherwise (read a copy with [`read_host`]).
@@ -299,65 +649,137 @@ impl<B: Backend> Backward<B, 6> for LifSeqBackward {
             Some(t) => host_values::<B>(t),
             None => std::borrow::Cow::Borrowed(&fwd.spikes[..]),
         };
-        let g = if host.differentiable_traces {
-            // Split [B, T, 2N + N·S] into the three gradients.
-            let (n, ns) = (d.n, d.n * d.s);
-            let w = 2 * n + ns;
-            let mut gs = Vec::with_capacity(d.b * d.t * n);
-            let mut gv = Vec::with_capacity(d.b * d.t * n);
-            let mut gi = Vec::with_capacity(d.b * d.t * ns);
-            for row in g_spikes.chunks_exact(w) {
-                gs.extend_from_slice(&row[..n]);
-                gv.extend_from_slice(&row[n..2 * n]);
-                gi.extend_from_slice(&row[2 * n..]);
+        let g = adjoint_host(
+            d,
+            &host.params(),
+            &fwd,
+            &spikes,
+            &host.v0,
+            &host.s0,
+            &g_spikes,
+            host.differentiable_traces,
+        );
+        for (node, (v, shape)) in [n_x, n_leak_mem, n_leak_syn, n_thr, n_bias, n_w]
+            .into_iter()
+            .zip(grads_host(d, g))
+        {
+            if let Some(node) = node {
+                let t = B::float_from_data(TensorData::new(v, shape), &device);
+                grads.register::<B>(node.id, t);
             }
-            lif_cpu::backward(
-                d,
-                &host.params(),
-                &fwd,
-                &spikes,
-                &host.v0,
-                &host.s0,
-                &gs,
-                Some(&gv),
-                Some(&gi),
-            )
-        } else {
-            lif_cpu::backward(
-                d,
-                &host.params(),
-                &fwd,
-                &spikes,
-                &host.v0,
-                &host.s0,
-                &g_spikes,
-                None,
-                None,
-            )
-        };
-        let ns = d.n * d.s;
-        macro_rules! put {
-            ($node:expr, $v:expr, $shape:expr) => {
-                if let Some(node) = $node {
-                    let t = B::float_from_data(TensorData::new($v, $shape), &device);
-                    grads.register::<B>(node.id, t);
-                }
-            };
-        }
-        put!(n_x, g.x, vec![d.b, d.t, ns]);
-        // ∂/∂leak = −∂/∂decay.
-        let neg = |v: Vec<f32>| v.into_iter().map(|g| -g).collect::<Vec<f32>>();
-        put!(n_leak_mem, neg(g.alpha), vec![d.n]);
-        put!(n_leak_syn, neg(g.beta), vec![ns]);
-        put!(n_thr, g.thr, vec![d.n]);
-        put!(n_bias, g.bias, vec![d.n]);
-        if !g.w_rec.is_empty() {
-            put!(n_w, g.w_rec, vec![d.n, ns]);
         }
     }
 }
 
-impl<B: Backend, C: CheckpointStrategy> LifBackend for Autodiff<B, C> {
+/// The host adjoint ([`lif_cpu::backward`]); with `traces`, `g_first` is `[B, T, 2N + N·S]`
+/// (spikes, vmem, isyn) and is split into the three gradients.
+#[allow(clippy::too_many_arguments)]
+fn adjoint_host(
+    d: LifDims,
+    p: &LifParams<'_>,
+    fwd: &LifForward,
+    spikes: &[f32],
+    v0: &[f32],
+    s0: &[f32],
+    g_first: &[f32],
+    traces: bool,
+) -> lif_cpu::LifGrads {
+    if traces {
+        let (n, ns) = (d.n, d.n * d.s);
+        let w = 2 * n + ns;
+        let mut gs = Vec::with_capacity(d.b * d.t * n);
+        let mut gv = Vec::with_capacity(d.b * d.t * n);
+        let mut gi = Vec::with_capacity(d.b * d.t * ns);
+        for row in g_first.chunks_exact(w) {
+            gs.extend_from_slice(&row[..n]);
+            gv.extend_from_slice(&row[n..2 * n]);
+            gi.extend_from_slice(&row[2 * n..]);
+        }
+        lif_cpu::backward(d, p, fwd, spikes, v0, s0, &gs, Some(&gv), Some(&gi))
+    } else {
+        lif_cpu::backward(d, p, fwd, spikes, v0, s0, g_first, None, None)
+    }
+}
+
+/// The adjoint's gradients as host vectors with shapes, in the order of
+/// [`LifBackend::lif_seq_adjoint`] (`∂/∂leak = −∂/∂decay`; `w_rec` `[1, 1]` zeros without
+/// recurrence).
+fn grads_host(d: LifDims, g: lif_cpu::LifGrads) -> [(Vec<f32>, Vec<usize>); 6] {
+    let ns = d.n * d.s;
+    let neg = |v: Vec<f32>| v.into_iter().map(|g| -g).collect::<Vec<f32>>();
+    let w = if g.w_rec.is_empty() {
+        (vec![0.0], vec![1, 1])
+    } else {
+        (g.w_rec, vec![d.n, ns])
+    };
+    [
+        (g.x, vec![d.b, d.t, ns]),
+        (neg(g.alpha), vec![d.n]),
+        (neg(g.beta), vec![ns]),
+        (g.thr, vec![d.n]),
+        (g.bias, vec![d.n]),
+        w,
+    ]
+}
+
+/// [`grads_host`] as tensors of backend `B`.
+#[allow(clippy::type_complexity)]
+fn grads_to_tensors<B: Backend>(
+    d: LifDims,
+    g: lif_cpu::LifGrads,
+    device: &B::Device,
+) -> (
+    FloatTensor<B>,
+    FloatTensor<B>,
+    FloatTensor<B>,
+    FloatTensor<B>,
+    FloatTensor<B>,
+    FloatTensor<B>,
+) {
+    let [a, b, c, e, f, w] =
+        grads_host(d, g).map(|(v, shape)| B::float_from_data(TensorData::new(v, shape), device));
+    (a, b, c, e, f, w)
+}
+
+/// Whether `B` keeps its tensors in host memory (the host kernels run on its buffers, and
+/// the backward state stays in host vectors).
+fn on_host<B: Backend>() -> bool {
+    let id = std::any::TypeId::of::<B>();
+    #[cfg(feature = "flex")]
+    if id == std::any::TypeId::of::<burn::backend::Flex>() {
+        return true;
+    }
+    #[cfg(feature = "ndarray")]
+    if id == std::any::TypeId::of::<burn::backend::NdArray>() {
+        return true;
+    }
+    let _ = id;
+    false
+}
+
+/// The backward of the device path: the adjoint runs on the inner backend
+/// ([`LifBackend::lif_seq_adjoint`]) from the device tensors the forward kept.
+#[derive(Debug)]
+struct LifDeviceBackward;
+
+impl<B: LifBackend> Backward<B, 6> for LifDeviceBackward {
+    /// `leak_mem`, `leak_syn`, `thr`, `w_rec`, `v0`, `s0`, the first output, packed `U`, `A`.
+    type State = ([FloatTensor<B>; 8], LifOpConfig);
+
+    fn backward(self, ops: Ops<Self::State, 6>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = grads.consume::<B>(&ops.node);
+        let ([leak_mem, leak_syn, thr, w_rec, v0, s0, first, ua], cfg) = ops.state;
+        let (gx, gm, gs, gt, gb, gw) =
+            B::lif_seq_adjoint(leak_mem, leak_syn, thr, w_rec, v0, s0, first, ua, grad, cfg);
+        for (node, g) in ops.parents.into_iter().zip([gx, gm, gs, gt, gb, gw]) {
+            if let Some(node) = node {
+                grads.register::<B>(node.id, g);
+            }
+        }
+    }
+}
+
+impl<B: LifBackend, C: CheckpointStrategy> LifBackend for Autodiff<B, C> {
     fn lif_seq(
         x: FloatTensor<Self>,
         leak_mem: FloatTensor<Self>,
@@ -388,6 +810,39 @@ impl<B: Backend, C: CheckpointStrategy> LifBackend for Autodiff<B, C> {
             bias.node(),
             w_rec.node(),
         ];
+        if !on_host::<B>() {
+            // Device backends: the forward keeps U and A as device tensors and the adjoint
+            // runs on the device too.
+            let [x, leak_mem, leak_syn, thr, bias, w_rec, noise, v0, i0, s0] =
+                [x, leak_mem, leak_syn, thr, bias, w_rec, noise, v0, i0, s0]
+                    .map(|t| t.into_primitive());
+            let (first, vmem, isyn, irec, v_last, i_last, s_last, ua) = B::lif_seq_train(
+                x,
+                leak_mem.clone(),
+                leak_syn.clone(),
+                thr.clone(),
+                bias,
+                w_rec.clone(),
+                noise,
+                v0.clone(),
+                i0,
+                s0.clone(),
+                cfg,
+            );
+            let state = [leak_mem, leak_syn, thr, w_rec, v0, s0, first.clone(), ua];
+            let first = match LifDeviceBackward
+                .prepare::<C>(nodes)
+                .compute_bound()
+                .stateful()
+            {
+                OpsKind::Tracked(prep) => prep.finish((state, cfg), first),
+                OpsKind::UnTracked(prep) => prep.finish(first),
+            };
+            let [vmem, isyn, irec, v_last, i_last, s_last] =
+                [vmem, isyn, irec, v_last, i_last, s_last]
+                    .map(<Self as burn::backend::AutodiffBackend>::from_inner);
+            return (first, vmem, isyn, irec, v_last, i_last, s_last);
+        }
         let mut host = HostInputs::read::<B>(
             [
                 x.into_primitive(),

@@ -62,6 +62,8 @@ pub(crate) fn filled_by<R>(len: usize, fill: impl FnOnce(&mut [f32]) -> R) -> (V
 }
 
 pub mod lif_cpu;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod lif_cube;
 pub mod lif_op;
 mod lif_simd;
 pub mod rate_cpu;
