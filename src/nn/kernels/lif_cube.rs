@@ -391,7 +391,7 @@ const MAX_UNITS: u32 = 256;
 
 /// Cube count and size: without recurrence one unit per neuron over as many cubes as needed;
 /// with recurrence one cube per batch element.
-fn layout(t: &CubeTensor, b: usize, n: usize, rec: bool) -> (CubeCount, CubeDim) {
+pub(super) fn launch_layout(t: &CubeTensor, b: usize, n: usize, rec: bool) -> (CubeCount, CubeDim) {
     let hw_max = t.client.properties().hardware.max_cube_dim.0;
     let units = (n.max(1) as u32).min(hw_max).min(MAX_UNITS);
     let cubes_x = if rec {
@@ -411,7 +411,7 @@ fn layout(t: &CubeTensor, b: usize, n: usize, rec: bool) -> (CubeCount, CubeDim)
 }
 
 /// A contiguous f32 tensor (the kernels index linearly).
-fn prepared(t: CubeTensor, what: &str) -> CubeTensor {
+pub(super) fn prepared(t: CubeTensor, what: &str) -> CubeTensor {
     assert_eq!(
         t.dtype,
         DType::F32,
@@ -422,7 +422,7 @@ fn prepared(t: CubeTensor, what: &str) -> CubeTensor {
 }
 
 /// A new flat f32 buffer of `len` values (uninitialised: the kernels write all of it).
-fn empty(like: &CubeTensor, len: usize) -> CubeTensor {
+pub(super) fn empty(like: &CubeTensor, len: usize) -> CubeTensor {
     let buf = empty_device_contiguous_dtype(
         like.client.clone(),
         like.device.clone(),
@@ -436,13 +436,13 @@ fn empty(like: &CubeTensor, len: usize) -> CubeTensor {
     }
 }
 
-fn zeros(like: &CubeTensor, shape: Vec<usize>) -> CubeTensor {
+pub(super) fn zeros(like: &CubeTensor, shape: Vec<usize>) -> CubeTensor {
     CubeBackend::float_zeros(Shape::from(shape), &like.device, DType::F32.into())
 }
 
 /// The tensors flattened and concatenated (the packed buffers of [`Packing`]); those with a
 /// zero `len` are left out.
-fn pack(parts: Vec<(CubeTensor, usize)>) -> CubeTensor {
+pub(super) fn pack(parts: Vec<(CubeTensor, usize)>) -> CubeTensor {
     let device = parts[0].0.device.clone();
     let flat: Vec<CubeTensor> = parts
         .into_iter()
@@ -468,7 +468,7 @@ fn take_range(src: &Tensor<f32>, dst: &mut Tensor<f32>, offset: u32) {
 /// The packed buffer cut back into its parts, with their shapes (new buffers: a slice of the
 /// packed buffer, returned from a fused operation, read back empty through Burn 0.22.1's
 /// fusion).
-fn unpack(buf: CubeTensor, shapes: Vec<Vec<usize>>) -> Vec<CubeTensor> {
+pub(super) fn unpack(buf: CubeTensor, shapes: Vec<Vec<usize>>) -> Vec<CubeTensor> {
     let mut at = 0;
     shapes
         .into_iter()
@@ -531,7 +531,7 @@ pub(super) fn forward(inputs: [CubeTensor; 10], cfg: LifOpConfig, keep: bool) ->
     let state = empty(&x, p.state().iter().sum());
     let ua = empty(&x, if keep { p.ua().iter().sum() } else { 1 });
     if b * n > 0 {
-        let (count, dim) = layout(&x, b, n, cfg.has_rec);
+        let (count, dim) = launch_layout(&x, b, n, cfg.has_rec);
         let client = x.client.clone();
         lif_forward_kernel::launch(
             &client,
@@ -610,7 +610,7 @@ pub(super) fn backward(
     let gx = empty(&first, b * t * ns);
     let gpar = empty(&first, b * (4 * n + ns));
     if b * n > 0 {
-        let (count, dim) = layout(&first, b, n, cfg.has_rec);
+        let (count, dim) = launch_layout(&first, b, n, cfg.has_rec);
         let client = first.client.clone();
         lif_backward_kernel::launch(
             &client,

@@ -743,7 +743,7 @@ fn grads_to_tensors<B: Backend>(
 
 /// Whether `B` keeps its tensors in host memory (the host kernels run on its buffers, and
 /// the backward state stays in host vectors).
-fn on_host<B: Backend>() -> bool {
+pub(super) fn on_host<B: Backend>() -> bool {
     let id = std::any::TypeId::of::<B>();
     #[cfg(feature = "flex")]
     if id == std::any::TypeId::of::<burn::backend::Flex>() {
@@ -816,27 +816,36 @@ impl<B: LifBackend, C: CheckpointStrategy> LifBackend for Autodiff<B, C> {
             let [x, leak_mem, leak_syn, thr, bias, w_rec, noise, v0, i0, s0] =
                 [x, leak_mem, leak_syn, thr, bias, w_rec, noise, v0, i0, s0]
                     .map(|t| t.into_primitive());
-            let (first, vmem, isyn, irec, v_last, i_last, s_last, ua) = B::lif_seq_train(
-                x,
-                leak_mem.clone(),
-                leak_syn.clone(),
-                thr.clone(),
-                bias,
-                w_rec.clone(),
-                noise,
-                v0.clone(),
-                i0,
-                s0.clone(),
-                cfg,
-            );
-            let state = [leak_mem, leak_syn, thr, w_rec, v0, s0, first.clone(), ua];
-            let first = match LifDeviceBackward
+            let (first, vmem, isyn, irec, v_last, i_last, s_last) = match LifDeviceBackward
                 .prepare::<C>(nodes)
                 .compute_bound()
                 .stateful()
             {
-                OpsKind::Tracked(prep) => prep.finish((state, cfg), first),
-                OpsKind::UnTracked(prep) => prep.finish(first),
+                OpsKind::Tracked(prep) => {
+                    let (first, vmem, isyn, irec, v_last, i_last, s_last, ua) = B::lif_seq_train(
+                        x,
+                        leak_mem.clone(),
+                        leak_syn.clone(),
+                        thr.clone(),
+                        bias,
+                        w_rec.clone(),
+                        noise,
+                        v0.clone(),
+                        i0,
+                        s0.clone(),
+                        cfg,
+                    );
+                    let state = [leak_mem, leak_syn, thr, w_rec, v0, s0, first.clone(), ua];
+                    let first = prep.finish((state, cfg), first);
+                    (first, vmem, isyn, irec, v_last, i_last, s_last)
+                }
+                OpsKind::UnTracked(prep) => {
+                    // Nothing needs a gradient: nothing is kept for a backward.
+                    let (first, vmem, isyn, irec, v_last, i_last, s_last) = B::lif_seq(
+                        x, leak_mem, leak_syn, thr, bias, w_rec, noise, v0, i0, s0, cfg,
+                    );
+                    (prep.finish(first), vmem, isyn, irec, v_last, i_last, s_last)
+                }
             };
             let [vmem, isyn, irec, v_last, i_last, s_last] =
                 [vmem, isyn, irec, v_last, i_last, s_last]

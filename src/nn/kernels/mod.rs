@@ -67,6 +67,8 @@ mod lif_cube;
 pub mod lif_op;
 mod lif_simd;
 pub mod rate_cpu;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod rate_cube;
 pub mod rate_op;
 pub mod spike_matmul;
 

@@ -7,9 +7,10 @@
 //! sliced per step, so backpropagation through time costs O(T) (per-step slices of a tracked
 //! `[B, T, N]` tensor cost O(T²): each slice's backward allocates a full-size gradient).
 //!
-//! The computation runs on host memory (contiguous loops, parallel over the batch), like the
-//! fused LIF ([`super::lif_op`]); on a GPU backend the data makes a round trip through the
-//! host.
+//! Like the fused LIF ([`super::lif_op`]): on the CPU backends the computation runs on host
+//! memory (contiguous loops, parallel over the batch); on the CubeCL backends (`wgpu`, `cuda`)
+//! it runs as device kernels ([`super::rate_cube`], in f32), forward and adjoint, and the
+//! training forward keeps what the backward needs as device tensors.
 
 // The `ndarray` backend is deprecated upstream but still offered behind its feature.
 #![cfg_attr(feature = "ndarray", allow(deprecated))]
@@ -43,17 +44,20 @@ pub struct RateOpConfig {
     pub record: bool,
 }
 
-/// Backends that can run the fused Rate sequence.
+/// Backends that can run the fused Rate sequence (host kernels on flex and ndarray, CubeCL
+/// kernels on `wgpu` and `cuda`, each method one opaque operation for Burn's fusion).
 #[backend_extension(
     Autodiff,
     Flex: cfg(feature = "flex"),
     NdArray: cfg(feature = "ndarray"),
-    Cube: cfg(any(feature = "wgpu", feature = "cuda"))
+    Cube: cfg(any(feature = "wgpu", feature = "cuda")),
+    Fusion: cfg(any(feature = "wgpu", feature = "cuda"))
 )]
 pub trait RateBackend: Backend {
     /// Runs the recurrence. Returns `(y [B,T,N], x [B,T,N], rec_input [B,T,N],
     /// x_last [B,N])`; only `y` carries gradients.
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    #[fusion(meta = fusion_meta::forward)]
     fn rate_seq(
         input: FloatTensor<Self>,
         a: FloatTensor<Self>,
@@ -77,6 +81,86 @@ pub trait RateBackend: Backend {
             .map(|(v, shape)| Self::float_from_data(TensorData::new(v, shape), &device));
         (y, x, r, xl)
     }
+
+    /// The forward for training on a device backend: the outputs of [`Self::rate_seq`], then
+    /// what the backward needs, the states `x` and increments `d` `[B,T,N]` each, flattened
+    /// and concatenated (`[2·B·T·N]`). (This default, on the host, serves any backend
+    /// without its own.)
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    #[fusion(meta = fusion_meta::train)]
+    fn rate_seq_train(
+        input: FloatTensor<Self>,
+        a: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        thr: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        noise: FloatTensor<Self>,
+        x0: FloatTensor<Self>,
+        cfg: RateOpConfig,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        let device = input.device();
+        let host = HostInputs::read::<Self>([input, a, bias, thr, w_rec, noise, x0], cfg);
+        let mut fwd = host.forward(true);
+        let [y, x, r, xl] = host
+            .outputs(&mut fwd, true)
+            .map(|(v, shape)| Self::float_from_data(TensorData::new(v, shape), &device));
+        let mut kept = std::mem::take(&mut fwd.x);
+        kept.extend_from_slice(&fwd.d);
+        let len = kept.len();
+        let kept = Self::float_from_data(TensorData::new(kept, [len]), &device);
+        (y, x, r, xl, kept)
+    }
+
+    /// The adjoint recurrence for [`Self::rate_seq_train`]: from the parameters, `x0`, the
+    /// output `y`, the packed states and `∂L/∂y`, returns `(∂input [B,T,N], ∂a [N],
+    /// ∂bias [N], ∂thr [N], ∂w_rec [N,N], ∂x0 [B,N])` (`∂w_rec` is `[1,1]` zeros without
+    /// recurrence).
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    #[fusion(meta = fusion_meta::adjoint)]
+    fn rate_seq_adjoint(
+        a: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        thr: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        x0: FloatTensor<Self>,
+        y: FloatTensor<Self>,
+        kept: FloatTensor<Self>,
+        g_y: FloatTensor<Self>,
+        cfg: RateOpConfig,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        let device = y.device();
+        let noise = Self::float_zeros([1, 1, 1].into(), &device, burn::tensor::FloatDType::F32);
+        let mut host = HostInputs::read::<Self>([y.clone(), a, bias, thr, w_rec, noise, x0], cfg);
+        host.input = Vec::new();
+        let (mut x, _) = read_host::<Self>(kept);
+        let d = x.split_off(x.len() / 2);
+        let fwd = RateForward {
+            x,
+            d,
+            ..Default::default()
+        };
+        let (g_y, _) = read_host::<Self>(g_y);
+        let dims = host.dims;
+        let [gi, ga, gb, gt, gw, gx0] = grads_host(
+            dims,
+            rate_cpu::backward(dims, &host.params(), &fwd, &host.x0, &g_y),
+        )
+        .map(|(v, shape)| Self::float_from_data(TensorData::new(v, shape), &device));
+        (gi, ga, gb, gt, gw, gx0)
+    }
 }
 
 #[cfg(feature = "flex")]
@@ -84,8 +168,164 @@ impl RateBackend for burn::backend::Flex {}
 #[cfg(feature = "ndarray")]
 #[allow(deprecated)]
 impl RateBackend for burn::backend::NdArray {}
+
+/// The device kernels ([`super::rate_cube`]).
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
-impl RateBackend for burn::backend::Cube {}
+impl RateBackend for burn_cubecl::CubeBackend {
+    fn rate_seq(
+        input: FloatTensor<Self>,
+        a: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        thr: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        noise: FloatTensor<Self>,
+        x0: FloatTensor<Self>,
+        cfg: RateOpConfig,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        let [y, x, r, xl, _] =
+            super::rate_cube::forward([input, a, bias, thr, w_rec, noise, x0], cfg, false);
+        (y, x, r, xl)
+    }
+
+    fn rate_seq_train(
+        input: FloatTensor<Self>,
+        a: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        thr: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        noise: FloatTensor<Self>,
+        x0: FloatTensor<Self>,
+        cfg: RateOpConfig,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        let [y, x, r, xl, kept] =
+            super::rate_cube::forward([input, a, bias, thr, w_rec, noise, x0], cfg, true);
+        (y, x, r, xl, kept)
+    }
+
+    fn rate_seq_adjoint(
+        a: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        thr: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        x0: FloatTensor<Self>,
+        y: FloatTensor<Self>,
+        kept: FloatTensor<Self>,
+        g_y: FloatTensor<Self>,
+        cfg: RateOpConfig,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        let [gi, ga, gb, gt, gw, gx0] =
+            super::rate_cube::backward([a, bias, thr, w_rec, x0], y, kept, g_y, cfg);
+        (gi, ga, gb, gt, gw, gx0)
+    }
+}
+
+/// Output shapes of the fused operations for Burn's fusion.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod fusion_meta {
+    use super::RateOpConfig;
+    use burn::backend::fusion::custom::TensorSpec;
+    use burn::tensor::Shape;
+
+    fn spec(like: &TensorSpec, dims: &[usize]) -> TensorSpec {
+        TensorSpec::new(Shape::from(dims.to_vec()), like.dtype)
+    }
+
+    type Four = (TensorSpec, TensorSpec, TensorSpec, TensorSpec);
+
+    fn four(input: &TensorSpec, cfg: &RateOpConfig) -> Four {
+        let (b, t, n) = (input.shape[0], input.shape[1], input.shape[2]);
+        let rec = if cfg.record {
+            vec![b, t, n]
+        } else {
+            vec![1, 1, 1]
+        };
+        (
+            spec(input, &[b, t, n]),
+            spec(input, &rec),
+            spec(input, &rec),
+            spec(input, &[b, n]),
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn forward(
+        input: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        cfg: &RateOpConfig,
+    ) -> Four {
+        four(input, cfg)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn train(
+        input: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        cfg: &RateOpConfig,
+    ) -> (TensorSpec, TensorSpec, TensorSpec, TensorSpec, TensorSpec) {
+        let (y, x, r, xl) = four(input, cfg);
+        let len = 2 * input.shape.num_elements();
+        (y, x, r, xl, spec(input, &[len]))
+    }
+
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    pub(super) fn adjoint(
+        a: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        x0: &TensorSpec,
+        y: &TensorSpec,
+        _: &TensorSpec,
+        _: &TensorSpec,
+        cfg: &RateOpConfig,
+    ) -> (
+        TensorSpec,
+        TensorSpec,
+        TensorSpec,
+        TensorSpec,
+        TensorSpec,
+        TensorSpec,
+    ) {
+        let n = a.shape[0];
+        let w = if cfg.has_rec { vec![n, n] } else { vec![1, 1] };
+        (
+            y.clone(),
+            spec(a, &[n]),
+            spec(a, &[n]),
+            spec(a, &[n]),
+            spec(a, &w),
+            x0.clone(),
+        )
+    }
+}
 
 /// Host copies of all inputs, with the sizes; parameters in f64.
 #[derive(Clone, Debug)]
@@ -190,26 +430,60 @@ impl<B: Backend> Backward<B, 6> for RateSeqBackward {
         let (host, fwd) = ops.state;
         let d = host.dims;
         let g = rate_cpu::backward(d, &host.params(), &fwd, &host.x0, &g_y);
-        macro_rules! put {
-            ($node:expr, $v:expr, $shape:expr) => {
-                if let Some(node) = $node {
-                    let t = B::float_from_data(TensorData::new($v, $shape), &device);
-                    grads.register::<B>(node.id, t);
-                }
-            };
+        for (node, (v, shape)) in [n_in, n_a, n_bias, n_thr, n_w, n_x0]
+            .into_iter()
+            .zip(grads_host(d, g))
+        {
+            if let Some(node) = node {
+                let t = B::float_from_data(TensorData::new(v, shape), &device);
+                grads.register::<B>(node.id, t);
+            }
         }
-        put!(n_in, g.input, vec![d.b, d.t, d.n]);
-        put!(n_a, g.a, vec![d.n]);
-        put!(n_bias, g.bias, vec![d.n]);
-        put!(n_thr, g.thr, vec![d.n]);
-        if !g.w_rec.is_empty() {
-            put!(n_w, g.w_rec, vec![d.n, d.n]);
-        }
-        put!(n_x0, g.x0, vec![d.b, d.n]);
     }
 }
 
-impl<B: Backend, C: CheckpointStrategy> RateBackend for Autodiff<B, C> {
+/// The adjoint's gradients as host vectors with shapes, in the order of
+/// [`RateBackend::rate_seq_adjoint`] (`w_rec` `[1, 1]` zeros without recurrence).
+fn grads_host(d: RateDims, g: rate_cpu::RateGrads) -> [(Vec<f32>, Vec<usize>); 6] {
+    let RateDims { b, t, n, .. } = d;
+    let w = if g.w_rec.is_empty() {
+        (vec![0.0], vec![1, 1])
+    } else {
+        (g.w_rec, vec![n, n])
+    };
+    [
+        (g.input, vec![b, t, n]),
+        (g.a, vec![n]),
+        (g.bias, vec![n]),
+        (g.thr, vec![n]),
+        w,
+        (g.x0, vec![b, n]),
+    ]
+}
+
+/// The backward of the device path: the adjoint runs on the inner backend
+/// ([`RateBackend::rate_seq_adjoint`]) from the device tensors the forward kept.
+#[derive(Debug)]
+struct RateDeviceBackward;
+
+impl<B: RateBackend> Backward<B, 6> for RateDeviceBackward {
+    /// `a`, `bias`, `thr`, `w_rec`, `x0`, the output `y`, the packed states.
+    type State = ([FloatTensor<B>; 7], RateOpConfig);
+
+    fn backward(self, ops: Ops<Self::State, 6>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = grads.consume::<B>(&ops.node);
+        let ([a, bias, thr, w_rec, x0, y, kept], cfg) = ops.state;
+        let (gi, ga, gb, gt, gw, gx0) =
+            B::rate_seq_adjoint(a, bias, thr, w_rec, x0, y, kept, grad, cfg);
+        for (node, g) in ops.parents.into_iter().zip([gi, ga, gb, gt, gw, gx0]) {
+            if let Some(node) = node {
+                grads.register::<B>(node.id, g);
+            }
+        }
+    }
+}
+
+impl<B: RateBackend, C: CheckpointStrategy> RateBackend for Autodiff<B, C> {
     fn rate_seq(
         input: FloatTensor<Self>,
         a: FloatTensor<Self>,
@@ -234,6 +508,40 @@ impl<B: Backend, C: CheckpointStrategy> RateBackend for Autodiff<B, C> {
             w_rec.node(),
             x0.node(),
         ];
+        if !super::lif_op::on_host::<B>() {
+            // Device backends: the states stay on the device, the adjoint runs there too.
+            let [input, a, bias, thr, w_rec, noise, x0] =
+                [input, a, bias, thr, w_rec, noise, x0].map(|t| t.into_primitive());
+            let (y, x, rec, x_last) = match RateDeviceBackward
+                .prepare::<C>(nodes)
+                .compute_bound()
+                .stateful()
+            {
+                OpsKind::Tracked(prep) => {
+                    let (y, x, rec, x_last, kept) = B::rate_seq_train(
+                        input,
+                        a.clone(),
+                        bias.clone(),
+                        thr.clone(),
+                        w_rec.clone(),
+                        noise,
+                        x0.clone(),
+                        cfg,
+                    );
+                    let state = [a, bias, thr, w_rec, x0, y.clone(), kept];
+                    (prep.finish((state, cfg), y), x, rec, x_last)
+                }
+                OpsKind::UnTracked(prep) => {
+                    // Nothing needs a gradient: nothing is kept for a backward.
+                    let (y, x, rec, x_last) =
+                        B::rate_seq(input, a, bias, thr, w_rec, noise, x0, cfg);
+                    (prep.finish(y), x, rec, x_last)
+                }
+            };
+            let [x, rec, x_last] =
+                [x, rec, x_last].map(<Self as burn::backend::AutodiffBackend>::from_inner);
+            return (y, x, rec, x_last);
+        }
         let host = HostInputs::read::<B>(
             [
                 input.into_primitive(),
