@@ -16,20 +16,23 @@ rm -rf .gpu && mkdir -p .gpu
 
 # The executables cargo reports for the two targets.
 exes() {
-    cargo "$@" --release --features wgpu --no-run --message-format=json 2>/dev/null |
+    cargo "$@" --features wgpu --no-run --message-format=json 2>/dev/null |
         python3 -c 'import json,sys
 for line in sys.stdin:
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m.get("executable"):
         print(m["executable"])'
 }
-cp "$(exes test --test backends | tail -1)" .gpu/backends
-cp "$(exes bench --bench lif | tail -1)" .gpu/lif
+cp "$(exes test --release --test backends | grep /backends- | tail -1)" .gpu/backends
+cp "$(exes bench --bench lif | grep /lif- | tail -1)" .gpu/lif
 strip .gpu/backends .gpu/lif
+# The carried paths may hold 64 MiB together: ~90 MB each stripped, ~15 MB each as xz.
+xz -T0 -9 .gpu/backends .gpu/lif
 
 cat >.gpu/run.sh <<'EOF'
 # On the GPU machine, from the repository root (carry: .gpu, .gl).
 set -u
+xz -d .gpu/backends.xz .gpu/lif.xz && chmod +x .gpu/backends .gpu/lif
 for f in .gl/*.deb; do dpkg -x "$f" /; done
 ldconfig
 export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json

@@ -145,7 +145,8 @@ impl Packing {
 /// buffers). `first` is `[B, T, W]` with `W = N` (spikes) or `2N + N·S` (spikes, vmem, isyn);
 /// the state buffer carries `V`, `I` between steps.
 #[cube(launch)]
-#[allow(clippy::too_many_arguments)]
+// A compile-time condition cannot join a runtime one in one `if`.
+#[allow(clippy::too_many_arguments, clippy::collapsible_if)]
 fn lif_forward_kernel(
     x: &Tensor<f32>,
     par: &Tensor<f32>,
@@ -192,6 +193,12 @@ fn lif_forward_kernel(
         }
         j += stride;
     }
+    // Without recurrence a unit owns at most one neuron (`start`): its membrane stays in a
+    // register; with recurrence it lives in the state buffer.
+    let mut v_reg = 0.0f32;
+    if start < n {
+        v_reg = init[b * n + start];
+    }
 
     for step in 0..t_len {
         let row = b * t_len + step;
@@ -234,7 +241,11 @@ fn lif_forward_kernel(
                 }
                 isum += iv;
             }
-            let mut u = (1.0f32 - par[j]) * state[b * n + j] + isum + par[p_bias + j];
+            let mut v_prev = v_reg;
+            if comptime![flags.rec] {
+                v_prev = state[b * n + j];
+            }
+            let mut u = (1.0f32 - par[j]) * v_prev + isum + par[p_bias + j];
             if comptime![flags.noise] {
                 u += init[o_noise + row * n + j];
             }
@@ -244,7 +255,11 @@ fn lif_forward_kernel(
                 sj = f32::min(f32::floor(u / th), max_spikes);
             }
             let v = u - th * sj;
-            state[b * n + j] = v;
+            if comptime![flags.rec] {
+                state[b * n + j] = v;
+            } else {
+                v_reg = v;
+            }
             first[row * w + j] = sj;
             if comptime![flags.keep] {
                 ua[row * n + j] = u;
@@ -259,6 +274,11 @@ fn lif_forward_kernel(
         }
     }
 
+    if comptime![!flags.rec] {
+        if start < n {
+            state[b * n + start] = v_reg;
+        }
+    }
     let mut j = start;
     while j < n {
         if t_len == 0 {
@@ -326,6 +346,13 @@ fn lif_backward_kernel(
         j += stride;
     }
 
+    // Without recurrence a unit owns at most one neuron (`start`): ∂L/∂U[t+1] and the
+    // parameter sums stay in registers; with recurrence they live in `gpar`.
+    let mut gu_reg = 0.0f32;
+    let mut galpha_reg = 0.0f32;
+    let mut gthr_reg = 0.0f32;
+    let mut gbias_reg = 0.0f32;
+
     for rev in 0..t_len {
         let step = t_len - 1 - rev;
         let row = b * t_len + step;
@@ -357,17 +384,29 @@ fn lif_backward_kernel(
                 ua[(row - 1) * n + j] - th * first[(row - 1) * w + j]
             };
             // ∂L/∂V[t]: through U[t+1], plus a direct membrane loss.
-            let mut gv = alpha * gpar[g_u + j];
+            let mut gu_next = gu_reg;
+            if comptime![flags.rec] {
+                gu_next = gpar[g_u + j];
+            }
+            let mut gv = alpha * gu_next;
             if comptime![flags.traces] {
                 gv += g_first[row * w + n + j];
             }
             let (du, dth) = surrogate_grads(u, th, shape, max_spikes, flags.surrogate);
             let through_s = gs - th * gv;
             let guj = gv + through_s * du;
-            gpar[g_thr + j] += through_s * dth - gv * first[row * w + j];
-            gpar[g_bias + j] += guj;
-            gpar[g0 + j] += guj * v_prev;
-            gpar[g_u + j] = guj;
+            let dthr = through_s * dth - gv * first[row * w + j];
+            if comptime![flags.rec] {
+                gpar[g_thr + j] += dthr;
+                gpar[g_bias + j] += guj;
+                gpar[g0 + j] += guj * v_prev;
+                gpar[g_u + j] = guj;
+            } else {
+                gthr_reg += dthr;
+                gbias_reg += guj;
+                galpha_reg += guj * v_prev;
+                gu_reg = guj;
+            }
             // I[t] feeds A[t+1] (with the carry) and U[t].
             for s in 0..syn {
                 let k = j * syn + s;
@@ -382,6 +421,13 @@ fn lif_backward_kernel(
                 gpar[g_beta + k] += gi * ua[o_a + row * ns + k];
             }
             j += stride;
+        }
+    }
+    if comptime![!flags.rec] {
+        if start < n {
+            gpar[g0 + start] = galpha_reg;
+            gpar[g_thr + start] = gthr_reg;
+            gpar[g_bias + start] = gbias_reg;
         }
     }
 }

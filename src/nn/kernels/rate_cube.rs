@@ -73,7 +73,8 @@ fn activation(z: f32, #[comptime] act: u32) -> (f32, f32) {
 /// `w_rec` `[N, N]`; `init` = `x0` `[B, N]`, `noise` `[B, T, N]`; `recs` = `x`, `r`
 /// `[B, T, N]` each; `kept` = `x`, `d` `[B, T, N]` each. `x_last` carries the state.
 #[cube(launch)]
-#[allow(clippy::too_many_arguments)]
+// A compile-time condition cannot join a runtime one in one `if`.
+#[allow(clippy::too_many_arguments, clippy::collapsible_if)]
 fn rate_forward_kernel(
     input: &Tensor<f32>,
     par: &Tensor<f32>,
@@ -101,6 +102,12 @@ fn rate_forward_kernel(
         x_last[b * n + j] = init[b * n + j];
         j += stride;
     }
+    // Without recurrence a unit owns at most one neuron (`start`): its state stays in a
+    // register; with recurrence it lives in `x_last`.
+    let mut x_reg = 0.0f32;
+    if start < n {
+        x_reg = init[b * n + start];
+    }
     for step in 0..t_len {
         let row = b * t_len + step;
         if comptime![flags.rec] {
@@ -124,10 +131,17 @@ fn rate_forward_kernel(
             if comptime![flags.noise] {
                 drive += init[bs * n + row * n + j];
             }
-            let xp = x_last[b * n + j];
+            let mut xp = x_reg;
+            if comptime![flags.rec] {
+                xp = x_last[b * n + j];
+            }
             let d = drive - xp;
             let x = xp + par[j] * d;
-            x_last[b * n + j] = x;
+            if comptime![flags.rec] {
+                x_last[b * n + j] = x;
+            } else {
+                x_reg = x;
+            }
             y[row * n + j] = activation(x - par[p_thr + j], flags.act).0;
             if comptime![flags.keep] {
                 kept[row * n + j] = x;
@@ -140,12 +154,18 @@ fn rate_forward_kernel(
             j += stride;
         }
     }
+    if comptime![!flags.rec] {
+        if start < n {
+            x_last[b * n + start] = x_reg;
+        }
+    }
 }
 
 /// The adjoint recurrence (see [`super::rate_cpu`]). `g_in` `[B, T, N]` receives `∂L/∂i`
 /// (= `gd`); `gpar` the per-batch partials, rows of `4N`: `∂a`, `∂bias`, `∂θ`, scratch
 /// `gx[t+1]`; `x0out` = `∂L/∂x0` `[B, N]`, then `H(x0 − θ)` `[B, N]` (for `∂L/∂W_rec`).
 #[cube(launch)]
+// A compile-time condition cannot join a runtime one in one `if`.
 #[allow(clippy::too_many_arguments, clippy::collapsible_if)]
 fn rate_backward_kernel(
     par: &Tensor<f32>,
@@ -179,6 +199,12 @@ fn rate_backward_kernel(
         gpar[g_x + j] = 0.0f32;
         j += stride;
     }
+    // Without recurrence a unit owns at most one neuron (`start`): gx[t+1] and the parameter
+    // sums stay in registers; with recurrence they live in `gpar`.
+    let mut gx_reg = 0.0f32;
+    let mut ga_reg = 0.0f32;
+    let mut gbias_reg = 0.0f32;
+    let mut gthr_reg = 0.0f32;
     for rev in 0..t_len {
         let step = t_len - 1 - rev;
         let row = b * t_len + step;
@@ -203,18 +229,37 @@ fn rate_backward_kernel(
             }
             let gz = hd * g;
             let a = par[j];
-            let gx = gz + (1.0f32 - a) * gpar[g_x + j];
+            let mut gx_next = gx_reg;
+            if comptime![flags.rec] {
+                gx_next = gpar[g_x + j];
+            }
+            let gx = gz + (1.0f32 - a) * gx_next;
             let gd = a * gx;
             g_in[row * n + j] = gd;
-            gpar[g0 + j] += gx * kept[seq + row * n + j];
-            gpar[g_bias + j] += gd;
-            gpar[g_thr + j] -= gz;
-            gpar[g_x + j] = gx;
+            let dga = gx * kept[seq + row * n + j];
+            if comptime![flags.rec] {
+                gpar[g0 + j] += dga;
+                gpar[g_bias + j] += gd;
+                gpar[g_thr + j] -= gz;
+                gpar[g_x + j] = gx;
+            } else {
+                ga_reg += dga;
+                gbias_reg += gd;
+                gthr_reg -= gz;
+                gx_reg = gx;
+            }
             j += stride;
         }
     }
     if comptime![flags.rec] {
         sync_storage();
+    } else {
+        if start < n {
+            gpar[g0 + start] = ga_reg;
+            gpar[g_bias + start] = gbias_reg;
+            gpar[g_thr + start] = gthr_reg;
+            gpar[g_x + start] = gx_reg;
+        }
     }
     // The initial state: through the first step's increment and recurrent drive.
     let mut j = start;
