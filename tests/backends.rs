@@ -153,6 +153,9 @@ fn rate_on_wgpu_matches_flex() {
 /// One configuration of the fused LIF op.
 #[derive(Clone, Copy, Debug)]
 struct Variant {
+    /// 300 neurons instead of 9: more neurons than units per cube (256), so units own
+    /// several neurons (recurrent) or the layer spans several cubes (feed-forward).
+    wide: bool,
     rec: bool,
     syn: usize,
     max_spikes: f32,
@@ -265,6 +268,7 @@ fn lif_kernels_on_wgpu_match_flex_for_every_variant() {
         Surrogate::Arctan { slope: 2.0 },
     ];
     let base = Variant {
+        wide: false,
         rec: false,
         syn: 1,
         max_spikes: 1.0,
@@ -311,9 +315,21 @@ fn lif_kernels_on_wgpu_match_flex_for_every_variant() {
         max_spikes: 4.0,
         ..base
     });
+    variants.push(Variant {
+        wide: true,
+        rec: true,
+        surrogate: surrogates[3],
+        ..base
+    });
+    variants.push(Variant {
+        wide: true,
+        syn: 2,
+        max_spikes: 2.0,
+        ..base
+    });
     for (case, v) in variants.into_iter().enumerate() {
         rockpool::device::seed(&flex, 100 + case as u64);
-        let (b, t, n) = (3, 25, 9);
+        let (b, t, n) = (3, 25, if v.wide { 300 } else { 9 });
         let ns = n * v.syn;
         let inputs = [
             Tensor::<3>::random([b, t, ns], Distribution::Uniform(-0.2, 0.9), &flex),
@@ -328,7 +344,11 @@ fn lif_kernels_on_wgpu_match_flex_for_every_variant() {
             Tensor::<1>::random([n], Distribution::Uniform(-0.05, 0.1), &flex),
             Tensor::<1>::random([b * ns], Distribution::Uniform(0.0, 0.6), &flex),
         ];
-        let w_rec = Tensor::<2>::random([n, ns], Distribution::Normal(0.0, 0.2), &flex);
+        let w_rec = Tensor::<2>::random(
+            [n, ns],
+            Distribution::Normal(0.0, 0.6 / (n as f64).sqrt()),
+            &flex,
+        );
         let want = lif_op_run(v, &inputs, &params, &w_rec, &flex);
         let got = lif_op_run(v, &inputs, &params, &w_rec, &gpu);
         assert!(
@@ -363,15 +383,19 @@ fn rate_kernels_on_wgpu_match_flex_for_every_variant() {
     use rockpool::nn::kernels::rate_op::rate_sequence;
     let flex = common::device().autodiff();
     let gpu = rockpool::device::autodiff(&wgpu());
-    let (b, t, n) = (3, 30, 8);
+    // (activation, recurrent, noise, record, neurons): 300 neurons is more than the 256 units
+    // of a cube (several neurons per unit, or several cubes).
     let cases = [
-        (Activation::Relu, false, false, false),
-        (Activation::Tanh, true, false, true),
-        (Activation::Sigmoid, true, true, false),
-        (Activation::Relu, true, true, true),
-        (Activation::Tanh, false, true, false),
+        (Activation::Relu, false, false, false, 8),
+        (Activation::Tanh, true, false, true, 8),
+        (Activation::Sigmoid, true, true, false, 8),
+        (Activation::Relu, true, true, true, 8),
+        (Activation::Tanh, false, true, false, 8),
+        (Activation::Tanh, true, false, false, 300),
+        (Activation::Sigmoid, false, false, true, 300),
     ];
-    for (case, &(act, rec, noise, record)) in cases.iter().enumerate() {
+    for (case, &(act, rec, noise, record, n)) in cases.iter().enumerate() {
+        let (b, t) = (3, 30);
         rockpool::device::seed(&flex, 200 + case as u64);
         let input = Tensor::<3>::random([b, t, n], Distribution::Uniform(-1.0, 1.5), &flex);
         let nz = Tensor::<3>::random([b, t, n], Distribution::Normal(0.0, 0.1), &flex);
@@ -379,7 +403,11 @@ fn rate_kernels_on_wgpu_match_flex_for_every_variant() {
         let a = Tensor::<1>::random([n], Distribution::Uniform(0.05, 0.3), &flex);
         let bias = Tensor::<1>::random([n], Distribution::Uniform(-0.2, 0.2), &flex);
         let thr = Tensor::<1>::random([n], Distribution::Uniform(-0.3, 0.3), &flex);
-        let w_rec = Tensor::<2>::random([n, n], Distribution::Normal(0.0, 0.4), &flex);
+        let w_rec = Tensor::<2>::random(
+            [n, n],
+            Distribution::Normal(0.0, 1.1 / (n as f64).sqrt()),
+            &flex,
+        );
         let x0 = Tensor::<2>::random([b, n], Distribution::Uniform(-0.5, 0.8), &flex);
         let run = |dev: &Device| {
             let i = on(&input, dev).require_grad();
