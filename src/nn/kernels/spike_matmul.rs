@@ -94,10 +94,14 @@ impl Csr {
         }
         if w.len() > TILED_MIN_WEIGHTS {
             // Large weights: column tiles, so the rows of W that events fetch come from cache
-            // (each event would otherwise fetch a whole row of W from memory).
+            // (each event would otherwise fetch a whole row of W from memory), and W repacked
+            // tile by tile, so that one tile's rows are contiguous: in place, the rows of a
+            // tile lie a whole row of W apart, every event lands on another 4 KiB page, and
+            // address translation (TLB misses) bounds the product.
+            let wt = tile_major(w, self.cols, o);
             let chunk = self.rows.div_ceil(rayon::current_num_threads() * 4).max(1);
             return super::par_fill(len, chunk * o, |k, out| {
-                tiled_rows_fast(self, k * chunk, out, w, o)
+                tiled_rows_fast(self, k * chunk, out, &wt, o)
             })
             .0;
         }
@@ -306,16 +310,38 @@ const TILE: usize = 64;
 /// Output columns per tile of the tiled `xᵀ·g`.
 const T_TILE: usize = 128;
 
-super::simd_dispatch!(fn tiled_rows_fast = tiled_rows(csr: &Csr, first: usize, out: &mut [f32], w: &[f32], o: usize));
+/// `w` `[cols, o]` repacked column tile by column tile: tile `k` (columns `k·TILE…`, the last
+/// one maybe narrower, width `tw`) is `[cols, tw]` row-major, starting at `k·TILE·cols`.
+fn tile_major(w: &[f32], cols: usize, o: usize) -> Vec<f32> {
+    super::filled_by(w.len(), |buf| {
+        // Events fetch rows of a tile at random: huge pages keep the tile's translations in
+        // the TLB.
+        super::advise_huge_pages(buf);
+        // Every tile writes its whole `[cols, tw]` block.
+        buf.par_chunks_mut((TILE * cols).max(1))
+            .enumerate()
+            .for_each(|(k, dst)| {
+                let t0 = k * TILE;
+                let tw = TILE.min(o - t0);
+                for (c, d) in dst.chunks_exact_mut(tw).enumerate() {
+                    d.copy_from_slice(&w[c * o + t0..c * o + t0 + tw]);
+                }
+            })
+    })
+    .0
+}
 
-/// Rows `first…` of `x·W` into `out`, one column tile at a time: every row's tile is summed
-/// in registers over the row's events (in order, separate multiplies and adds: the same
-/// values as [`matmul_rows`]) and stored once.
+super::simd_dispatch!(fn tiled_rows_fast = tiled_rows(csr: &Csr, first: usize, out: &mut [f32], wt: &[f32], o: usize));
+
+/// Rows `first…` of `x·W` into `out`, one column tile at a time (`wt`: `W` as
+/// [`tile_major`]): every row's tile is summed in registers over the row's events (in order,
+/// separate multiplies and adds: the same values as [`matmul_rows`]) and stored once.
 #[inline(always)]
-fn tiled_rows(csr: &Csr, first: usize, out: &mut [f32], w: &[f32], o: usize) {
+fn tiled_rows(csr: &Csr, first: usize, out: &mut [f32], wt: &[f32], o: usize) {
     let n_rows = out.len() / o;
     for t0 in (0..o).step_by(TILE) {
         let tw = TILE.min(o - t0);
+        let tile = &wt[t0 * csr.cols..t0 * csr.cols + tw * csr.cols];
         for k in 0..n_rows {
             let r = first + k;
             let y = &mut out[k * o + t0..k * o + t0 + tw];
@@ -324,8 +350,7 @@ fn tiled_rows(csr: &Csr, first: usize, out: &mut [f32], w: &[f32], o: usize) {
                 let mut acc = [0.0f32; TILE];
                 for e in events {
                     let (c, v) = (csr.idx[e] as usize, csr.val[e]);
-                    let wr: &[f32; TILE] =
-                        w[c * o + t0..c * o + t0 + TILE].try_into().expect("tile");
+                    let wr: &[f32; TILE] = tile[c * TILE..(c + 1) * TILE].try_into().expect("tile");
                     for l in 0..TILE {
                         acc[l] += v * wr[l];
                     }
@@ -335,7 +360,7 @@ fn tiled_rows(csr: &Csr, first: usize, out: &mut [f32], w: &[f32], o: usize) {
                 y.fill(0.0);
                 for e in events {
                     let (c, v) = (csr.idx[e] as usize, csr.val[e]);
-                    axpy(y, v, &w[c * o + t0..c * o + t0 + tw]);
+                    axpy(y, v, &tile[c * tw..(c + 1) * tw]);
                 }
             }
         }
