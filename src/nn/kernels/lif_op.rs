@@ -9,7 +9,7 @@
 //! On the CPU backends (flex, ndarray) the computation runs on host memory, where the data
 //! already lives ([`super::lif_cpu`]: contiguous loops, parallel over the batch), and the
 //! backward keeps its state in host vectors. On the CubeCL backends (`wgpu`, `cuda`) it runs
-//! as device kernels ([`super::lif_cube`], in f32): the training forward keeps `U` and `A` as
+//! as device kernels (`nn::kernels::lif_cube`, in f32): the training forward keeps `U` and `A` as
 //! device tensors and the adjoint is a second kernel, so nothing crosses to the host.
 
 // The `ndarray` backend is deprecated upstream but still offered behind its feature.
@@ -54,7 +54,7 @@ pub struct LifOpConfig {
 
 /// Backends that can run the fused LIF sequence. The host backends (flex, ndarray) run
 /// [`super::lif_cpu`] on their own buffers; the CubeCL backends (`wgpu`, `cuda`) run the
-/// kernels of [`super::lif_cube`] on the device, behind Burn's fusion (each method is one
+/// kernels of `nn::kernels::lif_cube` on the device, behind Burn's fusion (each method is one
 /// opaque fused operation).
 #[backend_extension(
     Autodiff,
@@ -235,7 +235,7 @@ impl LifBackend for burn::backend::Flex {}
 #[allow(deprecated)]
 impl LifBackend for burn::backend::NdArray {}
 
-/// The device kernels ([`super::lif_cube`]).
+/// The device kernels (`nn::kernels::lif_cube`).
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 impl LifBackend for burn_cubecl::CubeBackend {
     fn lif_seq(

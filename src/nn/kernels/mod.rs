@@ -2,8 +2,9 @@
 //!
 //! `lif_cpu` holds the LIF recurrence and its adjoint over host arrays; `lif_op` wraps it as
 //! one Burn operation (a backend extension with an autodiff implementation). `rate_cpu` and
-//! `rate_op` do the same for the non-spiking `Rate` neuron. `spike_matmul` is the
-//! event-driven weight product for sparse spike rasters.
+//! `rate_op` do the same for the non-spiking `Rate` neuron. On the GPU backends (`wgpu`,
+//! `cuda`) `lif_cube` and `rate_cube` hold the same recurrences and adjoints as CubeCL
+//! kernels. `spike_matmul` is the event-driven weight product for sparse spike rasters.
 
 /// Makes glibc's allocator keep freed memory for reuse (once per process; Linux/glibc only;
 /// `ROCKPOOL_KEEP_MALLOC=1` leaves the allocator alone).

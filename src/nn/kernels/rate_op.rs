@@ -9,7 +9,7 @@
 //!
 //! Like the fused LIF ([`super::lif_op`]): on the CPU backends the computation runs on host
 //! memory (contiguous loops, parallel over the batch); on the CubeCL backends (`wgpu`, `cuda`)
-//! it runs as device kernels ([`super::rate_cube`], in f32), forward and adjoint, and the
+//! it runs as device kernels (`nn::kernels::rate_cube`, in f32), forward and adjoint, and the
 //! training forward keeps what the backward needs as device tensors.
 
 // The `ndarray` backend is deprecated upstream but still offered behind its feature.
@@ -169,7 +169,7 @@ impl RateBackend for burn::backend::Flex {}
 #[allow(deprecated)]
 impl RateBackend for burn::backend::NdArray {}
 
-/// The device kernels ([`super::rate_cube`]).
+/// The device kernels (`nn::kernels::rate_cube`).
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 impl RateBackend for burn_cubecl::CubeBackend {
     fn rate_seq(
