@@ -109,7 +109,7 @@ fn surrogate_grads(
 /// - `recs`: `vmem` `[B, T, N]`, `isyn` `[B, T, N·S]`, `irec` `[B, T, N·S]`;
 /// - `state`: `v_last` `[B, N]`, `i_last` `[B, N·S]`, `s_last` `[B, N]`;
 /// - `ua`: `U` `[B, T, N]`, `A` `[B, T, N·S]`;
-/// - `gpar` (per batch row of `4N + N·S`): `∂α`, `∂θ`, `∂bias`, scratch `∂L/∂U`, `∂β`.
+/// - `gpar` (per batch row of `4N + N·S`): `∂α`, `∂θ`, `∂bias`, `∂β`, then scratch `∂L/∂U`.
 #[derive(Clone, Copy, Debug)]
 struct Packing {
     b: usize,
@@ -326,7 +326,7 @@ fn lif_backward_kernel(
     let o_a = bs * t_len * n;
     // This batch's row of partial gradients.
     let g0 = b * (4 * n + ns);
-    let (g_thr, g_bias, g_u, g_beta) = (g0 + n, g0 + 2 * n, g0 + 3 * n, g0 + 4 * n);
+    let (g_thr, g_bias, g_beta, g_u) = (g0 + n, g0 + 2 * n, g0 + 3 * n, g0 + 3 * n + ns);
     let start = (CUBE_POS_X * CUBE_DIM_X + UNIT_POS_X) as usize;
     let stride = (CUBE_COUNT_X * CUBE_DIM_X) as usize;
     let mut carry = 0.0f32;
@@ -482,6 +482,7 @@ pub(super) fn empty(like: &CubeTensor, len: usize) -> CubeTensor {
     }
 }
 
+/// A zero f32 tensor of `shape` on `like`'s device (placeholders and empty results).
 pub(super) fn zeros(like: &CubeTensor, shape: Vec<usize>) -> CubeTensor {
     CubeBackend::float_zeros(Shape::from(shape), &like.device, DType::F32.into())
 }
@@ -489,14 +490,14 @@ pub(super) fn zeros(like: &CubeTensor, shape: Vec<usize>) -> CubeTensor {
 /// The tensors flattened and concatenated (the packed buffers of [`Packing`]); those with a
 /// zero `len` are left out.
 pub(super) fn pack(parts: Vec<(CubeTensor, usize)>) -> CubeTensor {
-    let device = parts[0].0.device.clone();
+    let like = parts[0].0.clone();
     let flat: Vec<CubeTensor> = parts
         .into_iter()
         .filter(|(_, len)| *len > 0)
         .map(|(t, len)| CubeBackend::float_reshape(t, Shape::from(vec![len])))
         .collect();
     match flat.len() {
-        0 => CubeBackend::float_zeros(Shape::from(vec![1]), &device, DType::F32.into()),
+        0 => zeros(&like, vec![1]),
         1 => flat.into_iter().next().expect("one part"),
         _ => CubeBackend::float_cat(flat, 0),
     }
@@ -647,7 +648,7 @@ pub(super) fn backward(
         prepared(ua, "U and A"),
         prepared(g_first, "output gradient"),
     );
-    let [b, t, w] = first.shape().dims::<3>();
+    let [b, t, _] = first.shape().dims::<3>();
     let n = leak_mem.shape().num_elements();
     let ns = n * cfg.n_syn;
     let p = Packing { b, t, n, ns };
@@ -678,7 +679,6 @@ pub(super) fn backward(
             flags(cfg, true),
         );
     }
-    let _ = w;
     // Sum the per-batch partials; ∂/∂leak = −∂/∂decay.
     let gpar = if b > 0 {
         let rows = CubeBackend::float_reshape(gpar, Shape::from(vec![b, 4 * n + ns]));
@@ -686,10 +686,11 @@ pub(super) fn backward(
     } else {
         zeros(&first, vec![4 * n + ns])
     };
-    let [galpha, gthr, gbias, _gu, gbeta]: [CubeTensor; 5] =
-        unpack(gpar, vec![vec![n], vec![n], vec![n], vec![n], vec![ns]])
+    // The scratch `∂L/∂U` at the end of each row is not read back.
+    let [galpha, gthr, gbias, gbeta]: [CubeTensor; 4] =
+        unpack(gpar, vec![vec![n], vec![n], vec![n], vec![ns]])
             .try_into()
-            .expect("five gradients");
+            .expect("four gradients");
     let gx = CubeBackend::float_reshape(gx, Shape::from(vec![b, t, ns]));
     let g_w = if cfg.has_rec && b * t > 0 {
         // ∂L/∂W[m, k] = Σ_{b,t} S[b, t-1, m]·∂L/∂A[b, t, k], with S[b, -1] = s0.

@@ -52,6 +52,27 @@ pub struct LifOpConfig {
     pub differentiable_traces: bool,
 }
 
+impl LifOpConfig {
+    /// The sizes and options of the host kernels for `b` sequences of `t` steps, `n` neurons.
+    fn dims(&self, b: usize, t: usize, n: usize) -> LifDims {
+        LifDims {
+            b,
+            t,
+            n,
+            s: self.n_syn,
+            max_spikes: self.max_spikes,
+            surrogate: self.surrogate,
+            carry: self.synaptic_carry,
+        }
+    }
+}
+
+/// The decays `1 − leak` in f64. The op takes leaks: for slow neurons they carry the decay's
+/// precision that an f32 decay near 1 would lose.
+fn decays(leak: &[f32]) -> Vec<f64> {
+    leak.iter().map(|&l| 1.0 - f64::from(l)).collect()
+}
+
 /// Backends that can run the fused LIF sequence. The host backends (flex, ndarray) run
 /// [`super::lif_cpu`] on their own buffers; the CubeCL backends (`wgpu`, `cuda`) run the
 /// kernels of `nn::kernels::lif_cube` on the device, behind Burn's fusion (each method is one
@@ -180,17 +201,8 @@ pub trait LifBackend: Backend {
         let (b, t, n) = (first.1[0], first.1[1], leak_mem.0.len());
         let mut u = ua.0;
         let a = u.split_off(b * t * n);
-        let d = LifDims {
-            b,
-            t,
-            n,
-            s: cfg.n_syn,
-            max_spikes: cfg.max_spikes,
-            surrogate: cfg.surrogate,
-            carry: cfg.synaptic_carry,
-        };
-        let decay = |l: &[f32]| l.iter().map(|&l| 1.0 - f64::from(l)).collect::<Vec<f64>>();
-        let (alpha, beta) = (decay(&leak_mem.0), decay(&leak_syn.0));
+        let d = cfg.dims(b, t, n);
+        let (alpha, beta) = (decays(&leak_mem.0), decays(&leak_syn.0));
         let bias = vec![0.0; n];
         let params = LifParams {
             alpha: &alpha,
@@ -225,7 +237,9 @@ pub trait LifBackend: Backend {
             &g_first.0,
             cfg.differentiable_traces,
         );
-        grads_to_tensors::<Self>(d, g, &device)
+        let [gx, gm, gs, gt, gb, gw] = grads_host(d, g)
+            .map(|(v, shape)| Self::float_from_data(TensorData::new(v, shape), &device));
+        (gx, gm, gs, gt, gb, gw)
     }
 }
 
@@ -523,26 +537,13 @@ struct HostInputs {
 impl HostInputs {
     fn read<B: Backend>(t: [FloatTensor<B>; 10], cfg: LifOpConfig) -> Self {
         let [x, leak_mem, leak_syn, thr, bias, w_rec, noise, v0, i0, s0] = t.map(read_host::<B>);
-        // The op takes leaks 1 − α: for slow neurons they carry the decay's precision that
-        // an f32 α near 1 would lose; the decays are formed here in f64.
-        let decay = |l: Vec<f32>| l.into_iter().map(|l| 1.0 - f64::from(l)).collect();
-        let (b, t, ns) = (x.1[0], x.1[1], x.1[2]);
-        let dims = LifDims {
-            b,
-            t,
-            n: ns / cfg.n_syn,
-            s: cfg.n_syn,
-            max_spikes: cfg.max_spikes,
-            surrogate: cfg.surrogate,
-            carry: cfg.synaptic_carry,
-        };
         Self {
-            dims,
+            dims: cfg.dims(x.1[0], x.1[1], x.1[2] / cfg.n_syn),
             record: cfg.record,
             differentiable_traces: cfg.differentiable_traces,
             x: x.0,
-            alpha: decay(leak_mem.0),
-            beta: decay(leak_syn.0),
+            alpha: decays(&leak_mem.0),
+            beta: decays(&leak_syn.0),
             thr: thr.0,
             bias: bias.0,
             w_rec: cfg.has_rec.then_some(w_rec.0),
@@ -720,25 +721,6 @@ fn grads_host(d: LifDims, g: lif_cpu::LifGrads) -> [(Vec<f32>, Vec<usize>); 6] {
         (g.bias, vec![d.n]),
         w,
     ]
-}
-
-/// [`grads_host`] as tensors of backend `B`.
-#[allow(clippy::type_complexity)]
-fn grads_to_tensors<B: Backend>(
-    d: LifDims,
-    g: lif_cpu::LifGrads,
-    device: &B::Device,
-) -> (
-    FloatTensor<B>,
-    FloatTensor<B>,
-    FloatTensor<B>,
-    FloatTensor<B>,
-    FloatTensor<B>,
-    FloatTensor<B>,
-) {
-    let [a, b, c, e, f, w] =
-        grads_host(d, g).map(|(v, shape)| B::float_from_data(TensorData::new(v, shape), device));
-    (a, b, c, e, f, w)
 }
 
 /// Whether `B` keeps its tensors in host memory (the host kernels run on its buffers, and

@@ -30,29 +30,6 @@ pub(crate) fn retain_host_memory() {
     });
 }
 
-/// Asks the kernel to back `buf` with transparent huge pages (2 MiB) where it can: for large
-/// buffers that are read at random (one TLB entry then covers 512 times as much). Call it
-/// before the buffer is first written; it only advises (Linux with glibc; elsewhere it does
-/// nothing).
-pub(crate) fn advise_huge_pages(buf: &mut [f32]) {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        const HUGE: usize = 2 << 20;
-        let start = buf.as_mut_ptr() as usize;
-        let end = start + std::mem::size_of_val(buf);
-        let (lo, hi) = (start.next_multiple_of(HUGE), end / HUGE * HUGE);
-        if hi > lo {
-            // SAFETY: [lo, hi) lies inside `buf`, which this call borrows mutably; madvise
-            // with MADV_HUGEPAGE changes no contents, only how the pages are backed.
-            unsafe {
-                libc::madvise(lo as *mut libc::c_void, hi - lo, libc::MADV_HUGEPAGE);
-            }
-        }
-    }
-    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    let _ = buf;
-}
-
 /// A new `len`-element buffer written in parallel without a clearing pass: task `k` gets
 /// elements `k·chunk…` (the last chunk may be shorter) and `fill(k, chunk)` must write every
 /// one of them before reading any. Returns the buffer and the tasks' results in task order.

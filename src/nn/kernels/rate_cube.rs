@@ -398,10 +398,10 @@ pub(super) fn backward(
     } else {
         zeros(&y, vec![4 * n])
     };
-    let [ga, gbias, gthr, _gx]: [CubeTensor; 4] =
-        unpack(gpar, vec![vec![n], vec![n], vec![n], vec![n]])
-            .try_into()
-            .expect("four gradients");
+    // The scratch `gx` at the end of each row is not read back.
+    let [ga, gbias, gthr]: [CubeTensor; 3] = unpack(gpar, vec![vec![n], vec![n], vec![n]])
+        .try_into()
+        .expect("three gradients");
     let [gx0, h0]: [CubeTensor; 2] = unpack(x0out, vec![vec![b, n], vec![b, 1, n]])
         .try_into()
         .expect("two initial-state parts");

@@ -313,20 +313,13 @@ const T_TILE: usize = 128;
 /// `w` `[cols, o]` repacked column tile by column tile: tile `k` (columns `k·TILE…`, the last
 /// one maybe narrower, width `tw`) is `[cols, tw]` row-major, starting at `k·TILE·cols`.
 fn tile_major(w: &[f32], cols: usize, o: usize) -> Vec<f32> {
-    super::filled_by(w.len(), |buf| {
-        // Events fetch rows of a tile at random: huge pages keep the tile's translations in
-        // the TLB.
-        super::advise_huge_pages(buf);
-        // Every tile writes its whole `[cols, tw]` block.
-        buf.par_chunks_mut((TILE * cols).max(1))
-            .enumerate()
-            .for_each(|(k, dst)| {
-                let t0 = k * TILE;
-                let tw = TILE.min(o - t0);
-                for (c, d) in dst.chunks_exact_mut(tw).enumerate() {
-                    d.copy_from_slice(&w[c * o + t0..c * o + t0 + tw]);
-                }
-            })
+    // Every tile writes its whole `[cols, tw]` block.
+    super::par_fill(w.len(), TILE * cols, |k, dst| {
+        let t0 = k * TILE;
+        let tw = TILE.min(o - t0);
+        for (c, d) in dst.chunks_exact_mut(tw).enumerate() {
+            d.copy_from_slice(&w[c * o + t0..c * o + t0 + tw]);
+        }
     })
     .0
 }
