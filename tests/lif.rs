@@ -321,3 +321,139 @@ fn readout_layer_is_not_spiking() {
         "a membrane read-out emits potentials"
     );
 }
+
+/// The device path's two methods, `lif_seq_train` and `lif_seq_adjoint`, in their host
+/// default bodies (on flex, called directly: the autodiff op takes its host path there)
+/// give exactly what the autodiff op gives: the same outputs, and the same gradients for
+/// the input and every parameter, recurrent with traces.
+#[test]
+fn device_path_host_defaults_match_the_autodiff_op() {
+    use burn::backend::Dispatch;
+    use rockpool::nn::kernels::lif_op::{LifBackend, LifOpConfig, lif_sequence};
+    let plain = device();
+    let ad = plain.clone().autodiff();
+    rockpool::device::seed(&plain, 21);
+    let (b, t, n, syn) = (2, 30, 5, 2);
+    let ns = n * syn;
+    let x = Tensor::<3>::random([b, t, ns], Distribution::Uniform(-0.2, 0.9), &plain);
+    let g = Tensor::<3>::random([b, t, 2 * n + ns], Distribution::Normal(0.0, 1.0), &plain);
+    let p = |len, lo, hi| Tensor::<1>::random([len], Distribution::Uniform(lo, hi), &plain);
+    let (leak_mem, leak_syn, thr, bias) = (
+        p(n, 0.03, 0.15),
+        p(ns, 0.05, 0.3),
+        p(n, 0.6, 1.4),
+        p(n, -0.05, 0.1),
+    );
+    let w_rec = Tensor::<2>::random([n, ns], Distribution::Normal(0.0, 0.3), &plain);
+    let v0 = Tensor::<2>::random([b, n], Distribution::Uniform(0.0, 0.5), &plain);
+    let i0 = Tensor::<2>::random([b, ns], Distribution::Uniform(0.0, 0.3), &plain);
+    let s0 = Tensor::<2>::random([b, n], Distribution::Bernoulli(0.3), &plain);
+    let cfg = LifOpConfig {
+        n_syn: syn,
+        max_spikes: 2.0,
+        surrogate: Surrogate::FastSigmoid { slope: 3.0 },
+        has_rec: true,
+        has_noise: false,
+        record: true,
+        differentiable_traces: true,
+        synaptic_carry: true,
+    };
+
+    // The autodiff op (host path) on the same values.
+    let on = |t: &Tensor<1>| Tensor::<1>::from_data(t.to_data(), &ad).require_grad();
+    let (xa, lm, ls, th, bi) = (
+        Tensor::<3>::from_data(x.to_data(), &ad).require_grad(),
+        on(&leak_mem),
+        on(&leak_syn),
+        on(&thr),
+        on(&bias),
+    );
+    let wa = Tensor::<2>::from_data(w_rec.to_data(), &ad).require_grad();
+    let to_ad = |t: &Tensor<2>| Tensor::<2>::from_data(t.to_data(), &ad);
+    let seq = lif_sequence(
+        xa.clone(),
+        lm.clone(),
+        ls.clone(),
+        th.clone(),
+        bi.clone(),
+        Some(wa.clone()),
+        None,
+        to_ad(&v0),
+        to_ad(&i0),
+        to_ad(&s0),
+        syn,
+        cfg.max_spikes,
+        cfg.surrogate,
+        true,
+        true,
+        true,
+    );
+    let (vm, is) = seq.traces.clone().unwrap();
+    let first_ad = Tensor::cat(vec![seq.spikes.clone(), vm, is], 2);
+    let grads = (first_ad.clone() * Tensor::<3>::from_data(g.to_data(), &ad))
+        .sum()
+        .backward();
+
+    // The two methods, called directly.
+    let zero3 = Tensor::<3>::zeros([1, 1, 1], &plain);
+    let (first, vmem, isyn, irec, v_last, i_last, s_last, ua) =
+        <Dispatch as LifBackend>::lif_seq_train(
+            x.into_dispatch(),
+            leak_mem.clone().into_dispatch(),
+            leak_syn.clone().into_dispatch(),
+            thr.clone().into_dispatch(),
+            bias.into_dispatch(),
+            w_rec.clone().into_dispatch(),
+            zero3.into_dispatch(),
+            v0.clone().into_dispatch(),
+            i0.into_dispatch(),
+            s0.clone().into_dispatch(),
+            cfg,
+        );
+    let first = Tensor::<3>::from_dispatch(first);
+    assert_eq!(vals(first.clone()), vals(first_ad), "first output");
+    for (what, got, want) in [
+        ("vmem", Tensor::<3>::from_dispatch(vmem), seq.vmem),
+        ("isyn", Tensor::<3>::from_dispatch(isyn), seq.isyn),
+        ("irec", Tensor::<3>::from_dispatch(irec), seq.irec),
+    ] {
+        assert_eq!(vals(got), vals(want), "{what}");
+    }
+    for (what, got, want) in [
+        ("v_last", Tensor::<2>::from_dispatch(v_last), seq.v_last),
+        ("i_last", Tensor::<2>::from_dispatch(i_last), seq.i_last),
+        ("s_last", Tensor::<2>::from_dispatch(s_last), seq.s_last),
+    ] {
+        assert_eq!(vals(got), vals(want), "{what}");
+    }
+    let (gx, gm, gs, gt, gb, gw) = <Dispatch as LifBackend>::lif_seq_adjoint(
+        leak_mem.into_dispatch(),
+        leak_syn.into_dispatch(),
+        thr.into_dispatch(),
+        w_rec.into_dispatch(),
+        v0.into_dispatch(),
+        s0.into_dispatch(),
+        first.into_dispatch(),
+        ua,
+        g.into_dispatch(),
+        cfg,
+    );
+    assert_eq!(
+        vals(Tensor::<3>::from_dispatch(gx)),
+        vals(xa.grad(&grads).unwrap()),
+        "dL/dx"
+    );
+    for (what, got, want) in [
+        ("dL/dleak_mem", gm, lm.grad(&grads).unwrap()),
+        ("dL/dleak_syn", gs, ls.grad(&grads).unwrap()),
+        ("dL/dthr", gt, th.grad(&grads).unwrap()),
+        ("dL/dbias", gb, bi.grad(&grads).unwrap()),
+    ] {
+        assert_eq!(vals(Tensor::<1>::from_dispatch(got)), vals(want), "{what}");
+    }
+    assert_eq!(
+        vals(Tensor::<2>::from_dispatch(gw)),
+        vals(wa.grad(&grads).unwrap()),
+        "dL/dw_rec"
+    );
+}

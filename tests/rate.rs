@@ -327,3 +327,103 @@ fn broadcast_input_gradient_matches_reference() {
     assert_eq!(f.len(), 20);
     assert!(rel_l2(&f, &r) <= 1e-5, "{}", rel_l2(&f, &r));
 }
+
+/// The device path's two methods, `rate_seq_train` and `rate_seq_adjoint`, in their host
+/// default bodies (on flex, called directly: the autodiff op takes its host path there) give
+/// exactly what the autodiff op gives, recurrent with noise: outputs, and the gradients for
+/// the input, `a`, bias, threshold, recurrent weights and initial state.
+#[test]
+fn device_path_host_defaults_match_the_autodiff_op() {
+    use burn::backend::Dispatch;
+    use rockpool::nn::kernels::rate_op::{RateBackend, RateOpConfig, rate_sequence};
+    let plain = device();
+    let ad = plain.clone().autodiff();
+    rockpool::device::seed(&plain, 22);
+    let (b, t, n) = (2, 25, 6);
+    let input = Tensor::<3>::random([b, t, n], Distribution::Uniform(-1.0, 1.5), &plain);
+    let noise = Tensor::<3>::random([b, t, n], Distribution::Normal(0.0, 0.1), &plain);
+    let g = Tensor::<3>::random([b, t, n], Distribution::Normal(0.0, 1.0), &plain);
+    let p = |lo, hi| Tensor::<1>::random([n], Distribution::Uniform(lo, hi), &plain);
+    let (a, bias, thr) = (p(0.05, 0.3), p(-0.2, 0.2), p(-0.3, 0.3));
+    let w_rec = Tensor::<2>::random([n, n], Distribution::Normal(0.0, 0.4), &plain);
+    let x0 = Tensor::<2>::random([b, n], Distribution::Uniform(-0.5, 0.8), &plain);
+    let cfg = RateOpConfig {
+        act: Activation::Tanh,
+        has_rec: true,
+        has_noise: true,
+        record: true,
+    };
+
+    let on1 = |t: &Tensor<1>| Tensor::<1>::from_data(t.to_data(), &ad).require_grad();
+    let on2 = |t: &Tensor<2>| Tensor::<2>::from_data(t.to_data(), &ad).require_grad();
+    let ia = Tensor::<3>::from_data(input.to_data(), &ad).require_grad();
+    let (aa, ba, ta, wa, xa) = (on1(&a), on1(&bias), on1(&thr), on2(&w_rec), on2(&x0));
+    let seq = rate_sequence(
+        ia.clone(),
+        aa.clone(),
+        ba.clone(),
+        ta.clone(),
+        Some(wa.clone()),
+        Some(Tensor::<3>::from_data(noise.to_data(), &ad)),
+        xa.clone(),
+        cfg.act,
+        true,
+    );
+    let grads = (seq.y.clone() * Tensor::<3>::from_data(g.to_data(), &ad))
+        .sum()
+        .backward();
+
+    let (y, x, rec, x_last, kept) = <Dispatch as RateBackend>::rate_seq_train(
+        input.into_dispatch(),
+        a.clone().into_dispatch(),
+        bias.clone().into_dispatch(),
+        thr.clone().into_dispatch(),
+        w_rec.clone().into_dispatch(),
+        noise.into_dispatch(),
+        x0.clone().into_dispatch(),
+        cfg,
+    );
+    let y = Tensor::<3>::from_dispatch(y);
+    let (x_rec, r_rec) = seq.records.unwrap();
+    assert_eq!(vals(y.clone()), vals(seq.y), "y");
+    assert_eq!(vals(Tensor::<3>::from_dispatch(x)), vals(x_rec), "x");
+    assert_eq!(
+        vals(Tensor::<3>::from_dispatch(rec)),
+        vals(r_rec),
+        "rec_input"
+    );
+    assert_eq!(
+        vals(Tensor::<2>::from_dispatch(x_last)),
+        vals(seq.x_last),
+        "x_last"
+    );
+    let (gi, ga, gb, gt, gw, gx0) = <Dispatch as RateBackend>::rate_seq_adjoint(
+        a.into_dispatch(),
+        bias.into_dispatch(),
+        thr.into_dispatch(),
+        w_rec.into_dispatch(),
+        x0.into_dispatch(),
+        y.into_dispatch(),
+        kept,
+        g.into_dispatch(),
+        cfg,
+    );
+    assert_eq!(
+        vals(Tensor::<3>::from_dispatch(gi)),
+        vals(ia.grad(&grads).unwrap()),
+        "dL/dinput"
+    );
+    for (what, got, want) in [
+        ("dL/da", ga, aa.grad(&grads).unwrap()),
+        ("dL/dbias", gb, ba.grad(&grads).unwrap()),
+        ("dL/dthr", gt, ta.grad(&grads).unwrap()),
+    ] {
+        assert_eq!(vals(Tensor::<1>::from_dispatch(got)), vals(want), "{what}");
+    }
+    for (what, got, want) in [
+        ("dL/dw_rec", gw, wa.grad(&grads).unwrap()),
+        ("dL/dx0", gx0, xa.grad(&grads).unwrap()),
+    ] {
+        assert_eq!(vals(Tensor::<2>::from_dispatch(got)), vals(want), "{what}");
+    }
+}
