@@ -4,16 +4,15 @@
 //! `Linear` → `LinearWeights`; `LIF` → `LifNeurons` with time constants recovered from the
 //! layer's decays whatever its leak mode (`τ = −dt/ln α`), plus a `LinearWeights` loop for
 //! `w_rec`; `Rate` → `RateNeurons`; `Sequential` connects its children in order; `Residual`
-//! adds an alias from the block's inputs to its outputs. In a `Sequential`, a LIF layer after a
-//! fake-quantised `Linear` (Xylo-mode training) exports the threshold and bias it evolves with,
-//! on the weights' integer grid ([`Lif::integer_threshold_bias`]).
+//! adds an alias from the block's inputs to its outputs. A network trained in Xylo mode is
+//! exported through its effective form ([`crate::quant::XyloMode::effective`]), so the graph
+//! carries the weights and thresholds the training used.
 
-use burn::tensor::Tensor;
 use ndarray::{Array1, Array2};
 use rockpool_graph::{Graph, LifNeurons, RateNeurons, SubGraph};
 
 use crate::error::{Error, Result};
-use crate::module::{Evolve, ModuleView};
+use crate::module::ModuleView;
 use crate::nn::{Layer, Lif, Linear, Rate, Residual, Sequential};
 
 fn g_err(e: rockpool_graph::GraphError) -> Error {
@@ -54,26 +53,19 @@ impl AsGraph for Linear {
 
 impl AsGraph for Lif {
     fn add_to_graph(&self, g: &mut Graph, name: &str) -> Result<SubGraph> {
-        lif_graph(self, g, name, None)
-    }
-}
-
-/// A LIF layer's graph with the threshold and bias its dynamics use on the `grid` of the
-/// weights feeding it ([`Lif::integer_threshold_bias`]).
-fn lif_graph(lif: &Lif, g: &mut Graph, name: &str, grid: Option<Tensor<1>>) -> Result<SubGraph> {
-    let (alpha, beta) = lif.decays();
-    let (threshold, bias) = lif.integer_threshold_bias(grid);
-    let tau = |d: Array1<f64>| d.mapv(|a| -lif.dt / a.ln());
-    let params = LifNeurons {
-        tau_mem: tau(host1(alpha)),
-        tau_syn: tau(host1(beta)),
-        threshold: host1(threshold),
-        bias: host1(bias),
-        dt: Some(lif.dt),
-    };
-    match &lif.w_rec {
-        Some(w) => g.lif_recurrent(name, params, host2(w.val())).map_err(g_err),
-        None => g.lif(name, params).map_err(g_err),
+        let (alpha, beta) = self.decays();
+        let tau = |d: Array1<f64>| d.mapv(|a| -self.dt / a.ln());
+        let params = LifNeurons {
+            tau_mem: tau(host1(alpha)),
+            tau_syn: tau(host1(beta)),
+            threshold: host1(self.threshold.val()),
+            bias: host1(self.bias.val()),
+            dt: Some(self.dt),
+        };
+        match &self.w_rec {
+            Some(w) => g.lif_recurrent(name, params, host2(w.val())).map_err(g_err),
+            None => g.lif(name, params).map_err(g_err),
+        }
     }
 }
 
@@ -120,18 +112,12 @@ impl AsGraph for Layer {
 }
 
 impl AsGraph for Sequential<Layer> {
-    /// Children in order; a LIF layer after a fake-quantised `Linear` shows the threshold and
-    /// bias it evolves with (on the weights' integer grid, see [`Lif::integer_threshold_bias`]).
+    /// Children in order.
     fn add_to_graph(&self, g: &mut Graph, name: &str) -> Result<SubGraph> {
-        let mut grid = None;
-        let mut blocks = Vec::with_capacity(self.len());
-        for (n, m) in self.iter() {
-            blocks.push(match m {
-                Layer::Lif(lif) => lif_graph(lif, g, n, grid.take())?,
-                other => other.add_to_graph(g, n)?,
-            });
-            grid = m.output_grid();
-        }
+        let blocks = self
+            .iter()
+            .map(|(n, m)| m.add_to_graph(g, n))
+            .collect::<Result<Vec<_>>>()?;
         g.sequential(name, &blocks).map_err(g_err)
     }
 }

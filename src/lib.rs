@@ -29,6 +29,7 @@ pub mod module;
 pub mod network;
 pub mod nn;
 pub mod persist;
+pub mod quant;
 pub mod rng;
 pub mod timed;
 pub mod train;

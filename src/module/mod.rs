@@ -93,29 +93,6 @@ pub trait Evolve: ModuleView {
     ///
     /// Never mutates the module; with `record` the result carries internal traces.
     fn evolve_with(&self, input: Tensor<3>, state: StateTree, record: bool) -> Result<Evolution>;
-
-    /// The integer grid of this module's output, for quantisation-aware (Xylo-mode) training:
-    /// `(size_out,)` steps `Δ` such that, for integer (spike-count) inputs, output channel `j`
-    /// only takes values `k·Δ[j]` with integer `k` (a `Linear` with fake-quantised weights).
-    /// Detached (no gradient). `None` (the default) for modules without such a grid.
-    fn output_grid(&self) -> Option<Tensor<1>> {
-        None
-    }
-
-    /// [`evolve_with`](Self::evolve_with), told the [`output_grid`](Self::output_grid) of the
-    /// module before it in a chain (`(size_in,)`), so that a neuron layer can put its integer
-    /// parameters (Xylo's thresholds) on the grid of the weights feeding it. A chain passes it
-    /// on; modules that have no use for it ignore it (the default).
-    fn evolve_on_grid(
-        &self,
-        input: Tensor<3>,
-        state: StateTree,
-        record: bool,
-        grid: Option<Tensor<1>>,
-    ) -> Result<Evolution> {
-        let _ = grid;
-        self.evolve_with(input, state, record)
-    }
 }
 
 /// What a container ([`Sequential`](crate::nn::Sequential), [`Residual`](crate::nn::Residual))

@@ -25,9 +25,10 @@ use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use super::PerNeuron;
+use super::defaults;
 use super::kernels::lif_op::lif_sequence;
-use super::lif::{Lif, LifConfig, LifOutput, tau_to_leak};
+use super::lif::{Lif, LifConfig, LifOutput, LifState, floored_tau_to_leak};
+use super::per_neuron::PerNeuron;
 use crate::error::Result;
 use crate::module::{
     Attr, AttrField, AttrKind, Evolution, Evolve, Family, ModuleExt, ModuleView, StateTree, Tree,
@@ -37,32 +38,37 @@ use crate::module::{
 /// Hyper-parameters of an [`ALif`] layer (also its TOML form): every [`LifConfig`] field plus
 /// the after-hyperpolarisation current's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ALifConfig {
     /// AHP time constant(s), seconds (default 20 ms).
-    #[serde(default = "default_tau_ahp")]
     pub tau_ahp: PerNeuron,
     /// AHP weight(s) (default −0.9).
-    #[serde(default = "default_w_ahp")]
     pub w_ahp: PerNeuron,
     /// The LIF part.
     #[serde(flatten)]
     pub lif: LifConfig,
 }
 
-fn default_tau_ahp() -> PerNeuron {
-    PerNeuron::Scalar(20e-3)
-}
-fn default_w_ahp() -> PerNeuron {
-    PerNeuron::Scalar(-0.9)
+/// Rockpool's default AHP weight.
+const W_AHP: f64 = -0.9;
+
+impl Default for ALifConfig {
+    /// Rockpool's defaults, with `n = 0` (which [`ALifConfig::init`] refuses: give `n`).
+    fn default() -> Self {
+        ALifConfig {
+            tau_ahp: PerNeuron::Scalar(defaults::TAU_LIF),
+            w_ahp: PerNeuron::Scalar(W_AHP),
+            lif: LifConfig::default(),
+        }
+    }
 }
 
 impl ALifConfig {
     /// `n` neurons with Rockpool's defaults.
     pub fn new(n: usize) -> Self {
         ALifConfig {
-            tau_ahp: default_tau_ahp(),
-            w_ahp: default_w_ahp(),
             lif: LifConfig::new(n),
+            ..Self::default()
         }
     }
 
@@ -107,7 +113,7 @@ impl ALifConfig {
             w_ahp,
             tau_ahp,
             iahp: Tensor::zeros([n], device),
-            config: self.clone(),
+            ahp_init: (self.tau_ahp.clone(), self.w_ahp.clone()),
         })
     }
 }
@@ -125,8 +131,41 @@ pub struct ALif {
     pub tau_ahp: Param<Tensor<1>>,
     /// Stored AHP current `(N,)`.
     pub iahp: Tensor<1>,
+    /// The initial `(tau_ahp, w_ahp)`, for `reset_parameters`.
     #[module(skip)]
-    config: ALifConfig,
+    ahp_init: (PerNeuron, PerNeuron),
+}
+
+/// The state of an [`ALif`] layer for a batch: the LIF part and the AHP current.
+#[derive(Clone, Debug)]
+pub struct ALifState {
+    /// Membrane, synaptic currents and last spikes, as a [`Lif`]'s.
+    pub lif: LifState,
+    /// AHP currents `[B, N]`.
+    pub iahp: Tensor<2>,
+}
+
+impl ALifState {
+    /// The initial (zero) state of `batch` rows of `n` neurons with `n_syn` synapses each.
+    pub fn initial(batch: usize, n: usize, n_syn: usize, device: &Device) -> Self {
+        Self {
+            lif: LifState::initial(batch, n, n_syn, device),
+            iahp: Tensor::zeros([batch, n], device),
+        }
+    }
+
+    /// Reads a batched state tree, checking every entry's shape.
+    pub fn from_tree(tree: &StateTree, batch: usize, n: usize, n_syn: usize) -> Result<Self> {
+        Ok(Self {
+            lif: LifState::from_tree(tree, batch, n, n_syn, "aLIF")?,
+            iahp: state_entry(tree, "iahp", [batch, n], "aLIF")?,
+        })
+    }
+
+    /// Rockpool's state tree: `vmem`, `isyn`, `spikes`, `iahp`.
+    pub fn into_tree(self) -> StateTree {
+        self.lif.into_tree().with("iahp", self.iahp.into())
+    }
 }
 
 impl ModuleView for ALif {
@@ -192,17 +231,19 @@ impl ModuleView for ALif {
         self.iahp.reset_zero();
     }
 
+    /// Re-initialises the LIF part's and the AHP parameters; keeps simulation parameters,
+    /// state and constant-ness.
     fn reset_own_parameters(&mut self) {
-        let device = self.iahp.device();
-        if let Ok(fresh) = self.config.init(&device) {
-            let state = (
-                self.lif.vmem.clone(),
-                self.lif.isyn.clone(),
-                self.lif.spikes.clone(),
-                self.iahp.clone(),
-            );
-            *self = fresh;
-            (self.lif.vmem, self.lif.isyn, self.lif.spikes, self.iahp) = state;
+        self.lif.reset_own_parameters();
+        let (n, device) = (self.n(), self.iahp.device());
+        let (tau, w) = &self.ahp_init;
+        if let (Ok(tau), Ok(w)) = (
+            tau.to_positive_tensor(n, &device, "ALif.tau_ahp", "time constants"),
+            w.to_tensor(n, &device, "ALif.w_ahp"),
+        ) {
+            // Shapes match by construction, so setting cannot fail.
+            let _ = self.tau_ahp.set_value(tau.into(), "aLIF.tau_ahp");
+            let _ = self.w_ahp.set_value(w.into(), "aLIF.w_ahp");
         }
     }
 }
@@ -232,7 +273,7 @@ impl ALif {
         let device = self.iahp.device();
         let (leak_mem, leak_syn) = self.lif.leaks();
         let dt = self.lif.dt;
-        let leak_ahp = tau_to_leak(self.tau_ahp.val().clamp_min(dt * 0.1), dt);
+        let leak_ahp = floored_tau_to_leak(self.tau_ahp.val(), dt);
         let leak_syn = Tensor::cat(
             vec![leak_syn.reshape([n, syn]), leak_ahp.reshape([n, 1])],
             1,
@@ -256,8 +297,11 @@ impl Evolve for ALif {
         let input = auto_batch(input, n * syn, "aLIF")?;
         let [b, t, _] = input.dims();
         let device = input.device();
-        let (v0, i0, s0) = self.lif.initial(&state, b)?;
-        let iahp0: Tensor<2> = state_entry(&state, "iahp", [b, n], "aLIF")?;
+        let ALifState {
+            lif: st,
+            iahp: iahp0,
+        } = ALifState::from_tree(&state, b, n, syn)?;
+        let (v0, i0, s0) = (st.vmem, st.isyn, st.spikes);
         // The AHP synapse gets no external input.
         let x = Tensor::cat(
             vec![
@@ -314,16 +358,17 @@ impl Evolve for ALif {
             _ => seq.spikes,
         };
         let i_last = seq.i_last.reshape([b, n, s1]);
+        let state = ALifState {
+            lif: LifState {
+                vmem: seq.v_last,
+                isyn: i_last.clone().slice([0..b, 0..n, 0..syn]),
+                spikes: seq.s_last,
+            },
+            iahp: i_last.slice([0..b, 0..n, syn..s1]).reshape([b, n]),
+        };
         Ok(Evolution {
             output,
-            state: Tree::new()
-                .with("vmem", seq.v_last.into())
-                .with("isyn", i_last.clone().slice([0..b, 0..n, 0..syn]).into())
-                .with("spikes", seq.s_last.into())
-                .with(
-                    "iahp",
-                    i_last.slice([0..b, 0..n, syn..s1]).reshape([b, n]).into(),
-                ),
+            state: state.into_tree(),
             record,
         })
     }

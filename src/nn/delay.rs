@@ -81,7 +81,6 @@ impl Evolve for Delay {
 mod tests {
     use super::*;
     use crate::module::ModuleExt;
-    use crate::nn::linear::fake_quantize;
     use crate::test_util::{close, device, vec3};
 
     #[test]
@@ -92,30 +91,5 @@ mod tests {
         let ev = d.evolve(x, false).unwrap();
         close(&vec3(&ev.output), &[0.0, 0.0, 1.0, 2.0, 3.0, 4.0], 0.0);
         assert_eq!(d.describe(), "Delay with shape (2,)");
-    }
-
-    #[test]
-    fn fake_quantisation_rounds_forward_and_passes_gradients() {
-        let dev = device().autodiff();
-        let w = Tensor::<1>::from_floats([0.5, -1.27, 0.013], &dev).require_grad();
-        let q = fake_quantize(w.clone(), 8);
-        // scale = 1.27/127 = 0.01: 0.5 → 50, −1.27 → −127, 0.013 → 1.
-        close(
-            &q.clone().into_data().try_to_vec_as::<f32>().unwrap(),
-            &[0.5, -1.27, 0.01],
-            1e-6,
-        );
-        let g = (q * Tensor::<1>::from_floats([1.0, 2.0, 3.0], &dev))
-            .sum()
-            .backward();
-        close(
-            &w.grad(&g)
-                .unwrap()
-                .into_data()
-                .try_to_vec_as::<f32>()
-                .unwrap(),
-            &[1.0, 2.0, 3.0],
-            0.0,
-        );
     }
 }

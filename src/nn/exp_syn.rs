@@ -14,32 +14,38 @@ use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use super::PerNeuron;
+use super::defaults;
 use super::kernels::lif_op::lif_sequence;
-use super::lif::tau_to_leak;
+use super::lif::floored_tau_to_leak;
+use super::per_neuron::PerNeuron;
 use super::surrogate::Surrogate;
 use crate::error::{Error, Result};
-use crate::module::{Evolution, Evolve, StateTree, Tree, auto_batch, state_entry};
+use crate::module::{AttrField, Evolution, Evolve, StateTree, Tree, auto_batch, state_entry};
 
 /// Hyper-parameters of an [`ExpSyn`] (also its TOML form).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct ExpSynConfig {
-    /// Channels.
+    /// Channels (required, at least 1).
     pub n: usize,
     /// Time constant(s), seconds (default 10 ms).
-    #[serde(default = "default_tau")]
     pub tau: PerNeuron,
     /// Time step, seconds (default 1 ms).
-    #[serde(default = "super::rate::default_dt")]
     pub dt: f64,
     /// Input noise standard deviation (default 0).
-    #[serde(default)]
     pub noise_std: f64,
 }
 
-fn default_tau() -> PerNeuron {
-    PerNeuron::Scalar(10e-3)
+impl Default for ExpSynConfig {
+    /// Rockpool's defaults, with `n = 0` (which [`ExpSynConfig::init`] refuses: give `n`).
+    fn default() -> Self {
+        Self {
+            n: 0,
+            tau: PerNeuron::Scalar(defaults::TAU_EXP_SYN),
+            dt: defaults::DT,
+            noise_std: 0.0,
+        }
+    }
 }
 
 impl ExpSynConfig {
@@ -47,9 +53,7 @@ impl ExpSynConfig {
     pub fn new(n: usize) -> Self {
         Self {
             n,
-            tau: default_tau(),
-            dt: 1e-3,
-            noise_std: 0.0,
+            ..Self::default()
         }
     }
 
@@ -62,7 +66,10 @@ impl ExpSynConfig {
     /// Builds the module.
     pub fn init(&self, device: &Device) -> Result<ExpSyn> {
         if self.n == 0 {
-            return Err(Error::value("ExpSyn.n", "needs at least one channel"));
+            return Err(Error::value(
+                "ExpSyn.n",
+                "needs at least one channel (n ≥ 1)",
+            ));
         }
         if self.dt.is_nan() || self.dt <= 0.0 {
             return Err(Error::value("ExpSyn.dt", "must be positive"));
@@ -75,6 +82,7 @@ impl ExpSynConfig {
             dt: self.dt,
             noise_std: self.noise_std,
             isyn: Tensor::zeros([self.n], device),
+            tau_init: self.tau.clone(),
         })
     }
 }
@@ -92,6 +100,51 @@ pub struct ExpSyn {
     pub noise_std: f64,
     /// Stored current `(N,)`.
     pub isyn: Tensor<1>,
+    /// The initial `tau`, for `reset_parameters`.
+    #[module(skip)]
+    tau_init: PerNeuron,
+}
+
+/// The state of an [`ExpSyn`] for a batch.
+#[derive(Clone, Debug)]
+pub struct ExpSynState {
+    /// Synaptic currents `[B, N]`.
+    pub isyn: Tensor<2>,
+}
+
+impl ExpSynState {
+    /// The initial (zero) state of `batch` rows of `n` channels.
+    pub fn initial(batch: usize, n: usize, device: &Device) -> Self {
+        Self {
+            isyn: Tensor::zeros([batch, n], device),
+        }
+    }
+
+    /// Reads a batched state tree, checking the shape.
+    pub fn from_tree(tree: &StateTree, batch: usize, n: usize) -> Result<Self> {
+        Ok(Self {
+            isyn: state_entry(tree, "isyn", [batch, n], "ExpSyn")?,
+        })
+    }
+
+    /// Rockpool's state tree: `isyn`.
+    pub fn into_tree(self) -> StateTree {
+        Tree::new().with("isyn", self.isyn.into())
+    }
+}
+
+impl ExpSyn {
+    /// Re-initialises `tau`; keeps simulation parameters, state and constant-ness.
+    fn reinit(&mut self) {
+        let (n, device) = (self.isyn.dims()[0], self.isyn.device());
+        if let Ok(tau) =
+            self.tau_init
+                .to_positive_tensor(n, &device, "ExpSyn.tau", "time constants")
+        {
+            // The shape matches by construction, so setting cannot fail.
+            let _ = self.tau.set_value(tau.into(), "ExpSyn.tau");
+        }
+    }
 }
 
 crate::module_view!(ExpSyn {
@@ -102,6 +155,7 @@ crate::module_view!(ExpSyn {
     simulation_parameters: { dt, noise_std },
     state: { isyn },
     submodules: {},
+    reset_parameters: reinit,
 });
 
 impl Evolve for ExpSyn {
@@ -111,12 +165,12 @@ impl Evolve for ExpSyn {
         let input = auto_batch(input, n, "ExpSyn")?;
         let [b, t, _] = input.dims();
         let device = input.device();
-        let i0: Tensor<2> = state_entry(&state, "isyn", [b, n], "ExpSyn")?;
+        let i0 = ExpSynState::from_tree(&state, b, n)?.isyn;
         let input = match super::white_noise([b, t, n], self.noise_std, self.dt, &device) {
             Some(noise) => input + noise,
             None => input,
         };
-        let leak = tau_to_leak(self.tau.val().clamp_min(self.dt * 0.1), self.dt);
+        let leak = floored_tau_to_leak(self.tau.val(), self.dt);
         // A LIF synapse whose neuron never fires (and whose membrane does not integrate,
         // leak 1): the synaptic trace is the output.
         let seq = lif_sequence(
@@ -140,7 +194,7 @@ impl Evolve for ExpSyn {
         let (_, isyn) = seq.traces.expect("requested");
         Ok(Evolution {
             output: isyn,
-            state: Tree::new().with("isyn", seq.i_last.into()),
+            state: ExpSynState { isyn: seq.i_last }.into_tree(),
             record: Tree::new(),
         })
     }

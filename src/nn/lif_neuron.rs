@@ -15,63 +15,69 @@ use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use super::PerNeuron;
+use super::defaults;
 use super::kernels::lif_op::lif_sequence;
-use super::lif::tau_to_leak;
+use super::lif::floored_tau_to_leak;
+use super::per_neuron::PerNeuron;
 use super::surrogate::Surrogate;
 use crate::error::{Error, Result};
-use crate::module::{Evolution, Evolve, StateTree, Tree, auto_batch, state_entry};
+use crate::module::{AttrField, Evolution, Evolve, StateTree, Tree, auto_batch, state_entry};
 
 /// Hyper-parameters of a [`LifNeuron`] layer (also its TOML form).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct LifNeuronConfig {
-    /// Neurons.
+    /// Neurons (required, at least 1).
     pub n: usize,
     /// Membrane time constant(s), seconds (default 20 ms).
-    #[serde(default = "default_tau")]
     pub tau_mem: PerNeuron,
     /// Bias(es) (default 0).
-    #[serde(default = "PerNeuron::zero")]
     pub bias: PerNeuron,
     /// Threshold(s) (default 1).
-    #[serde(default = "default_threshold")]
     pub threshold: PerNeuron,
     /// Time step, seconds (default 1 ms).
-    #[serde(default = "super::rate::default_dt")]
     pub dt: f64,
     /// Membrane noise standard deviation (default 0).
-    #[serde(default)]
     pub noise_std: f64,
     /// Spike cap per step (default 65536).
-    #[serde(default = "default_max_spikes")]
     pub max_spikes_per_dt: f64,
     /// Surrogate gradient (default `step_pwl`).
-    #[serde(default)]
     pub surrogate: Surrogate,
 }
 
-fn default_tau() -> PerNeuron {
-    PerNeuron::Scalar(20e-3)
-}
-fn default_threshold() -> PerNeuron {
-    PerNeuron::Scalar(1.0)
-}
-fn default_max_spikes() -> f64 {
-    65536.0
+impl Default for LifNeuronConfig {
+    /// Rockpool's defaults, with `n = 0` (which [`LifNeuronConfig::init`] refuses: give `n`).
+    fn default() -> Self {
+        Self {
+            n: 0,
+            tau_mem: PerNeuron::Scalar(defaults::TAU_LIF),
+            bias: PerNeuron::zero(),
+            threshold: PerNeuron::Scalar(defaults::THRESHOLD),
+            dt: defaults::DT,
+            noise_std: 0.0,
+            max_spikes_per_dt: defaults::MAX_SPIKES_PER_DT,
+            surrogate: Surrogate::default(),
+        }
+    }
 }
 
 impl LifNeuronConfig {
     /// `n` neurons with Rockpool's defaults.
     pub fn new(n: usize) -> Self {
-        toml::from_str(&format!("n = {n}")).expect("all other fields have defaults")
+        Self {
+            n,
+            ..Self::default()
+        }
     }
 
     /// Builds the layer.
     pub fn init(&self, device: &Device) -> Result<LifNeuron> {
         let n = self.n;
         if n == 0 {
-            return Err(Error::value("LifNeuron.n", "needs at least one neuron"));
+            return Err(Error::value(
+                "LifNeuron.n",
+                "needs at least one neuron (n ≥ 1)",
+            ));
         }
         if self.dt.is_nan() || self.dt <= 0.0 {
             return Err(Error::value("LifNeuron.dt", "must be positive"));
@@ -101,6 +107,11 @@ impl LifNeuronConfig {
             surrogate: self.surrogate,
             vmem: Tensor::zeros([n], device),
             spikes: Tensor::zeros([n], device),
+            init: [
+                self.tau_mem.clone(),
+                self.bias.clone(),
+                self.threshold.clone(),
+            ],
         })
     }
 }
@@ -129,6 +140,62 @@ pub struct LifNeuron {
     pub vmem: Tensor<1>,
     /// Stored spikes of the last step `(N,)`.
     pub spikes: Tensor<1>,
+    /// The initial `tau_mem`, `bias`, `threshold`, for `reset_parameters`.
+    #[module(skip)]
+    init: [PerNeuron; 3],
+}
+
+/// The state of a [`LifNeuron`] layer for a batch.
+#[derive(Clone, Debug)]
+pub struct LifNeuronState {
+    /// Membrane potentials after reset `[B, N]`.
+    pub vmem: Tensor<2>,
+    /// Spike counts of the last step `[B, N]`.
+    pub spikes: Tensor<2>,
+}
+
+impl LifNeuronState {
+    /// The initial (zero) state of `batch` rows of `n` neurons.
+    pub fn initial(batch: usize, n: usize, device: &Device) -> Self {
+        Self {
+            vmem: Tensor::zeros([batch, n], device),
+            spikes: Tensor::zeros([batch, n], device),
+        }
+    }
+
+    /// Reads a batched state tree, checking every entry's shape.
+    pub fn from_tree(tree: &StateTree, batch: usize, n: usize) -> Result<Self> {
+        Ok(Self {
+            vmem: state_entry(tree, "vmem", [batch, n], "LIFNeuron")?,
+            spikes: state_entry(tree, "spikes", [batch, n], "LIFNeuron")?,
+        })
+    }
+
+    /// Rockpool's state tree: `vmem`, `spikes`.
+    pub fn into_tree(self) -> StateTree {
+        Tree::new()
+            .with("vmem", self.vmem.into())
+            .with("spikes", self.spikes.into())
+    }
+}
+
+impl LifNeuron {
+    /// Re-initialises `tau_mem`, `bias` and `threshold` to their initial values; keeps
+    /// simulation parameters, state and constant-ness.
+    fn reinit(&mut self) {
+        let (n, device) = (self.vmem.dims()[0], self.vmem.device());
+        let [tau, bias, thr] = &self.init;
+        if let (Ok(tau), Ok(bias), Ok(thr)) = (
+            tau.to_positive_tensor(n, &device, "LifNeuron.tau_mem", "time constants"),
+            bias.to_tensor(n, &device, "LifNeuron.bias"),
+            thr.to_positive_tensor(n, &device, "LifNeuron.threshold", "thresholds"),
+        ) {
+            // Shapes match by construction, so setting cannot fail.
+            let _ = self.tau_mem.set_value(tau.into(), "LIFNeuron.tau_mem");
+            let _ = self.bias.set_value(bias.into(), "LIFNeuron.bias");
+            let _ = self.threshold.set_value(thr.into(), "LIFNeuron.threshold");
+        }
+    }
 }
 
 crate::module_view!(LifNeuron {
@@ -139,6 +206,7 @@ crate::module_view!(LifNeuron {
     simulation_parameters: { dt, noise_std, max_spikes_per_dt, surrogate },
     state: { vmem, spikes },
     submodules: {},
+    reset_parameters: reinit,
 });
 
 impl Evolve for LifNeuron {
@@ -147,9 +215,11 @@ impl Evolve for LifNeuron {
         let input = auto_batch(input, n, "LIFNeuron")?;
         let [b, t, _] = input.dims();
         let device = input.device();
-        let v0: Tensor<2> = state_entry(&state, "vmem", [b, n], "LIFNeuron")?;
-        let s0: Tensor<2> = state_entry(&state, "spikes", [b, n], "LIFNeuron")?;
-        let leak = tau_to_leak(self.tau_mem.val().clamp_min(self.dt * 0.1), self.dt);
+        let LifNeuronState {
+            vmem: v0,
+            spikes: s0,
+        } = LifNeuronState::from_tree(&state, b, n)?;
+        let leak = floored_tau_to_leak(self.tau_mem.val(), self.dt);
         let noise = super::white_noise([b, t, n], self.noise_std, self.dt, &device);
         let seq = lif_sequence(
             input,
@@ -177,11 +247,13 @@ impl Evolve for LifNeuron {
         } else {
             Tree::new()
         };
+        let state = LifNeuronState {
+            vmem: seq.v_last,
+            spikes: seq.s_last,
+        };
         Ok(Evolution {
             output: seq.spikes,
-            state: Tree::new()
-                .with("vmem", seq.v_last.into())
-                .with("spikes", seq.s_last.into()),
+            state: state.into_tree(),
             record,
         })
     }

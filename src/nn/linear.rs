@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::init::{WeightInit, uniform};
 use crate::error::{Error, Result};
-use crate::module::{Evolution, Evolve, StateTree, Tree, auto_batch};
+use crate::module::{AttrField, Evolution, Evolve, StateTree, Tree, auto_batch};
 
 /// Hyper-parameters of a [`Linear`] module (also its TOML form).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -27,20 +27,6 @@ pub struct LinearConfig {
     /// Weight initialiser (default kaiming).
     #[serde(default)]
     pub weight_init: WeightInit,
-    /// Train with weights fake-quantised to signed integers of this many bits (straight-through
-    /// estimator on the float weights; one scale `max|W| / (2^(bits−1) − 1)` per layer).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quantize_bits: Option<u32>,
-    /// With `quantize_bits`: how many consecutive output channels share one scale. `0` (the
-    /// default): one scale for the whole layer (Xylo's global quantisation); `g ≥ 1`: one scale
-    /// `max|W[:, group]| / (2^(bits−1) − 1)` per group of `g` columns, i.e. per target neuron
-    /// when `g` is the synapse count of the neurons fed (Xylo's channel quantisation).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub quantize_group: usize,
-}
-
-fn is_zero(x: &usize) -> bool {
-    *x == 0
 }
 
 impl LinearConfig {
@@ -51,8 +37,6 @@ impl LinearConfig {
             size_out,
             has_bias: false,
             weight_init: WeightInit::Kaiming,
-            quantize_bits: None,
-            quantize_group: 0,
         }
     }
 
@@ -68,31 +52,12 @@ impl LinearConfig {
         self
     }
 
-    /// Trains with weights fake-quantised to `bits`-bit signed integers, one scale per group
-    /// of `group` output channels (`0`: one per layer); see the fields.
-    pub fn with_quantization(mut self, bits: u32, group: usize) -> Self {
-        self.quantize_bits = Some(bits);
-        self.quantize_group = group;
-        self
-    }
-
-    /// Checks the values and builds the module on `device`, drawing its weights.
+    /// Checks the sizes and builds the module on `device`, drawing its weights.
     pub fn try_init(&self, device: &Device) -> Result<Linear> {
-        if let Some(bits) = self.quantize_bits
-            && !(2..=31).contains(&bits)
-        {
+        if self.size_in == 0 || self.size_out == 0 {
             return Err(Error::value(
-                "Linear.quantize_bits",
-                format!("must be 2..=31, got {bits}"),
-            ));
-        }
-        if self.quantize_group > 0 && !self.size_out.is_multiple_of(self.quantize_group) {
-            return Err(Error::value(
-                "Linear.quantize_group",
-                format!(
-                    "{} output channels do not split into groups of {}",
-                    self.size_out, self.quantize_group
-                ),
+                "Linear",
+                "size_in and size_out must be positive",
             ));
         }
         Ok(self.init(device))
@@ -103,18 +68,17 @@ impl LinearConfig {
     pub fn init(&self, device: &Device) -> Linear {
         Linear {
             weight: Param::from_tensor(self.weight_init.init(self.size_in, self.size_out, device)),
-            bias: self.has_bias.then(|| {
-                Param::from_tensor(uniform(
-                    [self.size_out],
-                    (1.0 / self.size_out.max(1) as f64).sqrt(),
-                    device,
-                ))
-            }),
-            quantize_bits: self.quantize_bits,
-            quantize_group: self.quantize_group,
-            config: self.clone(),
+            bias: self
+                .has_bias
+                .then(|| Param::from_tensor(initial_bias(self.size_out, device))),
+            weight_init: self.weight_init,
         }
     }
+}
+
+/// Rockpool's initial bias `(size_out,)`: U(±√(1/size_out)).
+fn initial_bias(size_out: usize, device: &Device) -> Tensor<1> {
+    uniform([size_out], (1.0 / size_out.max(1) as f64).sqrt(), device)
 }
 
 /// A linear weight layer (Rockpool's `Linear`).
@@ -126,48 +90,30 @@ pub struct Linear {
     pub weight: Param<Tensor<2>>,
     /// Optional bias `(size_out,)`.
     pub bias: Option<Param<Tensor<1>>>,
-    /// Fake quantisation of the weights during training (bits), if any.
+    /// How the weights are (re-)drawn by `reset_parameters`.
     #[module(skip)]
-    pub quantize_bits: Option<u32>,
-    /// Output channels sharing one quantisation scale (0: the whole layer).
-    #[module(skip)]
-    pub quantize_group: usize,
-    #[module(skip)]
-    config: LinearConfig,
+    weight_init: WeightInit,
 }
 
 impl Linear {
-    /// Builds a layer from explicit weights `(size_in, size_out)`.
+    /// Builds a layer from explicit weights `(size_in, size_out)` (and bias `(size_out,)`);
+    /// `reset_parameters` redraws them with the default initialiser.
     pub fn from_weights(weight: Tensor<2>, bias: Option<Tensor<1>>) -> Self {
-        let [i, o] = weight.dims();
         Self {
             weight: Param::from_tensor(weight),
             bias: bias.map(Param::from_tensor),
-            quantize_bits: None,
-            quantize_group: 0,
-            config: LinearConfig::new(i, o),
+            weight_init: WeightInit::Kaiming,
         }
-    }
-
-    /// The weight grid `(size_out,)` when the weights are fake-quantised: column `j` holds
-    /// integer multiples of `step[j]` (detached). A group whose weights are all zero gets step
-    /// 1, as the quantisers leave such a neuron on the unit scale.
-    pub fn quantization_step(&self) -> Option<Tensor<1>> {
-        let bits = self.quantize_bits?;
-        Some(quantization_step(
-            self.weight.val().detach(),
-            bits,
-            self.quantize_group,
-        ))
     }
 
     /// `x·W (+ b)` for `x` `[B, T, size_in]`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let w = self.weight.val();
-        let w = match self.quantization_step() {
-            Some(step) => fake_quantize_on(w, step),
-            None => w,
-        };
+        self.forward_with(x, self.weight.val())
+    }
+
+    /// `x·w (+ b)` with weights `w` `(size_in, size_out)` given by the caller (for instance
+    /// fake-quantised ones, see [`crate::quant`]) and this layer's bias.
+    pub fn forward_with(&self, x: Tensor<3>, w: Tensor<2>) -> Tensor<3> {
         let y = apply_weights(x, w);
         match &self.bias {
             Some(bias) => y + bias.val().unsqueeze_dim::<2>(0).unsqueeze_dim(0),
@@ -175,57 +121,19 @@ impl Linear {
         }
     }
 
+    /// Redraws the weights (and bias); keeps their ids and constant-ness.
     fn redraw(&mut self) {
-        let device = self.weight.val().device();
-        let fresh = self.config.init(&device);
-        self.weight = fresh.weight;
-        self.bias = fresh.bias;
+        let w = self.weight.val();
+        let [i, o] = w.dims();
+        let device = w.device();
+        // Shapes match by construction, so setting cannot fail.
+        let _ = self
+            .weight
+            .set_value(self.weight_init.init(i, o, &device).into(), "Linear.weight");
+        if let Some(b) = &mut self.bias {
+            let _ = b.set_value(initial_bias(o, &device).into(), "Linear.bias");
+        }
     }
-}
-
-/// Rounds `w` onto a grid of signed `bits`-bit integers times one scale
-/// `max|w| / (2^(bits−1) − 1)`, passing the gradient straight through to the float weights.
-pub fn fake_quantize<const D: usize>(w: Tensor<D>, bits: u32) -> Tensor<D> {
-    let levels = f64::from((1u32 << (bits.clamp(2, 31) - 1)) - 1);
-    let max = w.clone().abs().max().detach().into_scalar::<f32>();
-    if max <= 0.0 {
-        return w;
-    }
-    let scale = f64::from(max) / levels;
-    let q = (w.clone().detach() / scale).round() * scale;
-    w.clone() + (q - w.detach())
-}
-
-/// The quantisation steps `(N_out,)` of a weight matrix `w` `(N_in, N_out)` on signed
-/// `bits`-bit integers: `max|w| / (2^(bits−1) − 1)` over the whole matrix (`group` 0) or over
-/// each group of `group` consecutive columns; a group of zeros gets step 1.
-pub fn quantization_step(w: Tensor<2>, bits: u32, group: usize) -> Tensor<1> {
-    let levels = f64::from((1u32 << (bits.clamp(2, 31) - 1)) - 1);
-    let [i, o] = w.dims();
-    let a = w.abs();
-    let max = if group == 0 || group >= o {
-        a.max().reshape([1]).expand([o])
-    } else {
-        let g = o / group;
-        a.reshape([i, g, group])
-            .max_dim(2)
-            .max_dim(0)
-            .reshape([g, 1])
-            .expand([g, group])
-            .reshape([o])
-    };
-    let step = max / levels;
-    // All-zero groups: step 1 (their weights stay 0, their thresholds are rounded as they are).
-    let zero = step.clone().lower_equal_elem(0.0);
-    step.mask_fill(zero, 1.0)
-}
-
-/// Rounds each column `j` of `w` `(N_in, N_out)` to integer multiples of `step[j]`, passing
-/// the gradient straight through to the float weights.
-pub fn fake_quantize_on(w: Tensor<2>, step: Tensor<1>) -> Tensor<2> {
-    let step = step.unsqueeze_dim::<2>(0);
-    let q = (w.clone().detach() / step.clone()).round() * step;
-    w.clone() + (q - w.detach())
 }
 
 /// Applies a weight matrix `w` `(N_in, N_out)` to a whole sequence `x` `[B, T, N_in]` in one
@@ -248,11 +156,6 @@ crate::module_view!(Linear {
 });
 
 impl Evolve for Linear {
-    /// The weight grid when the weights are fake-quantised ([`Linear::quantization_step`]).
-    fn output_grid(&self) -> Option<Tensor<1>> {
-        self.quantization_step()
-    }
-
     fn evolve_with(&self, input: Tensor<3>, state: StateTree, record: bool) -> Result<Evolution> {
         let _ = (state, record);
         let input = auto_batch(input, self.weight.val().dims()[0], "Linear")?;

@@ -30,10 +30,11 @@ use burn::module::{Module, Param};
 use burn::tensor::{Device, FloatDType, Tensor, activation};
 use serde::{Deserialize, Serialize};
 
+use super::defaults;
 use super::kernels::rate_op::rate_sequence;
 use super::{PerNeuron, init::WeightInit};
 use crate::error::{Error, Result};
-use crate::module::{Evolution, Evolve, StateTree, Tree, auto_batch, state_entry};
+use crate::module::{AttrField, Evolution, Evolve, StateTree, Tree, auto_batch, state_entry};
 
 /// Activation function of a [`Rate`] neuron, applied to `x − threshold`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,49 +117,49 @@ impl fmt::Display for Activation {
 
 crate::text_attr_field!(Activation);
 
-/// Hyper-parameters of a [`Rate`] module (also its TOML form).
+/// Hyper-parameters of a [`Rate`] module (also its TOML form; every key but `n` is
+/// optional).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct RateConfig {
-    /// Number of neurons `N`.
+    /// Number of neurons `N` (required, at least 1).
     pub n: usize,
     /// Time constant(s) τ in seconds (default 20 ms).
-    #[serde(default = "default_tau")]
     pub tau: PerNeuron,
     /// Bias(es) (default 0).
-    #[serde(default = "PerNeuron::zero")]
     pub bias: PerNeuron,
     /// Threshold(s) subtracted before the activation (default 0).
-    #[serde(default = "PerNeuron::zero")]
     pub threshold: PerNeuron,
     /// Whether the module has a recurrent weight matrix `w_rec` `(N, N)`.
-    #[serde(default)]
     pub has_rec: bool,
     /// Initialiser of `w_rec` (default unit_eigs).
-    #[serde(default = "default_rec_init")]
     pub rec_init: WeightInit,
     /// Activation function (default relu).
-    #[serde(default)]
     pub act_fn: Activation,
     /// Time step in seconds (default 1 ms).
-    #[serde(default = "default_dt")]
     pub dt: f64,
     /// Standard deviation of the state noise (default 0).
-    #[serde(default)]
     pub noise_std: f64,
     /// Names of parameters to keep constant (not trained), e.g. `["tau"]`.
-    #[serde(default)]
     pub constant: Vec<String>,
 }
 
-fn default_tau() -> PerNeuron {
-    PerNeuron::Scalar(20e-3)
-}
-fn default_rec_init() -> WeightInit {
-    WeightInit::UnitEigs
-}
-pub(crate) fn default_dt() -> f64 {
-    1e-3
+impl Default for RateConfig {
+    /// Rockpool's defaults, with `n = 0` (which [`RateConfig::init`] refuses: give `n`).
+    fn default() -> Self {
+        Self {
+            n: 0,
+            tau: PerNeuron::Scalar(defaults::TAU_RATE),
+            bias: PerNeuron::zero(),
+            threshold: PerNeuron::zero(),
+            has_rec: false,
+            rec_init: WeightInit::UnitEigs,
+            act_fn: Activation::Relu,
+            dt: defaults::DT,
+            noise_std: 0.0,
+            constant: Vec::new(),
+        }
+    }
 }
 
 impl RateConfig {
@@ -166,15 +167,7 @@ impl RateConfig {
     pub fn new(n: usize) -> Self {
         Self {
             n,
-            tau: default_tau(),
-            bias: PerNeuron::zero(),
-            threshold: PerNeuron::zero(),
-            has_rec: false,
-            rec_init: default_rec_init(),
-            act_fn: Activation::Relu,
-            dt: default_dt(),
-            noise_std: 0.0,
-            constant: Vec::new(),
+            ..Self::default()
         }
     }
 
@@ -220,7 +213,7 @@ impl RateConfig {
         if n == 0 {
             return Err(Error::value(
                 "Rate.n",
-                "a Rate module needs at least one neuron",
+                "a Rate module needs at least one neuron (n ≥ 1)",
             ));
         }
         if self.dt.is_nan() || self.dt <= 0.0 {
@@ -249,7 +242,12 @@ impl RateConfig {
             noise_std: self.noise_std,
             act_fn: self.act_fn,
             x: Tensor::zeros([n], device),
-            config: self.clone(),
+            init: RateInit {
+                tau: self.tau.clone(),
+                bias: self.bias.clone(),
+                threshold: self.threshold.clone(),
+                rec_init: self.rec_init,
+            },
         };
         for name in &self.constant {
             m.set_constant(name)?;
@@ -281,8 +279,46 @@ pub struct Rate {
     pub act_fn: Activation,
     /// Stored state `(N,)`.
     pub x: Tensor<1>,
+    /// How the parameters were initialised, for `reset_parameters`.
     #[module(skip)]
-    config: RateConfig,
+    init: RateInit,
+}
+
+/// The initialisers of a [`Rate`]'s parameters (simulation parameters live in the module).
+#[derive(Clone, Debug)]
+struct RateInit {
+    tau: PerNeuron,
+    bias: PerNeuron,
+    threshold: PerNeuron,
+    rec_init: WeightInit,
+}
+
+/// The state of a [`Rate`] layer for a batch.
+#[derive(Clone, Debug)]
+pub struct RateState {
+    /// Neuron states `x` `[B, N]`.
+    pub x: Tensor<2>,
+}
+
+impl RateState {
+    /// The initial (zero) state of `batch` rows of `n` neurons.
+    pub fn initial(batch: usize, n: usize, device: &Device) -> Self {
+        Self {
+            x: Tensor::zeros([batch, n], device),
+        }
+    }
+
+    /// Reads a batched state tree, checking the shape.
+    pub fn from_tree(tree: &StateTree, batch: usize, n: usize) -> Result<Self> {
+        Ok(Self {
+            x: state_entry(tree, "x", [batch, n], "Rate")?,
+        })
+    }
+
+    /// Rockpool's state tree: `x`.
+    pub fn into_tree(self) -> StateTree {
+        Tree::new().with("x", self.x.into())
+    }
 }
 
 impl Rate {
@@ -312,12 +348,26 @@ impl Rate {
         Ok(())
     }
 
+    /// Re-initialises the parameters (redrawing `w_rec`); keeps simulation parameters, state
+    /// and constant-ness.
     fn reinit(&mut self) {
-        let device = self.x.device();
-        if let Ok(fresh) = self.config.init(&device) {
-            let x = self.x.clone();
-            *self = fresh;
-            self.x = x;
+        let (n, device) = (self.n(), self.x.device());
+        let init = &self.init;
+        let (Ok(tau), Ok(bias), Ok(thr)) = (
+            init.tau
+                .to_positive_tensor(n, &device, "Rate.tau", "time constants"),
+            init.bias.to_tensor(n, &device, "Rate.bias"),
+            init.threshold.to_tensor(n, &device, "Rate.threshold"),
+        ) else {
+            return;
+        };
+        let w_rec = init.rec_init.init(n, n, &device);
+        // Shapes match by construction, so setting cannot fail.
+        let _ = self.tau.set_value(tau.into(), "Rate.tau");
+        let _ = self.bias.set_value(bias.into(), "Rate.bias");
+        let _ = self.threshold.set_value(thr.into(), "Rate.threshold");
+        if let Some(w) = &mut self.w_rec {
+            let _ = w.set_value(w_rec.into(), "Rate.w_rec");
         }
     }
 }
@@ -358,7 +408,7 @@ impl Rate {
         let up2 = |x: Tensor<2>| x.cast(FloatDType::F64);
         let noise = self.noise(b, t, &device).map(|z| z.cast(FloatDType::F64));
         let input = input.cast(FloatDType::F64);
-        let mut x = up2(state_entry(&state, "x", [b, n], "Rate")?);
+        let mut x = up2(RateState::from_tree(&state, b, n)?.x);
 
         // dt/τ with τ clipped at 10·dt, broadcast over the batch.
         let alpha = (self
@@ -406,7 +456,10 @@ impl Rate {
         let down3 = |v: Vec<Tensor<2>>| Tensor::stack::<3>(v, 1).cast(FloatDType::F32);
         Ok(Evolution {
             output: down3(outs),
-            state: Tree::new().with("x", x.cast(FloatDType::F32).into()),
+            state: RateState {
+                x: x.cast(FloatDType::F32),
+            }
+            .into_tree(),
             record: Tree::new()
                 .with("rec_input", down3(recs).into())
                 .with("x", down3(xs).into()),
@@ -420,7 +473,7 @@ impl Evolve for Rate {
         let input = auto_batch(input, n, "Rate")?;
         let [b, t, _] = input.dims();
         let device = input.device();
-        let x0: Tensor<2> = state_entry(&state, "x", [b, n], "Rate")?;
+        let x0 = RateState::from_tree(&state, b, n)?.x;
         let seq = rate_sequence(
             input,
             self.factor(),
@@ -439,7 +492,7 @@ impl Evolve for Rate {
         }
         Ok(Evolution {
             output: seq.y,
-            state: Tree::new().with("x", seq.x_last.into()),
+            state: RateState { x: seq.x_last }.into_tree(),
             record: rec_tree,
         })
     }
@@ -611,11 +664,18 @@ mod tests {
         let mut m = RateConfig::new(2).with_tau(0.05).init(&dev).unwrap();
         m.set_attributes(&crate::module::Tree::new().with("tau", Value::Float(0.3)))
             .unwrap();
+        // Run-time simulation parameters and constant-ness survive the reset.
+        m.set_attributes(&crate::module::Tree::new().with("dt", Value::Float(2e-3)))
+            .unwrap();
+        m.set_constant("bias").unwrap();
         crate::module::ModuleExt::reset_parameters(&mut m);
         close(
             &m.tau.val().to_data().try_to_vec_as::<f32>().unwrap(),
             &[0.05, 0.05],
             1e-9,
         );
+        assert_eq!(m.dt, 2e-3);
+        assert!(m.parameters(()).get("bias").is_none());
+        assert!(m.simulation_parameters(()).get("bias").is_some());
     }
 }

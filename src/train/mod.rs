@@ -289,82 +289,6 @@ fn default_quantize() -> String {
     "channel".into()
 }
 
-/// The network of a configuration changed for Xylo-mode training (see [`XyloTraining`]),
-/// for export with `quantization`: each `Linear` gets int8 fake quantisation with one scale per
-/// neuron it feeds ([`Quantization::Channel`](crate::xylo::Quantization::Channel)) or per layer
-/// (`Global`), each `LIF` int16 thresholds and biases on that grid
-/// ([`Lif::integer_threshold_bias`](crate::nn::Lif::integer_threshold_bias)), bit-shift
-/// decays and the chip's spike caps, and a one-step `Delay` follows each hidden `LIF`.
-///
-/// Only a flat chain of `linear` and (non-recurrent) `lif` layers is supported.
-pub fn xylo_network(
-    net: &NetworkConfig,
-    quantization: crate::xylo::Quantization,
-) -> Result<NetworkConfig> {
-    use crate::nn::{DelayConfig, LayerConfig, NamedLayerConfig};
-    let last_lif = net
-        .layers
-        .iter()
-        .rposition(|l| matches!(l.layer, LayerConfig::Lif(_)))
-        .ok_or_else(|| Error::config("network", "Xylo mode needs LIF layers"))?;
-    let mut layers = Vec::new();
-    for (i, entry) in net.layers.iter().enumerate() {
-        let mut e = entry.clone();
-        match &mut e.layer {
-            LayerConfig::Linear(c) => {
-                // Channel quantisation scales each target neuron (all its synapses) on its own.
-                let n_syn = match net.layers.get(i + 1).map(|l| &l.layer) {
-                    Some(LayerConfig::Lif(l)) => l.n_syn,
-                    _ => 1,
-                };
-                c.quantize_bits = Some(8);
-                c.quantize_group = match quantization {
-                    crate::xylo::Quantization::Channel => n_syn,
-                    crate::xylo::Quantization::Global => 0,
-                };
-            }
-            LayerConfig::Lif(c) => {
-                if c.has_rec {
-                    return Err(Error::config(
-                        "network",
-                        format!(
-                            "layer {i}: Xylo-mode training does not quantise recurrent weights \
-                             (w_rec) yet; use a chain of linear and non-recurrent lif layers"
-                        ),
-                    ));
-                }
-                c.quantize_decays = true;
-                c.threshold_bits = Some(16);
-                // The chip's caps: 31 events per step for hidden neurons, 1 for readout neurons.
-                c.max_spikes_per_dt = if i == last_lif { 1.0 } else { 31.0 };
-            }
-            LayerConfig::Delay(_) => {}
-            other => {
-                return Err(Error::config(
-                    "network",
-                    format!("Xylo mode supports a chain of linear and lif layers, found {other:?}"),
-                ));
-            }
-        }
-        let hidden_lif = i != last_lif && matches!(e.layer, LayerConfig::Lif(_));
-        let n = match &e.layer {
-            LayerConfig::Lif(c) => c.n,
-            _ => 0,
-        };
-        layers.push(e);
-        if hidden_lif {
-            layers.push(NamedLayerConfig {
-                name: None,
-                layer: LayerConfig::Delay(DelayConfig { n, steps: 1 }),
-            });
-        }
-    }
-    Ok(NetworkConfig {
-        seed: net.seed,
-        layers,
-    })
-}
-
 /// A whole training configuration (`configs/*.toml`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -411,18 +335,35 @@ impl TrainConfig {
         Ok(cfg)
     }
 
-    /// The network as it is trained: the configured one, or in Xylo mode its
-    /// [`xylo_network`] rewrite (load a run's `params.npz` into this one).
+    /// The network as it is trained: the configured one, or in Xylo mode its rewrite
+    /// ([`XyloMode::for_network`](crate::quant::XyloMode::for_network)) (load a run's
+    /// `params.npz` into this one).
     pub fn training_network(&self) -> Result<NetworkConfig> {
+        Ok(self.xylo_setup()?.0)
+    }
+
+    /// In Xylo mode, how the training network evolves
+    /// ([`XyloMode`](crate::quant::XyloMode)); `None` otherwise.
+    pub fn xylo_mode(&self) -> Result<Option<crate::quant::XyloMode>> {
+        Ok(self.xylo_setup()?.1)
+    }
+
+    fn xylo_setup(&self) -> Result<(NetworkConfig, Option<crate::quant::XyloMode>)> {
         match &self.xylo {
             Some(x) => {
                 let q = x
                     .quantize
                     .parse::<crate::xylo::Quantization>()
                     .map_err(|e| Error::config("xylo", format!("quantize: {e}")))?;
-                xylo_network(&self.network, q)
+                let family = x
+                    .family
+                    .parse::<rockpool_xylo::XyloFamily>()
+                    .map_err(|e| Error::config("xylo", format!("family: {e}")))?;
+                let (net, mode) =
+                    crate::quant::XyloMode::for_network(&self.network, family.chip(), q)?;
+                Ok((net, Some(mode)))
             }
-            None => Ok(self.network.clone()),
+            None => Ok((self.network.clone(), None)),
         }
     }
 
@@ -598,6 +539,7 @@ pub fn evaluate(
     loss: Loss,
     batch_size: usize,
     device: &Device,
+    mode: Option<&crate::quant::XyloMode>,
 ) -> Result<(f64, f64)> {
     let valid = net.valid();
     let (mut total, mut correct, mut n) = (0.0, 0usize, 0usize);
@@ -607,7 +549,11 @@ pub fn evaluate(
     for batch in batches {
         let (x, target) = batch_tensors(&batch.x, &batch.y, device);
         let b = x.dims()[0];
-        let ev = valid.evolve_with(x, valid.zero_state(b), false)?;
+        let state = valid.zero_state(b);
+        let ev = match mode {
+            Some(m) => m.evolve(&valid, x, state, false)?,
+            None => valid.evolve_with(x, state, false)?,
+        };
         total += f64::from(
             loss.compute(ev.output.clone(), &target)?
                 .into_scalar::<f32>(),
@@ -707,6 +653,7 @@ pub fn train(
     let ad = crate::device::autodiff(device);
     let (train_set, valid_set) = cfg.datasets()?;
     let network = cfg.training_network()?;
+    let mode = cfg.xylo_mode()?;
     let mut net = network.build(&ad)?;
     if net.size_in() != train_set.size_in() {
         return Err(Error::config(
@@ -777,7 +724,11 @@ pub fn train(
             let (x, target) = batch_tensors(&batch.x, &batch.y, &ad);
             let b = x.dims()[0];
             let want_record = opts.activity_weight > 0.0;
-            let ev = net.evolve_with(x, net.zero_state(b), want_record)?;
+            let state = net.zero_state(b);
+            let ev = match &mode {
+                Some(m) => m.evolve(&net, x, state, want_record)?,
+                None => net.evolve_with(x, state, want_record)?,
+            };
             let mut loss = opts.loss.compute(ev.output.clone(), &target)?;
             if want_record
                 && let Some(a) = loss::activity(
@@ -826,8 +777,14 @@ pub fn train(
         }
         bar.finish_and_clear();
         let seconds = started.elapsed().as_secs_f64();
-        let (valid_loss, valid_acc) =
-            evaluate(&net, &valid_set, opts.loss, opts.batch_size, device)?;
+        let (valid_loss, valid_acc) = evaluate(
+            &net,
+            &valid_set,
+            opts.loss,
+            opts.batch_size,
+            device,
+            mode.as_ref(),
+        )?;
         let m = EpochMetrics {
             epoch: epoch + 1,
             train_loss: total / seen.max(1) as f64,
@@ -891,6 +848,10 @@ pub fn train(
         let mut best = network.build(device)?;
         crate::persist::load_parameters(&mut best, out_dir.join("params.npz"))?;
         let probe = crate::xylo::probe_raster(300, best.size_in(), 0.05, 0);
+        let best = match &mode {
+            Some(m) => m.effective(&best)?,
+            None => best,
+        };
         let ex = crate::xylo::export(&best, family, q, x.fuzzy, &probe)?;
         ex.config
             .save(out_dir.join("config.json"))

@@ -201,24 +201,20 @@ impl<M: DynModule> burn::module::ModuleDisplay for Sequential<M> {
     }
 }
 
-impl<M: DynModule> Evolve for Sequential<M> {
-    fn evolve_with(&self, input: Tensor<3>, state: StateTree, record: bool) -> Result<Evolution> {
-        self.evolve_on_grid(input, state, record, None)
-    }
-
-    /// The grid of the last module's output.
-    fn output_grid(&self) -> Option<Tensor<1>> {
-        self.layers.last().and_then(|m| m.output_grid())
-    }
-
-    /// Evolves the chain; `grid` goes to the first module, and each module gets the
-    /// [`output_grid`](Evolve::output_grid) of the one before it.
-    fn evolve_on_grid(
+impl<M: DynModule> Sequential<M> {
+    /// Evolves the chain with `step` standing in for each module's own evolution:
+    /// `step(index, module, input, state, record)` evolves module `index` on its input and
+    /// its part of the state. The chain threads outputs, nests states and records by name (as
+    /// [`Evolve::evolve_with`] does, which is this with `step = Evolve::evolve_with`).
+    ///
+    /// This is how a transform evolves ordinary modules differently without their knowing,
+    /// e.g. quantisation-aware training ([`crate::quant`]) with fake-quantised weights.
+    pub fn evolve_each(
         &self,
         input: Tensor<3>,
         state: StateTree,
         record: bool,
-        grid: Option<Tensor<1>>,
+        mut step: impl FnMut(usize, &M, Tensor<3>, StateTree, bool) -> Result<Evolution>,
     ) -> Result<Evolution> {
         if self.layers.is_empty() {
             return Err(Error::value(
@@ -230,8 +226,7 @@ impl<M: DynModule> Evolve for Sequential<M> {
         let mut new_state = Tree::new();
         let mut rec = Tree::new();
         let mut state = state;
-        let mut grid = grid;
-        for (name, layer) in self.names.iter().zip(&self.layers) {
+        for (i, (name, layer)) in self.names.iter().zip(&self.layers).enumerate() {
             let sub_state = match state.remove(name) {
                 Some(crate::module::Node::Branch(t)) => t,
                 Some(crate::module::Node::Leaf(_)) => {
@@ -243,8 +238,7 @@ impl<M: DynModule> Evolve for Sequential<M> {
                 // A module without state may be missing from the tree.
                 None => Tree::new(),
             };
-            let ev = layer.evolve_on_grid(x, sub_state, record, grid.take())?;
-            grid = layer.output_grid();
+            let ev = step(i, layer, x, sub_state, record)?;
             new_state.insert_branch(name.clone(), ev.state);
             if record {
                 rec.insert_branch(name.clone(), ev.record);
@@ -257,6 +251,12 @@ impl<M: DynModule> Evolve for Sequential<M> {
             state: new_state,
             record: rec,
         })
+    }
+}
+
+impl<M: DynModule> Evolve for Sequential<M> {
+    fn evolve_with(&self, input: Tensor<3>, state: StateTree, record: bool) -> Result<Evolution> {
+        self.evolve_each(input, state, record, |_, m, x, s, r| m.evolve_with(x, s, r))
     }
 }
 

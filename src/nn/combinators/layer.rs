@@ -94,18 +94,6 @@ impl Evolve for Layer {
     fn evolve_with(&self, input: Tensor<3>, state: StateTree, record: bool) -> Result<Evolution> {
         delegate!(self, m => m.evolve_with(input, state, record))
     }
-    fn output_grid(&self) -> Option<Tensor<1>> {
-        delegate!(self, m => m.output_grid())
-    }
-    fn evolve_on_grid(
-        &self,
-        input: Tensor<3>,
-        state: StateTree,
-        record: bool,
-        grid: Option<Tensor<1>>,
-    ) -> Result<Evolution> {
-        delegate!(self, m => m.evolve_on_grid(input, state, record, grid))
-    }
 }
 
 impl burn::module::ModuleDisplay for Layer {
@@ -222,15 +210,7 @@ impl LayerConfig {
     /// Builds the module on `device`.
     pub fn init(&self, device: &Device) -> Result<Layer> {
         Ok(match self {
-            LayerConfig::Linear(c) => {
-                if c.size_in == 0 || c.size_out == 0 {
-                    return Err(Error::value(
-                        "Linear",
-                        "size_in and size_out must be positive",
-                    ));
-                }
-                c.try_init(device)?.into()
-            }
+            LayerConfig::Linear(c) => c.try_init(device)?.into(),
             LayerConfig::Rate(c) => c.init(device)?.into(),
             LayerConfig::Instant(c) => c.init()?.into(),
             LayerConfig::Lif(c) => c.init(device)?.into(),

@@ -1,0 +1,435 @@
+//! Xylo mode: quantisation-aware training as a transform over ordinary modules.
+//!
+//! On a Xylo chip weights are signed 8-bit integers, thresholds and biases signed 16-bit
+//! integers on the scale of the weights feeding the neuron, decays integer bit shifts, spike
+//! counts capped per step (31 for hidden neurons, 1 for read-out neurons), and an event takes
+//! one time step to cross from one hidden layer to the next. Training under those constraints
+//! keeps a network's accuracy when it is quantised for the chip.
+//!
+//! The neuron models and the core [`Evolve`] trait know nothing of this. Two pieces express it:
+//!
+//! 1. A rewrite of the network configuration ([`XyloMode::for_network`]) into ordinary
+//!    modules with ordinary options: integer bit-shift decays (`quantize_decays`), the chip's
+//!    spike caps (`max_spikes_per_dt`), and a one-step [`Delay`](crate::nn::Delay) after every
+//!    hidden LIF layer.
+//! 2. An evolution of the chain built from it ([`XyloMode::evolve`], through
+//!    [`Sequential::evolve_each`]) in which each `Linear` uses weights fake-quantised to
+//!    `bits`-bit integers (one scale per target neuron or per layer, straight-through
+//!    gradient) and each `Lif` after it uses a threshold and bias rounded onto that weight
+//!    grid ([`integer_threshold_bias`], through [`Lif::dynamics`] and [`Lif::run`]).
+//!
+//! [`XyloMode::effective`] bakes the constraints into a plain network (weights and thresholds
+//! as the training saw them) for export, so that quantising it gives back the very integers
+//! the training used.
+
+use burn::tensor::Tensor;
+
+use crate::error::{Error, Result};
+use crate::module::{AttrField, Evolution, Evolve, ModuleView, StateTree};
+use crate::network::NetworkConfig;
+use crate::nn::{
+    DelayConfig, Layer, LayerConfig, Lif, LifState, Linear, NamedLayerConfig, Sequential,
+    lif::round_ste,
+};
+use crate::xylo::Quantization;
+use rockpool_xylo::ChipSpec;
+
+/// How one layer of a chain evolves in Xylo mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayerQuant {
+    /// As it is.
+    Plain,
+    /// A `Linear` with weights fake-quantised to signed `bits`-bit integers, one scale per
+    /// group of `group` consecutive output channels (`0`: one scale for the whole layer).
+    Weights {
+        /// Integer width, 2..=31.
+        bits: u32,
+        /// Output channels sharing one scale (0: all).
+        group: usize,
+    },
+    /// A `Lif` whose threshold and bias are signed `bits`-bit integers on the grid of the
+    /// weights feeding it (see [`integer_threshold_bias`]).
+    Thresholds {
+        /// Integer width, 2..=31.
+        bits: u32,
+    },
+}
+
+/// Xylo-mode evolution of a flat chain: one [`LayerQuant`] per top-level layer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct XyloMode {
+    layers: Vec<LayerQuant>,
+}
+
+impl XyloMode {
+    /// One setting per layer of the chain it will evolve; bit widths must be 2..=31.
+    pub fn new(layers: Vec<LayerQuant>) -> Result<Self> {
+        for (i, l) in layers.iter().enumerate() {
+            let bits = match *l {
+                LayerQuant::Plain => continue,
+                LayerQuant::Weights { bits, .. } | LayerQuant::Thresholds { bits } => bits,
+            };
+            if !(2..=31).contains(&bits) {
+                return Err(Error::value(
+                    format!("Xylo mode, layer {i}"),
+                    format!("integer width must be 2..=31 bits, got {bits}"),
+                ));
+            }
+        }
+        Ok(Self { layers })
+    }
+
+    /// The per-layer settings.
+    pub fn layers(&self) -> &[LayerQuant] {
+        &self.layers
+    }
+
+    /// Rewrites a network configuration for Xylo-mode training on `chip` with export
+    /// quantisation `quantization`, and returns it with the evolution settings of the chain it
+    /// builds: each `Linear` gets `chip.weight_bits` fake quantisation with one scale per
+    /// neuron it feeds ([`Quantization::Channel`]) or per layer (`Global`), each `LIF`
+    /// `chip.threshold_bits` thresholds and biases on that grid, bit-shift decays and the
+    /// chip's spike caps, and a one-step `Delay` follows each hidden `LIF`.
+    ///
+    /// Only a flat chain of `linear` and (non-recurrent) `lif` layers is supported.
+    pub fn for_network(
+        net: &NetworkConfig,
+        chip: &ChipSpec,
+        quantization: Quantization,
+    ) -> Result<(NetworkConfig, XyloMode)> {
+        let last_lif = net
+            .layers
+            .iter()
+            .rposition(|l| matches!(l.layer, LayerConfig::Lif(_)))
+            .ok_or_else(|| Error::config("network", "Xylo mode needs LIF layers"))?;
+        let (mut layers, mut quant) = (Vec::new(), Vec::new());
+        for (i, entry) in net.layers.iter().enumerate() {
+            let mut e = entry.clone();
+            let q = match &mut e.layer {
+                LayerConfig::Linear(_) => {
+                    // Channel quantisation scales each target neuron (all its synapses) alone.
+                    let n_syn = match net.layers.get(i + 1).map(|l| &l.layer) {
+                        Some(LayerConfig::Lif(l)) => l.n_syn,
+                        _ => 1,
+                    };
+                    LayerQuant::Weights {
+                        bits: chip.weight_bits,
+                        group: match quantization {
+                            Quantization::Channel => n_syn,
+                            Quantization::Global => 0,
+                        },
+                    }
+                }
+                LayerConfig::Lif(c) => {
+                    if c.has_rec {
+                        return Err(Error::config(
+                            "network",
+                            format!(
+                                "layer {i}: Xylo-mode training does not quantise recurrent \
+                                 weights (w_rec) yet; use a chain of linear and non-recurrent \
+                                 lif layers"
+                            ),
+                        ));
+                    }
+                    c.quantize_decays = true;
+                    c.max_spikes_per_dt = f64::from(if i == last_lif {
+                        chip.max_output_spikes
+                    } else {
+                        chip.max_hidden_spikes
+                    });
+                    LayerQuant::Thresholds {
+                        bits: chip.threshold_bits,
+                    }
+                }
+                LayerConfig::Delay(_) => LayerQuant::Plain,
+                other => {
+                    return Err(Error::config(
+                        "network",
+                        format!(
+                            "Xylo mode supports a chain of linear and lif layers, found {other:?}"
+                        ),
+                    ));
+                }
+            };
+            let hidden_lif = match &e.layer {
+                LayerConfig::Lif(c) if i != last_lif => Some(c.n),
+                _ => None,
+            };
+            layers.push(e);
+            quant.push(q);
+            if let Some(n) = hidden_lif {
+                // The chip's hop delay between hidden layers.
+                layers.push(NamedLayerConfig {
+                    name: None,
+                    layer: LayerConfig::Delay(DelayConfig { n, steps: 1 }),
+                });
+                quant.push(LayerQuant::Plain);
+            }
+        }
+        let net = NetworkConfig {
+            seed: net.seed,
+            layers,
+        };
+        Ok((net, XyloMode::new(quant)?))
+    }
+
+    fn check(&self, net: &Sequential<Layer>) -> Result<()> {
+        if net.len() != self.layers.len() {
+            return Err(Error::value(
+                "Xylo mode",
+                format!(
+                    "the settings are for a chain of {} layers, the network has {}",
+                    self.layers.len(),
+                    net.len()
+                ),
+            ));
+        }
+        for (i, (q, m)) in self.layers.iter().zip(net.layers()).enumerate() {
+            let ok = match q {
+                LayerQuant::Plain => true,
+                LayerQuant::Weights { group, .. } => match m {
+                    Layer::Linear(l) => {
+                        let o = l.weight.val().dims()[1];
+                        *group == 0 || o.is_multiple_of(*group)
+                    }
+                    _ => false,
+                },
+                LayerQuant::Thresholds { .. } => matches!(m, Layer::Lif(_)),
+            };
+            if !ok {
+                return Err(Error::value(
+                    format!("Xylo mode, layer {i} ({})", m.class_name()),
+                    format!("setting {q:?} does not fit this layer"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Evolves `net` `[B, T, size_in]` from `state` as [`Evolve::evolve_with`] does, with
+    /// each layer constrained as its [`LayerQuant`] says (see the module docs). Gradients
+    /// reach the float weights, thresholds and biases through straight-through rounding.
+    pub fn evolve(
+        &self,
+        net: &Sequential<Layer>,
+        input: Tensor<3>,
+        state: StateTree,
+        record: bool,
+    ) -> Result<Evolution> {
+        self.check(net)?;
+        // The weight grid of the previous layer's output, when it was fake-quantised.
+        let mut grid: Option<Tensor<1>> = None;
+        net.evolve_each(input, state, record, |i, layer, x, s, r| {
+            let prev = grid.take();
+            match (self.layers[i], layer) {
+                (LayerQuant::Weights { bits, group }, Layer::Linear(l)) => {
+                    let (w, step) = quantized_weights(l, bits, group);
+                    grid = Some(step);
+                    let input = crate::module::auto_batch(x, l.weight.val().dims()[0], "Linear")?;
+                    Ok(Evolution {
+                        output: l.forward_with(input, w),
+                        state: StateTree::new(),
+                        record: StateTree::new(),
+                    })
+                }
+                (LayerQuant::Thresholds { bits }, Layer::Lif(lif)) => {
+                    let mut dynamics = lif.dynamics();
+                    if let Some(step) = prev {
+                        (dynamics.threshold, dynamics.bias) =
+                            integer_threshold_bias(lif, bits, step);
+                    }
+                    let b = x.dims()[0];
+                    let st = LifState::from_tree(&s, b, lif.n(), lif.n_syn(), "Lif")?;
+                    let run = lif.run(x, st, r, dynamics)?;
+                    Ok(Evolution {
+                        output: run.output,
+                        state: run.state.into_tree(),
+                        record: run.record,
+                    })
+                }
+                (_, m) => m.evolve_with(x, s, r),
+            }
+        })
+    }
+
+    /// A copy of `net` with the constraints baked in (detached): each constrained `Linear`
+    /// holds its fake-quantised weights, each constrained `Lif` the threshold and bias it
+    /// evolves with. Evolving the copy plainly gives what [`XyloMode::evolve`] gives (up to
+    /// the straight-through gradients), and quantising it for the chip gives back the very
+    /// integers the training used.
+    pub fn effective(&self, net: &Sequential<Layer>) -> Result<Sequential<Layer>> {
+        self.check(net)?;
+        let mut out = net.clone();
+        let mut grid: Option<Tensor<1>> = None;
+        for i in 0..self.layers.len() {
+            let prev = grid.take();
+            let layer = out.get_mut(i).expect("checked length");
+            match (self.layers[i], layer) {
+                (LayerQuant::Weights { bits, group }, Layer::Linear(l)) => {
+                    let (w, step) = quantized_weights(l, bits, group);
+                    l.weight.set_value(w.detach().into(), "Linear.weight")?;
+                    grid = Some(step);
+                }
+                (LayerQuant::Thresholds { bits }, Layer::Lif(lif)) => {
+                    if let Some(step) = prev {
+                        let (thr, bias) = integer_threshold_bias(lif, bits, step);
+                        lif.threshold
+                            .set_value(thr.detach().into(), "Lif.threshold")?;
+                        lif.bias.set_value(bias.detach().into(), "Lif.bias")?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// The weight grid `(size_out,)` of layer `index` of `net` when it is a fake-quantised
+    /// `Linear` (see [`quantization_step`]).
+    pub fn weight_step(&self, net: &Sequential<Layer>, index: usize) -> Option<Tensor<1>> {
+        match (self.layers.get(index)?, net.get(index)?) {
+            (LayerQuant::Weights { bits, group }, Layer::Linear(l)) => {
+                Some(quantization_step(l.weight.val().detach(), *bits, *group))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A layer's weights fake-quantised, and their grid `(size_out,)` (detached).
+fn quantized_weights(l: &Linear, bits: u32, group: usize) -> (Tensor<2>, Tensor<1>) {
+    let w = l.weight.val();
+    let step = quantization_step(w.clone().detach(), bits, group);
+    (fake_quantize_on(w, step.clone()), step)
+}
+
+/// `2^(bits−1) − 1`, the largest signed `bits`-bit integer.
+fn max_signed(bits: u32) -> f64 {
+    f64::from((1u32 << (bits.clamp(2, 31) - 1)) - 1)
+}
+
+/// The threshold and bias `(N,)` a LIF layer uses in Xylo mode: signed `bits`-bit integers on
+/// the grid `step` `(N·N_syn,)` of the weights feeding it (neuron `j` uses the step of its
+/// synapse 0), as the chip stores them (`m = 2^(bits−1) − 1`, 32767 for 16 bits):
+///
+/// ```text
+/// θ_used = clamp(round(θ/Δ), 1, m)·Δ        b_used = clamp(round(b/Δ), −m, m)·Δ
+/// ```
+///
+/// so that quantising the trained layer with that scale gives back the very integers the
+/// training used: a threshold cannot overflow its register nor round to 0. The rounding
+/// passes the gradient straight through; past the clamp it is zero. A grid of another size
+/// leaves the parameters as they are.
+pub fn integer_threshold_bias(lif: &Lif, bits: u32, step: Tensor<1>) -> (Tensor<1>, Tensor<1>) {
+    let (thr, bias) = (lif.threshold.val(), lif.bias.val());
+    let (n, syn) = (lif.n(), lif.n_syn());
+    if step.dims() != [n * syn] {
+        return (thr, bias);
+    }
+    let step = step.reshape([n, syn]).slice([0..n, 0..1]).reshape([n]);
+    let m = max_signed(bits);
+    let on_grid = |x: Tensor<1>, lo: f64| round_ste(x / step.clone()).clamp(lo, m) * step.clone();
+    (on_grid(thr, 1.0), on_grid(bias, -m))
+}
+
+/// Rounds `w` onto a grid of signed `bits`-bit integers times one scale
+/// `max|w| / (2^(bits−1) − 1)`, passing the gradient straight through to the float weights.
+pub fn fake_quantize<const D: usize>(w: Tensor<D>, bits: u32) -> Tensor<D> {
+    let levels = max_signed(bits);
+    let max = w.clone().abs().max().detach().into_scalar::<f32>();
+    if max <= 0.0 {
+        return w;
+    }
+    let scale = f64::from(max) / levels;
+    let q = (w.clone().detach() / scale).round() * scale;
+    w.clone() + (q - w.detach())
+}
+
+/// The quantisation steps `(N_out,)` of a weight matrix `w` `(N_in, N_out)` on signed
+/// `bits`-bit integers: `max|w| / (2^(bits−1) − 1)` over the whole matrix (`group` 0) or over
+/// each group of `group` consecutive columns; a group of zeros gets step 1 (its weights stay
+/// 0, its thresholds are rounded as they are).
+pub fn quantization_step(w: Tensor<2>, bits: u32, group: usize) -> Tensor<1> {
+    let levels = max_signed(bits);
+    let [i, o] = w.dims();
+    let a = w.abs();
+    let max = if group == 0 || group >= o {
+        a.max().reshape([1]).expand([o])
+    } else {
+        let g = o / group;
+        a.reshape([i, g, group])
+            .max_dim(2)
+            .max_dim(0)
+            .reshape([g, 1])
+            .expand([g, group])
+            .reshape([o])
+    };
+    let step = max / levels;
+    let zero = step.clone().lower_equal_elem(0.0);
+    step.mask_fill(zero, 1.0)
+}
+
+/// Rounds each column `j` of `w` `(N_in, N_out)` to integer multiples of `step[j]`, passing
+/// the gradient straight through to the float weights.
+pub fn fake_quantize_on(w: Tensor<2>, step: Tensor<1>) -> Tensor<2> {
+    let step = step.unsqueeze_dim::<2>(0);
+    let q = (w.clone().detach() / step.clone()).round() * step;
+    w.clone() + (q - w.detach())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::{close, device};
+
+    #[test]
+    fn fake_quantisation_rounds_forward_and_passes_gradients() {
+        let dev = device().autodiff();
+        let w = Tensor::<1>::from_floats([0.5, -1.27, 0.013], &dev).require_grad();
+        let q = fake_quantize(w.clone(), 8);
+        // scale = 1.27/127 = 0.01: 0.5 → 50, −1.27 → −127, 0.013 → 1.
+        close(
+            &q.clone().into_data().try_to_vec_as::<f32>().unwrap(),
+            &[0.5, -1.27, 0.01],
+            1e-6,
+        );
+        let g = (q * Tensor::<1>::from_floats([1.0, 2.0, 3.0], &dev))
+            .sum()
+            .backward();
+        close(
+            &w.grad(&g)
+                .unwrap()
+                .into_data()
+                .try_to_vec_as::<f32>()
+                .unwrap(),
+            &[1.0, 2.0, 3.0],
+            0.0,
+        );
+    }
+
+    #[test]
+    fn grouped_steps_and_bad_widths() {
+        let dev = device();
+        // Columns 0–1 share max 0.5, columns 2–3 max 0.254; an all-zero group gets step 1.
+        let w = Tensor::<2>::from_floats([[0.5, -0.1, 0.254, 0.0], [0.2, 0.3, -0.1, 0.0]], &dev);
+        let step = quantization_step(w.clone(), 8, 2);
+        close(
+            &step.into_data().try_to_vec_as::<f32>().unwrap(),
+            &[0.5 / 127.0, 0.5 / 127.0, 0.254 / 127.0, 0.254 / 127.0],
+            1e-9,
+        );
+        let zeros = Tensor::<2>::zeros([2, 2], &dev);
+        close(
+            &quantization_step(zeros, 8, 1)
+                .into_data()
+                .try_to_vec_as::<f32>()
+                .unwrap(),
+            &[1.0, 1.0],
+            0.0,
+        );
+        let err = XyloMode::new(vec![LayerQuant::Thresholds { bits: 40 }])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("40") && err.contains("layer 0"), "{err}");
+    }
+}
