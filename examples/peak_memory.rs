@@ -41,6 +41,12 @@ fn main() -> rockpool::Result<()> {
             ));
         }
     };
+    if !matches!(mode, "fwd" | "fwd+bwd") {
+        return Err(rockpool::Error::value(
+            "mode",
+            format!("unknown '{mode}' (fwd, fwd+bwd)"),
+        ));
+    }
     let plain = rockpool::device::default_device()?;
     let dev = if mode == "fwd" {
         plain
