@@ -62,6 +62,9 @@ pub enum Error {
     /// A plot could not be drawn or written.
     #[error(transparent)]
     Plot(#[from] rockpool_plot::PlotError),
+    /// A task or dataset was misconfigured, or could not be split, batched or loaded.
+    #[error(transparent)]
+    Task(#[from] rockpool_tasks::TaskError),
     /// Something went wrong inside the tensor backend (device initialisation, data conversion).
     #[error("backend: {0}")]
     Backend(String),

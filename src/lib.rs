@@ -22,9 +22,11 @@
 //! Layers (dependencies point one way): [`device`] ← [`module`] ← [`nn`] ←
 //! ([`persist`], [`network`]) ← the `rockpool` command.
 
+pub mod data;
 pub mod device;
 pub mod error;
 pub mod graph;
+pub mod guide;
 pub mod module;
 pub mod network;
 pub mod nn;
