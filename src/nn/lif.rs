@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use super::PerNeuron;
 use super::init::WeightInit;
-use super::kernels::lif_op::lif_sequence;
+use super::kernels::lif::{LifSequenceInput, LifSequenceOptions, lif_sequence};
 use super::surrogate::Surrogate;
 use crate::error::{Error, Result};
 use crate::module::{Evolution, Evolve, StateTree, Tree, auto_batch, state_entry};
@@ -834,22 +834,26 @@ impl Evolve for Lif {
         let (leak_mem, leak_syn) = self.leaks();
         let (threshold, bias) = self.integer_threshold_bias(grid);
         let seq = lif_sequence(
-            input,
-            leak_mem,
-            leak_syn,
-            threshold,
-            bias,
-            self.w_rec.as_ref().map(|w| w.val()),
-            self.noise(b, t, &device),
-            v0,
-            i0,
-            s0,
-            syn,
-            self.max_spikes_per_dt as f32,
-            self.surrogate,
-            record,
-            self.output == LifOutput::Vmem,
-            true,
+            LifSequenceInput {
+                input,
+                leak_mem,
+                leak_syn,
+                threshold,
+                bias,
+                w_rec: self.w_rec.as_ref().map(|w| w.val()),
+                noise: self.noise(b, t, &device),
+                v0,
+                i0,
+                s0,
+            },
+            LifSequenceOptions {
+                n_syn: syn,
+                max_spikes: self.max_spikes_per_dt as f32,
+                surrogate: self.surrogate,
+                record_states: record,
+                differentiable_traces: self.output == LifOutput::Vmem,
+                carry_synaptic_current: true,
+            },
         );
         let record = if record {
             Tree::new()

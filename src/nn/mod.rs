@@ -4,6 +4,7 @@
 //! initialisers), `combinators/` (`Sequential`, `Residual`), `layer.rs` (the enum that lets
 //! containers and network files hold any built-in module).
 
+pub mod activation;
 pub mod alif;
 pub mod combinators;
 pub mod delay;
@@ -18,6 +19,7 @@ pub mod linear;
 pub mod rate;
 pub mod surrogate;
 
+pub use activation::Activation;
 pub use alif::{ALif, ALifConfig};
 pub use combinators::{residual::Residual, sequential::Sequential};
 pub use delay::{Delay, DelayConfig};
@@ -28,7 +30,7 @@ pub use layer::{Layer, LayerConfig, NamedLayerConfig};
 pub use lif::{LeakMode, Lif, LifConfig, LifOutput};
 pub use lif_neuron::{LifNeuron, LifNeuronConfig};
 pub use linear::{Linear, LinearConfig};
-pub use rate::{Activation, Rate, RateConfig};
+pub use rate::{Rate, RateConfig};
 pub use surrogate::Surrogate;
 
 use burn::tensor::{Device, Tensor};
