@@ -44,7 +44,7 @@ pub struct RateGrads {
 }
 
 /// Runs the adjoint recurrence backwards in time (see the module docs). `fwd` must come from
-/// [`forward`] with `keep`; `g_y` is `∂L/∂y` `[B, T, N]`.
+/// [`forward`](super::host_forward::forward) with `keep`; `g_y` is `∂L/∂y` `[B, T, N]`.
 pub fn backward(
     dims: RateDims,
     p: &RateParams<'_>,
