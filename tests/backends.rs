@@ -1,6 +1,6 @@
 //! The fused operations on the `wgpu` backend (built with `--features wgpu`) against the
 //! default flex backend: the LIF and Rate sequences (on wgpu the CubeCL kernels of
-//! `nn::kernels::lif_cube` and `rate_cube`, in f32, against the host kernels) and the
+//! `nn::kernels::lif::cube` and `rate::cube`, in f32, against the host kernels) and the
 //! event-driven product (on wgpu the backend's `matmul`), values and gradients. Needs a wgpu adapter; a software one (Mesa's llvmpipe) is enough:
 //! `cargo test --release --features wgpu --test backends`.
 #![cfg(feature = "wgpu")]
@@ -174,7 +174,7 @@ fn lif_op_run(
     w_rec: &Tensor<2>,
     dev: &Device,
 ) -> Vec<(&'static str, Vec<f64>)> {
-    use rockpool::nn::kernels::lif_op::lif_sequence;
+    use rockpool::nn::kernels::lif::{LifSequenceInput, LifSequenceOptions, lif_sequence};
     let [x, noise, gs, gtr] = inputs;
     let [leak_mem, leak_syn, thr, bias, state] = params;
     let (b, t, ns) = (x.dims()[0], x.dims()[1], x.dims()[2]);
@@ -198,22 +198,26 @@ fn lif_op_run(
         .greater_elem(0.3)
         .float();
     let seq = lif_sequence(
-        x.clone(),
-        p[0].clone(),
-        p[1].clone(),
-        p[2].clone(),
-        p[3].clone(),
-        v.rec.then(|| w.clone()),
-        v.noise.then(|| on(noise, dev)),
-        v0,
-        i0,
-        s0,
-        v.syn,
-        v.max_spikes,
-        v.surrogate,
-        v.record,
-        v.traces,
-        v.carry,
+        LifSequenceInput {
+            input: x.clone(),
+            leak_mem: p[0].clone(),
+            leak_syn: p[1].clone(),
+            threshold: p[2].clone(),
+            bias: p[3].clone(),
+            w_rec: v.rec.then(|| w.clone()),
+            noise: v.noise.then(|| on(noise, dev)),
+            v0,
+            i0,
+            s0,
+        },
+        LifSequenceOptions {
+            n_syn: v.syn,
+            max_spikes: v.max_spikes,
+            surrogate: v.surrogate,
+            record_states: v.record,
+            differentiable_traces: v.traces,
+            carry_synaptic_current: v.carry,
+        },
     );
     let gs = on(gs, dev);
     let mut loss = (seq.spikes.clone() * gs.clone().slice([0..b, 0..t, 0..n])).sum();
@@ -380,7 +384,7 @@ fn lif_kernels_on_wgpu_match_flex_for_every_variant() {
 /// threshold, recurrent weights, initial state) to 1e-4 (f32 on the device, f64 on the host).
 #[test]
 fn rate_kernels_on_wgpu_match_flex_for_every_variant() {
-    use rockpool::nn::kernels::rate_op::rate_sequence;
+    use rockpool::nn::kernels::rate::{RateSequenceInput, RateSequenceOptions, rate_sequence};
     let flex = common::device().autodiff();
     let gpu = rockpool::device::autodiff(&wgpu());
     // (activation, recurrent, noise, record, neurons): 300 neurons is more than the 256 units
@@ -418,15 +422,19 @@ fn rate_kernels_on_wgpu_match_flex_for_every_variant() {
             let w = on(&w_rec, dev).require_grad();
             let x0 = on(&x0, dev).require_grad();
             let seq = rate_sequence(
-                i.clone(),
-                p[0].clone(),
-                p[1].clone(),
-                p[2].clone(),
-                rec.then(|| w.clone()),
-                noise.then(|| on(&nz, dev)),
-                x0.clone(),
-                act,
-                record,
+                RateSequenceInput {
+                    input: i.clone(),
+                    a: p[0].clone(),
+                    bias: p[1].clone(),
+                    threshold: p[2].clone(),
+                    w_rec: rec.then(|| w.clone()),
+                    noise: noise.then(|| on(&nz, dev)),
+                    x0: x0.clone(),
+                },
+                RateSequenceOptions {
+                    activation: act,
+                    record_states: record,
+                },
             );
             let g = (seq.y.clone() * on(&gy, dev)).sum().backward();
             let mut out = vec![

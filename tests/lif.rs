@@ -329,7 +329,9 @@ fn readout_layer_is_not_spiking() {
 #[test]
 fn device_path_host_defaults_match_the_autodiff_op() {
     use burn::backend::Dispatch;
-    use rockpool::nn::kernels::lif_op::{LifBackend, LifOpConfig, lif_sequence};
+    use rockpool::nn::kernels::lif::{
+        LifBackend, LifOpConfig, LifSequenceInput, LifSequenceOptions, lif_sequence,
+    };
     let plain = device();
     let ad = plain.clone().autodiff();
     rockpool::device::seed(&plain, 21);
@@ -349,14 +351,16 @@ fn device_path_host_defaults_match_the_autodiff_op() {
     let i0 = Tensor::<2>::random([b, ns], Distribution::Uniform(0.0, 0.3), &plain);
     let s0 = Tensor::<2>::random([b, n], Distribution::Bernoulli(0.3), &plain);
     let cfg = LifOpConfig {
-        n_syn: syn,
-        max_spikes: 2.0,
-        surrogate: Surrogate::FastSigmoid { slope: 3.0 },
+        options: LifSequenceOptions {
+            n_syn: syn,
+            max_spikes: 2.0,
+            surrogate: Surrogate::FastSigmoid { slope: 3.0 },
+            record_states: true,
+            differentiable_traces: true,
+            carry_synaptic_current: true,
+        },
         has_rec: true,
         has_noise: false,
-        record: true,
-        differentiable_traces: true,
-        synaptic_carry: true,
     };
 
     // The autodiff op (host path) on the same values.
@@ -371,22 +375,19 @@ fn device_path_host_defaults_match_the_autodiff_op() {
     let wa = Tensor::<2>::from_data(w_rec.to_data(), &ad).require_grad();
     let to_ad = |t: &Tensor<2>| Tensor::<2>::from_data(t.to_data(), &ad);
     let seq = lif_sequence(
-        xa.clone(),
-        lm.clone(),
-        ls.clone(),
-        th.clone(),
-        bi.clone(),
-        Some(wa.clone()),
-        None,
-        to_ad(&v0),
-        to_ad(&i0),
-        to_ad(&s0),
-        syn,
-        cfg.max_spikes,
-        cfg.surrogate,
-        true,
-        true,
-        true,
+        LifSequenceInput {
+            input: xa.clone(),
+            leak_mem: lm.clone(),
+            leak_syn: ls.clone(),
+            threshold: th.clone(),
+            bias: bi.clone(),
+            w_rec: Some(wa.clone()),
+            noise: None,
+            v0: to_ad(&v0),
+            i0: to_ad(&i0),
+            s0: to_ad(&s0),
+        },
+        cfg.options,
     );
     let (vm, is) = seq.traces.clone().unwrap();
     let first_ad = Tensor::cat(vec![seq.spikes.clone(), vm, is], 2);

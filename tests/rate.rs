@@ -335,7 +335,9 @@ fn broadcast_input_gradient_matches_reference() {
 #[test]
 fn device_path_host_defaults_match_the_autodiff_op() {
     use burn::backend::Dispatch;
-    use rockpool::nn::kernels::rate_op::{RateBackend, RateOpConfig, rate_sequence};
+    use rockpool::nn::kernels::rate::{
+        RateBackend, RateOpConfig, RateSequenceInput, RateSequenceOptions, rate_sequence,
+    };
     let plain = device();
     let ad = plain.clone().autodiff();
     rockpool::device::seed(&plain, 22);
@@ -348,10 +350,12 @@ fn device_path_host_defaults_match_the_autodiff_op() {
     let w_rec = Tensor::<2>::random([n, n], Distribution::Normal(0.0, 0.4), &plain);
     let x0 = Tensor::<2>::random([b, n], Distribution::Uniform(-0.5, 0.8), &plain);
     let cfg = RateOpConfig {
-        act: Activation::Tanh,
+        options: RateSequenceOptions {
+            activation: Activation::Tanh,
+            record_states: true,
+        },
         has_rec: true,
         has_noise: true,
-        record: true,
     };
 
     let on1 = |t: &Tensor<1>| Tensor::<1>::from_data(t.to_data(), &ad).require_grad();
@@ -359,15 +363,16 @@ fn device_path_host_defaults_match_the_autodiff_op() {
     let ia = Tensor::<3>::from_data(input.to_data(), &ad).require_grad();
     let (aa, ba, ta, wa, xa) = (on1(&a), on1(&bias), on1(&thr), on2(&w_rec), on2(&x0));
     let seq = rate_sequence(
-        ia.clone(),
-        aa.clone(),
-        ba.clone(),
-        ta.clone(),
-        Some(wa.clone()),
-        Some(Tensor::<3>::from_data(noise.to_data(), &ad)),
-        xa.clone(),
-        cfg.act,
-        true,
+        RateSequenceInput {
+            input: ia.clone(),
+            a: aa.clone(),
+            bias: ba.clone(),
+            threshold: ta.clone(),
+            w_rec: Some(wa.clone()),
+            noise: Some(Tensor::<3>::from_data(noise.to_data(), &ad)),
+            x0: xa.clone(),
+        },
+        cfg.options,
     );
     let grads = (seq.y.clone() * Tensor::<3>::from_data(g.to_data(), &ad))
         .sum()

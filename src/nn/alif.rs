@@ -26,7 +26,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::defaults;
-use super::kernels::lif_op::lif_sequence;
+use super::kernels::lif::{LifSequenceInput, LifSequenceOptions, lif_sequence};
 use super::lif::{Lif, LifConfig, LifOutput, LifState, floored_tau_to_leak};
 use super::per_neuron::PerNeuron;
 use crate::error::Result;
@@ -316,22 +316,26 @@ impl Evolve for ALif {
         let (leak_mem, leak_syn, w) = self.augmented();
         let vmem_out = self.lif.output == LifOutput::Vmem;
         let seq = lif_sequence(
-            x,
-            leak_mem,
-            leak_syn,
-            self.lif.threshold.val(),
-            self.lif.bias.val(),
-            Some(w),
-            self.lif.noise(b, t, &device),
-            v0,
-            i0,
-            s0,
-            s1,
-            self.lif.max_spikes_per_dt as f32,
-            self.lif.surrogate,
-            record,
-            vmem_out,
-            true,
+            LifSequenceInput {
+                input: x,
+                leak_mem,
+                leak_syn,
+                threshold: self.lif.threshold.val(),
+                bias: self.lif.bias.val(),
+                w_rec: Some(w),
+                noise: self.lif.noise(b, t, &device),
+                v0,
+                i0,
+                s0,
+            },
+            LifSequenceOptions {
+                n_syn: s1,
+                max_spikes: self.lif.max_spikes_per_dt as f32,
+                surrogate: self.lif.surrogate,
+                record_states: record,
+                differentiable_traces: vmem_out,
+                carry_synaptic_current: true,
+            },
         );
         // Split the last synapse (AHP) off the synaptic traces.
         let split4 = |x: Tensor<3>| {

@@ -15,10 +15,9 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::defaults;
-use super::kernels::lif_op::lif_sequence;
+use super::kernels::lif::{LifSequenceInput, LifSequenceOptions, lif_sequence};
 use super::lif::floored_tau_to_leak;
 use super::per_neuron::PerNeuron;
-use super::surrogate::Surrogate;
 use crate::error::{Error, Result};
 use crate::module::{AttrField, Evolution, Evolve, StateTree, Tree, auto_batch, state_entry};
 
@@ -174,22 +173,23 @@ impl Evolve for ExpSyn {
         // A LIF synapse whose neuron never fires (and whose membrane does not integrate,
         // leak 1): the synaptic trace is the output.
         let seq = lif_sequence(
-            input,
-            Tensor::<1>::ones([n], &device),
-            leak,
-            Tensor::full([n], f32::MAX, &device),
-            Tensor::<1>::zeros([n], &device),
-            None,
-            None,
-            Tensor::zeros([b, n], &device),
-            i0,
-            Tensor::zeros([b, n], &device),
-            1,
-            1.0,
-            Surrogate::default(),
-            false,
-            true,
-            true,
+            LifSequenceInput {
+                input,
+                leak_mem: Tensor::<1>::ones([n], &device),
+                leak_syn: leak,
+                threshold: Tensor::full([n], f32::MAX, &device),
+                bias: Tensor::<1>::zeros([n], &device),
+                w_rec: None,
+                noise: None,
+                v0: Tensor::zeros([b, n], &device),
+                i0,
+                s0: Tensor::zeros([b, n], &device),
+            },
+            LifSequenceOptions {
+                max_spikes: 1.0,
+                differentiable_traces: true,
+                ..Default::default()
+            },
         );
         let (_, isyn) = seq.traces.expect("requested");
         Ok(Evolution {

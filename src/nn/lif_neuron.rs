@@ -16,7 +16,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::defaults;
-use super::kernels::lif_op::lif_sequence;
+use super::kernels::lif::{LifSequenceInput, LifSequenceOptions, lif_sequence};
 use super::lif::floored_tau_to_leak;
 use super::per_neuron::PerNeuron;
 use super::surrogate::Surrogate;
@@ -222,23 +222,27 @@ impl Evolve for LifNeuron {
         let leak = floored_tau_to_leak(self.tau_mem.val(), self.dt);
         let noise = super::white_noise([b, t, n], self.noise_std, self.dt, &device);
         let seq = lif_sequence(
-            input,
-            leak,
-            // No synapse: β = 1 (the carry is off, so it only passes the input through).
-            Tensor::zeros([n], &device),
-            self.threshold.val(),
-            self.bias.val(),
-            None,
-            noise,
-            v0,
-            Tensor::zeros([b, n], &device),
-            s0,
-            1,
-            self.max_spikes_per_dt as f32,
-            self.surrogate,
-            record,
-            false,
-            false,
+            LifSequenceInput {
+                input,
+                leak_mem: leak,
+                // No synapse: β = 1 (the carry is off, so it only passes the input through).
+                leak_syn: Tensor::zeros([n], &device),
+                threshold: self.threshold.val(),
+                bias: self.bias.val(),
+                w_rec: None,
+                noise,
+                v0,
+                i0: Tensor::zeros([b, n], &device),
+                s0,
+            },
+            LifSequenceOptions {
+                n_syn: 1,
+                max_spikes: self.max_spikes_per_dt as f32,
+                surrogate: self.surrogate,
+                record_states: record,
+                differentiable_traces: false,
+                carry_synaptic_current: false,
+            },
         );
         let record = if record {
             Tree::new()

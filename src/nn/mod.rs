@@ -9,6 +9,7 @@
 //! [`Layer`], the enum that lets containers and network files hold any built-in module, and
 //! [`kernels`] the fused multi-step operations the models run on (they never import a model).
 
+pub mod activation;
 pub mod alif;
 pub mod combinators;
 pub mod defaults;
@@ -24,6 +25,7 @@ pub mod per_neuron;
 pub mod rate;
 pub mod surrogate;
 
+pub use activation::Activation;
 pub use alif::{ALif, ALifConfig, ALifState};
 pub use combinators::layer::{self, Layer, LayerConfig, NamedLayerConfig};
 pub use combinators::{residual::Residual, sequential::Sequential};
@@ -36,5 +38,5 @@ pub use lif::{LeakMode, Lif, LifConfig, LifDynamics, LifOutput, LifState};
 pub use lif_neuron::{LifNeuron, LifNeuronConfig, LifNeuronState};
 pub use linear::{Linear, LinearConfig};
 pub use per_neuron::PerNeuron;
-pub use rate::{Activation, Rate, RateConfig, RateState};
+pub use rate::{Rate, RateConfig, RateState};
 pub use surrogate::Surrogate;

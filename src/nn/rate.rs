@@ -18,104 +18,21 @@
 //! `act_fn`; state `x` `(N,)`. Records: `x` and `rec_input` `[B, T, N]`.
 //!
 //! The recurrence runs as one fused operation with a hand-written backward
-//! ([`crate::nn::kernels::rate_op`]), so backpropagation through time costs O(T); gradients
+//! ([`crate::nn::kernels::rate`]), so backpropagation through time costs O(T); gradients
 //! reach the input, `tau`, `bias`, `threshold`, `w_rec` and the initial state, but not through
 //! the records or the final state. [`Rate::evolve_reference`] is the same model in plain
 //! tensor operations, kept as the reference the fused path is tested against.
 
-use std::fmt;
-use std::str::FromStr;
-
 use burn::module::{Module, Param};
-use burn::tensor::{Device, FloatDType, Tensor, activation};
+use burn::tensor::{Device, FloatDType, Tensor};
 use serde::{Deserialize, Serialize};
 
+pub use super::activation::Activation;
 use super::defaults;
-use super::kernels::rate_op::rate_sequence;
+use super::kernels::rate::{RateSequenceInput, RateSequenceOptions, rate_sequence};
 use super::{PerNeuron, init::WeightInit};
 use crate::error::{Error, Result};
 use crate::module::{AttrField, Evolution, Evolve, StateTree, Tree, auto_batch, state_entry};
-
-/// Activation function of a [`Rate`] neuron, applied to `x − threshold`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Activation {
-    /// `max(z, 0)`.
-    #[default]
-    Relu,
-    /// `tanh(z)`.
-    Tanh,
-    /// `(tanh(z) + 1) / 2`.
-    Sigmoid,
-}
-
-impl Activation {
-    /// Applies the activation element-wise.
-    pub fn apply<const D: usize>(self, z: Tensor<D>) -> Tensor<D> {
-        match self {
-            Activation::Relu => activation::relu(z),
-            Activation::Tanh => z.tanh(),
-            Activation::Sigmoid => (z.tanh() + 1.0) * 0.5,
-        }
-    }
-
-    /// The activation of one value `z` (host arithmetic, used by the fused operation).
-    pub fn value(self, z: f64) -> f64 {
-        match self {
-            Activation::Relu => z.max(0.0),
-            Activation::Tanh => z.tanh(),
-            Activation::Sigmoid => (z.tanh() + 1.0) * 0.5,
-        }
-    }
-
-    /// The derivative `dH/dz` at `z`. ReLU's is taken as 0 at `z = 0`, as Burn's `relu`
-    /// backward does.
-    pub fn derivative(self, z: f64) -> f64 {
-        match self {
-            Activation::Relu => {
-                if z > 0.0 {
-                    1.0
-                } else {
-                    0.0
-                }
-            }
-            Activation::Tanh => {
-                let th = z.tanh();
-                1.0 - th * th
-            }
-            Activation::Sigmoid => {
-                let th = z.tanh();
-                (1.0 - th * th) * 0.5
-            }
-        }
-    }
-}
-
-impl FromStr for Activation {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "relu" | "r" | "h_relu" => Ok(Activation::Relu),
-            "tanh" | "t" | "h_tanh" => Ok(Activation::Tanh),
-            "sigmoid" | "sig" | "s" | "h_sigmoid" => Ok(Activation::Sigmoid),
-            other => Err(format!(
-                "unknown activation '{other}' (relu, tanh, sigmoid)"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for Activation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Activation::Relu => "relu",
-            Activation::Tanh => "tanh",
-            Activation::Sigmoid => "sigmoid",
-        })
-    }
-}
-
-crate::text_attr_field!(Activation);
 
 /// Hyper-parameters of a [`Rate`] module (also its TOML form; every key but `n` is
 /// optional).
@@ -475,15 +392,19 @@ impl Evolve for Rate {
         let device = input.device();
         let x0 = RateState::from_tree(&state, b, n)?.x;
         let seq = rate_sequence(
-            input,
-            self.factor(),
-            self.bias.val(),
-            self.threshold.val(),
-            self.w_rec.as_ref().map(|w| w.val()),
-            self.noise(b, t, &device),
-            x0,
-            self.act_fn,
-            record,
+            RateSequenceInput {
+                input,
+                a: self.factor(),
+                bias: self.bias.val(),
+                threshold: self.threshold.val(),
+                w_rec: self.w_rec.as_ref().map(|w| w.val()),
+                noise: self.noise(b, t, &device),
+                x0,
+            },
+            RateSequenceOptions {
+                activation: self.act_fn,
+                record_states: record,
+            },
         );
         let mut rec_tree = Tree::new();
         if let Some((x, rec)) = seq.records {
@@ -560,41 +481,6 @@ mod tests {
             &ev.record.get("x").unwrap().to_vec_f32(),
             &[0.05, 0.0, 0.0475, 0.005, 0.045125, 0.0095],
             1e-6,
-        );
-    }
-
-    #[test]
-    fn activations_and_names() {
-        let dev = device();
-        let z = Tensor::<1>::from_floats([-1.0, 0.0, 2.0], &dev);
-        let v = |a: Activation| a.apply(z.clone()).to_data().try_to_vec_as::<f32>().unwrap();
-        close(&v(Activation::Relu), &[0.0, 0.0, 2.0], 0.0);
-        close(
-            &v(Activation::Tanh),
-            &[(-1.0f32).tanh(), 0.0, 2.0f32.tanh()],
-            1e-6,
-        );
-        close(
-            &v(Activation::Sigmoid),
-            &[
-                ((-1.0f32).tanh() + 1.0) / 2.0,
-                0.5,
-                (2.0f32.tanh() + 1.0) / 2.0,
-            ],
-            1e-6,
-        );
-        for (s, a) in [
-            ("r", Activation::Relu),
-            ("sig", Activation::Sigmoid),
-            ("t", Activation::Tanh),
-        ] {
-            assert_eq!(s.parse::<Activation>().unwrap(), a);
-        }
-        assert!(
-            "softplus"
-                .parse::<Activation>()
-                .unwrap_err()
-                .contains("softplus")
         );
     }
 

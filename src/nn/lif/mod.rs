@@ -54,7 +54,7 @@ use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor};
 
 use super::init::WeightInit;
-use super::kernels::lif_op::lif_sequence;
+use super::kernels::lif::{LifSequenceInput, LifSequenceOptions, lif_sequence};
 use super::per_neuron::PerNeuron;
 use super::surrogate::Surrogate;
 use crate::error::{Error, Result};
@@ -303,22 +303,26 @@ impl Lif {
             ));
         }
         let seq = lif_sequence(
-            input,
-            dynamics.leak_mem,
-            dynamics.leak_syn,
-            dynamics.threshold,
-            dynamics.bias,
-            dynamics.w_rec,
-            self.noise(b, t, &device),
-            state.vmem,
-            state.isyn.reshape([b, n * syn]),
-            state.spikes,
-            syn,
-            self.max_spikes_per_dt as f32,
-            self.surrogate,
-            record,
-            self.output == LifOutput::Vmem,
-            true,
+            LifSequenceInput {
+                input,
+                leak_mem: dynamics.leak_mem,
+                leak_syn: dynamics.leak_syn,
+                threshold: dynamics.threshold,
+                bias: dynamics.bias,
+                w_rec: dynamics.w_rec,
+                noise: self.noise(b, t, &device),
+                v0: state.vmem,
+                i0: state.isyn.reshape([b, n * syn]),
+                s0: state.spikes,
+            },
+            LifSequenceOptions {
+                n_syn: syn,
+                max_spikes: self.max_spikes_per_dt as f32,
+                surrogate: self.surrogate,
+                record_states: record,
+                differentiable_traces: self.output == LifOutput::Vmem,
+                carry_synaptic_current: true,
+            },
         );
         let record = if record {
             Tree::new()

@@ -3,8 +3,8 @@
 //!
 //! LLVM leaves these loops scalar (they read a dozen rows and accumulate into four
 //! gradients), so they are written with intrinsics. Only multiplies and adds are used, each
-//! in the same order as the scalar formulas in [`super::lif_cpu`] (no fused multiply-add), so
-//! results are bit-identical to the portable path.
+//! in the same order as the scalar formulas in [`super::host_backward`] (no fused
+//! multiply-add), so results are bit-identical to the portable path.
 
 /// The rows and gradients of one backward step; every slice holds at least `n` values
 /// (checked by [`backward_step`]).

@@ -1,6 +1,6 @@
 //! The fused LIF recurrence as CubeCL kernels, for the GPU backends (`wgpu`, `cuda`).
 //!
-//! Same equations and layouts as [`super::lif_cpu`] (see its module docs), in f32 on the
+//! Same equations and layouts as [`super::host_forward`] (see its module docs), in f32 on the
 //! device: one kernel runs the whole forward sequence, another the adjoint recurrence in
 //! reverse, so a layer costs two launches per training step whatever the sequence length.
 //!
@@ -18,17 +18,15 @@
 // The `#[cube]` expansion names the `cubecl` crate.
 use burn_cubecl::CubeBackend;
 use burn_cubecl::cubecl;
-use burn_cubecl::cubecl::calculate_cube_count_elemwise;
 use burn_cubecl::cubecl::prelude::*;
-use burn_cubecl::kernel::into_contiguous;
-use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
 use burn_cubecl::tensor::CubeTensor;
 
 use burn::backend::TensorMetadata;
 use burn::backend::ops::FloatTensorOps;
-use burn::tensor::{DType, Shape};
+use burn::tensor::Shape;
 
-use super::lif_op::LifOpConfig;
+use super::config::LifOpConfig;
+use crate::nn::kernels::cube::{empty, launch_layout, pack, prepared, unpack, zeros};
 use crate::nn::surrogate::Surrogate;
 
 /// Compile-time options of one kernel variant.
@@ -432,114 +430,6 @@ fn lif_backward_kernel(
     }
 }
 
-/// Largest number of units per cube used here.
-const MAX_UNITS: u32 = 256;
-
-/// Cube count and size: without recurrence one unit per neuron over as many cubes as needed;
-/// with recurrence one cube per batch element.
-pub(super) fn launch_layout(t: &CubeTensor, b: usize, n: usize, rec: bool) -> (CubeCount, CubeDim) {
-    let hw_max = t.client.properties().hardware.max_cube_dim.0;
-    let units = (n.max(1) as u32).min(hw_max).min(MAX_UNITS);
-    let cubes_x = if rec {
-        1
-    } else {
-        (n.max(1) as u32).div_ceil(units)
-    };
-    assert!(
-        b <= u16::MAX as usize,
-        "fused LIF on the GPU: batch size {b} exceeds the {} cubes per launch axis",
-        u16::MAX
-    );
-    (
-        CubeCount::Static(cubes_x, b.max(1) as u32, 1),
-        CubeDim::new_1d(units),
-    )
-}
-
-/// A contiguous f32 tensor (the kernels index linearly).
-pub(super) fn prepared(t: CubeTensor, what: &str) -> CubeTensor {
-    assert_eq!(
-        t.dtype,
-        DType::F32,
-        "fused LIF on the GPU: `{what}` must be f32, not {:?}",
-        t.dtype
-    );
-    into_contiguous(t)
-}
-
-/// A new flat f32 buffer of `len` values (uninitialised: the kernels write all of it).
-pub(super) fn empty(like: &CubeTensor, len: usize) -> CubeTensor {
-    let buf = empty_device_contiguous_dtype(
-        like.client.clone(),
-        like.device.clone(),
-        Shape::from(vec![len.max(1)]),
-        DType::F32,
-    );
-    if len == 0 {
-        CubeBackend::float_slice(buf, &[(0..0).into()])
-    } else {
-        buf
-    }
-}
-
-/// A zero f32 tensor of `shape` on `like`'s device (placeholders and empty results).
-pub(super) fn zeros(like: &CubeTensor, shape: Vec<usize>) -> CubeTensor {
-    CubeBackend::float_zeros(Shape::from(shape), &like.device, DType::F32.into())
-}
-
-/// The tensors flattened and concatenated (the packed buffers of [`Packing`]); those with a
-/// zero `len` are left out.
-pub(super) fn pack(parts: Vec<(CubeTensor, usize)>) -> CubeTensor {
-    let like = parts[0].0.clone();
-    let flat: Vec<CubeTensor> = parts
-        .into_iter()
-        .filter(|(_, len)| *len > 0)
-        .map(|(t, len)| CubeBackend::float_reshape(t, Shape::from(vec![len])))
-        .collect();
-    match flat.len() {
-        0 => zeros(&like, vec![1]),
-        1 => flat.into_iter().next().expect("one part"),
-        _ => CubeBackend::float_cat(flat, 0),
-    }
-}
-
-/// Copies `dst.len()` values of `src` from `offset` on.
-#[cube(launch)]
-fn take_range(src: &Tensor<f32>, dst: &mut Tensor<f32>, offset: u32) {
-    let i = ABSOLUTE_POS;
-    if i < dst.len() {
-        dst[i] = src[offset as usize + i];
-    }
-}
-
-/// The packed buffer cut back into its parts, with their shapes (new buffers: a slice of the
-/// packed buffer, returned from a fused operation, read back empty through Burn 0.22.1's
-/// fusion).
-pub(super) fn unpack(buf: CubeTensor, shapes: Vec<Vec<usize>>) -> Vec<CubeTensor> {
-    let mut at = 0;
-    shapes
-        .into_iter()
-        .map(|shape| {
-            let len: usize = shape.iter().product();
-            let part = empty(&buf, len);
-            if len > 0 {
-                let dim = CubeDim::new(&buf.client, len);
-                let count = calculate_cube_count_elemwise(&buf.client, len, dim);
-                take_range::launch(
-                    &buf.client,
-                    count,
-                    dim,
-                    buf.clone().into_tensor_arg(),
-                    part.clone().into_tensor_arg(),
-                    at as u32,
-                );
-            }
-            at += len;
-            CubeBackend::float_reshape(part, Shape::from(shape))
-        })
-        .collect()
-}
-
 /// The packed parameters `[leak_mem, leak_syn, thr, bias, w_rec]`.
 fn pack_par(p: Packing, par: [CubeTensor; 5], rec: bool) -> CubeTensor {
     pack(par.into_iter().zip(p.par(rec)).collect())
@@ -559,9 +449,9 @@ pub(super) fn forward(inputs: [CubeTensor; 10], cfg: LifOpConfig, keep: bool) ->
     let [x, leak_mem, leak_syn, thr, bias, w_rec, noise, v0, i0, s0] =
         std::array::from_fn(|_| next());
     let [b, t, ns] = x.shape().dims::<3>();
-    let n = ns / cfg.n_syn;
+    let n = ns / cfg.options.n_syn;
     let p = Packing { b, t, n, ns };
-    let w = if cfg.differentiable_traces {
+    let w = if cfg.options.differentiable_traces {
         2 * n + ns
     } else {
         n
@@ -574,7 +464,14 @@ pub(super) fn forward(inputs: [CubeTensor; 10], cfg: LifOpConfig, keep: bool) ->
             .collect(),
     );
     let first = empty(&x, b * t * w);
-    let recs = empty(&x, if cfg.record { p.recs().iter().sum() } else { 1 });
+    let recs = empty(
+        &x,
+        if cfg.options.record_states {
+            p.recs().iter().sum()
+        } else {
+            1
+        },
+    );
     let state = empty(&x, p.state().iter().sum());
     let ua = empty(&x, if keep { p.ua().iter().sum() } else { 1 });
     if b * n > 0 {
@@ -594,13 +491,13 @@ pub(super) fn forward(inputs: [CubeTensor; 10], cfg: LifOpConfig, keep: bool) ->
             b as u32,
             t as u32,
             n as u32,
-            cfg.n_syn as u32,
-            cfg.max_spikes,
+            cfg.options.n_syn as u32,
+            cfg.options.max_spikes,
             flags(cfg, keep),
         );
     }
     let first = CubeBackend::float_reshape(first, Shape::from(vec![b, t, w]));
-    let [vmem, isyn, irec]: [CubeTensor; 3] = if cfg.record {
+    let [vmem, isyn, irec]: [CubeTensor; 3] = if cfg.options.record_states {
         let parts = unpack(recs, vec![vec![b, t, n], vec![b, t, ns], vec![b, t, ns]]);
         parts.try_into().expect("three records")
     } else {
@@ -615,13 +512,13 @@ pub(super) fn forward(inputs: [CubeTensor; 10], cfg: LifOpConfig, keep: bool) ->
 
 fn flags(cfg: LifOpConfig, keep: bool) -> Flags {
     Flags {
-        carry: cfg.synaptic_carry,
+        carry: cfg.options.carry_synaptic_current,
         rec: cfg.has_rec,
         noise: cfg.has_noise,
-        record: cfg.record,
-        traces: cfg.differentiable_traces,
+        record: cfg.options.record_states,
+        traces: cfg.options.differentiable_traces,
         keep,
-        surrogate: surrogate_code(cfg.surrogate).0,
+        surrogate: surrogate_code(cfg.options.surrogate).0,
     }
 }
 
@@ -650,7 +547,7 @@ pub(super) fn backward(
     );
     let [b, t, _] = first.shape().dims::<3>();
     let n = leak_mem.shape().num_elements();
-    let ns = n * cfg.n_syn;
+    let ns = n * cfg.options.n_syn;
     let p = Packing { b, t, n, ns };
     let bias = zeros(&first, vec![n]);
     let par = pack_par(p, [leak_mem, leak_syn, thr, bias, w_rec], cfg.has_rec);
@@ -673,9 +570,9 @@ pub(super) fn backward(
             b as u32,
             t as u32,
             n as u32,
-            cfg.n_syn as u32,
-            cfg.max_spikes,
-            surrogate_code(cfg.surrogate).1,
+            cfg.options.n_syn as u32,
+            cfg.options.max_spikes,
+            surrogate_code(cfg.options.surrogate).1,
             flags(cfg, true),
         );
     }

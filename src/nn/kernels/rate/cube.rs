@@ -1,7 +1,7 @@
 //! The fused Rate recurrence as CubeCL kernels, for the GPU backends (`wgpu`, `cuda`).
 //!
-//! Same equations and layouts as [`super::rate_cpu`] (see its module docs), in f32 on the
-//! device, with the work split of [`super::lif_cube`]: each batch element is one row of cubes,
+//! Same equations and layouts as [`super::host_forward`] (see its module docs), in f32 on the
+//! device, with the launch layout of `kernels::cube`: each batch element is one row of cubes,
 //! each unit carries one or more neurons through time; with recurrence one cube holds a whole
 //! batch element and a storage barrier separates the steps. `∂L/∂W_rec` is one matrix product
 //! after the adjoint kernel.
@@ -16,9 +16,9 @@ use burn::backend::TensorMetadata;
 use burn::backend::ops::FloatTensorOps;
 use burn::tensor::Shape;
 
-use super::lif_cube::{empty, launch_layout, pack, prepared, unpack, zeros};
-use super::rate_op::RateOpConfig;
-use crate::nn::rate::Activation;
+use super::config::RateOpConfig;
+use crate::nn::activation::Activation;
+use crate::nn::kernels::cube::{empty, launch_layout, pack, prepared, unpack, zeros};
 
 /// Compile-time options of one kernel variant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -39,9 +39,9 @@ fn flags(cfg: RateOpConfig, keep: bool) -> Flags {
     Flags {
         rec: cfg.has_rec,
         noise: cfg.has_noise,
-        record: cfg.record,
+        record: cfg.options.record_states,
         keep,
-        act: match cfg.act {
+        act: match cfg.options.activation {
             Activation::Relu => 0,
             Activation::Tanh => 1,
             Activation::Sigmoid => 2,
@@ -161,7 +161,7 @@ fn rate_forward_kernel(
     }
 }
 
-/// The adjoint recurrence (see [`super::rate_cpu`]). `g_in` `[B, T, N]` receives `∂L/∂i`
+/// The adjoint recurrence (see [`super::host_backward`]). `g_in` `[B, T, N]` receives `∂L/∂i`
 /// (= `gd`); `gpar` the per-batch partials, rows of `4N`: `∂a`, `∂bias`, `∂θ`, scratch
 /// `gx[t+1]`; `x0out` = `∂L/∂x0` `[B, N]`, then `H(x0 − θ)` `[B, N]` (for `∂L/∂W_rec`).
 #[cube(launch)]
@@ -305,7 +305,14 @@ pub(super) fn forward(inputs: [CubeTensor; 7], cfg: RateOpConfig, keep: bool) ->
         (noise, if cfg.has_noise { seq } else { 0 }),
     ]);
     let y = empty(&input, seq);
-    let recs = empty(&input, if cfg.record { 2 * seq } else { 1 });
+    let recs = empty(
+        &input,
+        if cfg.options.record_states {
+            2 * seq
+        } else {
+            1
+        },
+    );
     let x_last = empty(&input, b * n);
     let kept = empty(&input, if keep { 2 * seq } else { 1 });
     if b * n > 0 {
@@ -329,7 +336,7 @@ pub(super) fn forward(inputs: [CubeTensor; 7], cfg: RateOpConfig, keep: bool) ->
         );
     }
     let y = CubeBackend::float_reshape(y, Shape::from(vec![b, t, n]));
-    let [x, rec]: [CubeTensor; 2] = if cfg.record {
+    let [x, rec]: [CubeTensor; 2] = if cfg.options.record_states {
         unpack(recs, vec![vec![b, t, n], vec![b, t, n]])
             .try_into()
             .expect("two records")
