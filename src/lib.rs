@@ -25,6 +25,7 @@
 pub mod device;
 pub mod error;
 pub mod graph;
+pub mod job;
 pub mod module;
 pub mod network;
 pub mod nn;
