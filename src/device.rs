@@ -246,9 +246,16 @@ impl clap::builder::TypedValueParser for DeviceNameParser {
             .and_then(DeviceName::check_compiled)
             .map_err(|e| {
                 let arg = arg.map_or_else(|| "--device".to_string(), ToString::to_string);
+                let why = match e {
+                    Error::Value { message, .. } => message,
+                    other => other.to_string(),
+                };
                 clap::Error::raw(
                     clap::error::ErrorKind::InvalidValue,
-                    format!("invalid value for '{arg}': {e}\n"),
+                    format!(
+                        "invalid value '{}' for '{arg}': {why}\n",
+                        value.to_string_lossy()
+                    ),
                 )
                 .with_cmd(cmd)
             })
