@@ -13,7 +13,7 @@
 //!   half written; [`read_text`] and [`read_bytes`] are the one way it reads whole files
 //!   (errors name the path).
 //! - [`text_enum!`] gives an enum of names (chip families, quantisation methods, …) matching
-//!   `FromStr`, `Display`, serde and clap support from one list of names ([`text_enum`]).
+//!   `FromStr`, `Display`, serde and clap support from one list of names ([`mod@text_enum`]).
 //!
 //! Arrays are held as [`NpyArray`], an enum over the supported element types (`f32`, `f64`,
 //! signed and unsigned 8- to 64-bit integers, `bool`), each an [`ndarray::ArrayD`] in standard

@@ -3,7 +3,7 @@
 //!
 //! Configuration files, command lines and reports name things like chip families, quantisation
 //! methods or output modes as words. Writing `FromStr`, `Display`, serde and clap support by
-//! hand for each enum gives four lists of names that drift apart; [`text_enum!`] writes them
+//! hand for each enum gives four lists of names that drift apart; [`text_enum!`](crate::text_enum!) writes them
 //! from one list. The rules, the same for every enum:
 //!
 //! - **Parsing** ([`FromStr`](std::str::FromStr), serde, clap) ignores case and surrounding
@@ -48,7 +48,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-/// What [`text_enum!`] implements: the names of an enum's variants. Use the generated
+/// What [`text_enum!`](crate::text_enum!) implements: the names of an enum's variants. Use the generated
 /// `FromStr`/`Display` in ordinary code; this trait is for generic code (serde, clap, help
 /// texts) that needs the whole list.
 pub trait TextEnum: Sized + Clone + 'static {
@@ -143,7 +143,7 @@ impl std::error::Error for UnknownName {}
 /// - The enum must be `Clone` (`Copy` is typical) and may not carry data. The crate using the
 ///   macro needs no serde or clap dependency of its own.
 ///
-/// Rules and an example: [the module documentation](crate::text_enum).
+/// Rules and an example: [the module documentation](mod@crate::text_enum).
 #[macro_export]
 macro_rules! text_enum {
     (
@@ -199,7 +199,7 @@ macro_rules! text_enum {
     };
 }
 
-/// The clap half of [`text_enum!`], present when this crate's `clap` feature is on (the
+/// The clap half of [`text_enum!`](crate::text_enum!), present when this crate's `clap` feature is on (the
 /// feature is decided here, not in the crate that expands the macro).
 #[cfg(feature = "clap")]
 #[doc(hidden)]
@@ -216,7 +216,7 @@ macro_rules! __text_enum_clap {
     };
 }
 
-/// Without the `clap` feature the clap half of [`text_enum!`] is empty.
+/// Without the `clap` feature the clap half of [`text_enum!`](crate::text_enum!) is empty.
 #[cfg(not(feature = "clap"))]
 #[doc(hidden)]
 #[macro_export]
@@ -226,7 +226,7 @@ macro_rules! __text_enum_clap {
 
 /// clap's value parser for a [`TextEnum`]: parses with the enum's own rules (any case,
 /// ignored characters, aliases) and lists the primary names as possible values in help and
-/// errors. [`text_enum!`] makes it the default parser of the enum, so an argument of that type
+/// errors. [`text_enum!`](crate::text_enum!) makes it the default parser of the enum, so an argument of that type
 /// needs no `value_parser` attribute.
 #[cfg(feature = "clap")]
 pub struct TextEnumParser<E>(PhantomData<fn() -> E>);
@@ -297,7 +297,7 @@ fn possible_value<E: TextEnum>(value: &E) -> clap::builder::PossibleValue {
     clap::builder::PossibleValue::new(value.name()).aliases(names.iter().skip(1).copied())
 }
 
-/// What the expansion of [`text_enum!`] refers to; not part of the API.
+/// What the expansion of [`text_enum!`](crate::text_enum!) refers to; not part of the API.
 #[doc(hidden)]
 pub mod __private {
     #[cfg(feature = "clap")]
