@@ -6,15 +6,15 @@
 //! decays, the chip's spike caps and hop delay) into `OUT_DIR` (default `runs/xylo_deploy/`),
 //! which ends with the exported `config.json`.
 
-use rockpool::module::{Evolve, ModuleExt};
-use rockpool::train::{TrainConfig, train};
+use rockpool::job::{JobConfig, run};
+use rockpool::module::ModuleExt;
 use rockpool::xylo::chip_accuracy;
 use rockpool::{Result, data, device};
 use rockpool_xylo::{XyloConfig, XyloFamily};
 
 fn main() -> Result<()> {
     let dev = device::default_device()?;
-    let cfg = TrainConfig::load(
+    let cfg = JobConfig::load(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/xylo_keyword.toml"),
     )?;
     let out = std::path::PathBuf::from(
@@ -25,11 +25,11 @@ fn main() -> Result<()> {
     // Trains under the chip's constraints; then maps, quantises, validates and writes
     // OUT_DIR/config.json.
     let started = std::time::Instant::now();
-    let report = train(&cfg, &out, &dev, false)?;
+    let report = run(&cfg, &out, &dev, false)?;
     println!(
         "trained in {:.0} s (best epoch {})",
         started.elapsed().as_secs_f64(),
-        report.best_epoch
+        report.training.best_epoch
     );
     for line in &report.xylo_report {
         println!("{line}");
@@ -42,11 +42,15 @@ fn main() -> Result<()> {
     let labels = data::labels(&valid)?;
     let chip = chip_accuracy(&config, &valid.x, labels, 0)?;
 
-    // The float model (the Xylo-mode network the training used) on the same data.
+    // The float model on the same data, evolved as in training: the Xylo-mode network with
+    // fake-quantised weights and thresholds on their grid.
     let mut net = cfg.training_network()?.build(&dev)?;
     rockpool::persist::load_parameters(&mut net, out.join("params.npz"))?;
+    let mode = cfg
+        .xylo_mode()?
+        .expect("the configuration has a [xylo] table");
     let all = data::full_batch(&valid, &dev);
-    let float_out = net.evolve_with(all.x, net.zero_state(valid.len()), false)?;
+    let float_out = mode.evolve(&net, all.x, net.zero_state(valid.len()), false)?;
     let float =
         rockpool::train::loss::correct(&float_out.output, labels) as f64 / valid.len() as f64;
     println!(

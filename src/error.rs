@@ -1,7 +1,7 @@
 //! The crate's error type: everything a user can get wrong (shapes, values, files, configs)
 //! comes back as a [`Error`] whose message names the value, the limit and, where possible, the fix.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -94,6 +94,26 @@ impl Error {
             file: file.into(),
             message: message.into(),
         }
+    }
+}
+
+/// Reads a whole text file (a configuration, a run's state): [`rockpool_io::read_text`] with
+/// the failure as an [`Error::File`] naming the path.
+pub fn read_text(path: impl AsRef<Path>) -> Result<String> {
+    rockpool_io::read_text(path).map_err(file_error)
+}
+
+/// Reads a whole file as bytes: [`rockpool_io::read_bytes`] with the failure as an
+/// [`Error::File`] naming the path.
+pub fn read_bytes(path: impl AsRef<Path>) -> Result<Vec<u8>> {
+    rockpool_io::read_bytes(path).map_err(file_error)
+}
+
+/// An operating-system failure of `rockpool_io` as this crate's [`Error::File`].
+fn file_error(e: rockpool_io::IoError) -> Error {
+    match e {
+        rockpool_io::IoError::Io { path, source } => Error::File { path, source },
+        other => Error::Npy(other),
     }
 }
 

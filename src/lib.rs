@@ -27,6 +27,7 @@ pub mod device;
 pub mod error;
 pub mod graph;
 pub mod guide;
+pub mod job;
 pub mod module;
 pub mod network;
 pub mod nn;

@@ -89,7 +89,7 @@ impl XyloMode {
     /// builds: each `Linear` gets `chip.weight_bits` fake quantisation with one scale per
     /// neuron it feeds ([`Quantization::Channel`]) or per layer (`Global`), each `LIF`
     /// `chip.threshold_bits` thresholds and biases on that grid, bit-shift decays and the
-    /// chip's spike caps, and a one-step `Delay` follows each hidden `LIF`.
+    /// chip's spike caps, and a `Delay` of the chip's hop delay follows each hidden `LIF`.
     ///
     /// Only a flat chain of `linear` and (non-recurrent) `lif` layers is supported.
     pub fn for_network(
@@ -137,8 +137,9 @@ impl XyloMode {
                     } else {
                         chip.max_hidden_spikes
                     });
+                    // One integer grid of one width holds a LIF's thresholds and biases.
                     LayerQuant::Thresholds {
-                        bits: chip.threshold_bits,
+                        bits: chip.threshold_bits.min(chip.bias_bits),
                     }
                 }
                 LayerConfig::Delay(_) => LayerQuant::Plain,
@@ -161,7 +162,10 @@ impl XyloMode {
                 // The chip's hop delay between hidden layers.
                 layers.push(NamedLayerConfig {
                     name: None,
-                    layer: LayerConfig::Delay(DelayConfig { n, steps: 1 }),
+                    layer: LayerConfig::Delay(DelayConfig {
+                        n,
+                        steps: chip.hop_delay_steps,
+                    }),
                 });
                 quant.push(LayerQuant::Plain);
             }

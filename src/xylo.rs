@@ -4,7 +4,6 @@
 //! the bit-exact simulator).
 
 use std::fmt;
-use std::str::FromStr;
 
 use ndarray::{Array2, ArrayD};
 use rockpool_xylo::{
@@ -17,7 +16,8 @@ use crate::graph::AsGraph;
 
 pub use rockpool_xylo as core;
 
-/// How float parameters become integers.
+/// How float parameters become integers. Parses case-insensitively from `global` or
+/// `channel` (in `[xylo] quantize = "channel"`, on the command line as `--quantize channel`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Quantization {
     /// One scale per weight group (input, recurrent, output) — Rockpool's `global_quantize`.
@@ -27,14 +27,10 @@ pub enum Quantization {
     Channel,
 }
 
-impl FromStr for Quantization {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "global" => Ok(Quantization::Global),
-            "channel" => Ok(Quantization::Channel),
-            o => Err(format!("unknown quantisation '{o}' (global, channel)")),
-        }
+rockpool_io::text_enum! {
+    Quantization("quantisation") {
+        Global => "global",
+        Channel => "channel",
     }
 }
 

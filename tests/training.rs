@@ -4,11 +4,11 @@
 mod common;
 
 use common::device;
-use rockpool::train::{TrainConfig, train};
+use rockpool::job::{self, JobConfig};
 
-fn config(epochs: usize) -> TrainConfig {
+fn config(epochs: usize) -> JobConfig {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/frozen_noise.toml");
-    let mut cfg = TrainConfig::load(path).unwrap();
+    let mut cfg = JobConfig::load(path).unwrap();
     cfg.training.epochs = epochs;
     cfg.training.early_stopping_patience = 0;
     cfg.data.valid_samples = 200;
@@ -24,7 +24,9 @@ fn tmp(name: &str) -> std::path::PathBuf {
 #[test]
 fn short_run_learns_the_frozen_noise_task() {
     let out = tmp("learn");
-    let report = train(&config(10), &out, &device(), false).unwrap();
+    let report = job::run(&config(10), &out, &device(), false)
+        .unwrap()
+        .training;
     // Four classes: chance is 25 %. The stated target for this run is ≥ 90 %.
     assert!(
         report.best_valid_acc >= 0.9,
@@ -56,9 +58,13 @@ fn short_run_learns_the_frozen_noise_task() {
 #[test]
 fn resume_continues_where_it_stopped() {
     let out = tmp("resume");
-    let first = train(&config(2), &out, &device(), false).unwrap();
+    let first = job::run(&config(2), &out, &device(), false)
+        .unwrap()
+        .training;
     assert_eq!(first.history.len(), 2);
-    let again = train(&config(3), &out, &device(), true).unwrap();
+    let again = job::run(&config(3), &out, &device(), true)
+        .unwrap()
+        .training;
     assert_eq!(again.history.len(), 3);
     for (a, b) in again.history[..2].iter().zip(&first.history) {
         // The state file round-trips through JSON (last-bit differences in f64).
@@ -68,7 +74,7 @@ fn resume_continues_where_it_stopped() {
         );
     }
     assert!(again.history[2].epoch == 3);
-    let err = train(&config(3), &tmp("none"), &device(), true)
+    let err = job::run(&config(3), &tmp("none"), &device(), true)
         .unwrap_err()
         .to_string();
     assert!(err.contains("no checkpoint"), "{err}");
@@ -82,22 +88,22 @@ fn bad_configs_are_refused() {
     )
     .unwrap();
     let typo = base.replace("batch_size", "batchsize");
-    let err = TrainConfig::from_toml_str(&typo, "t.toml")
+    let err = JobConfig::from_toml_str(&typo, "t.toml")
         .unwrap_err()
         .to_string();
     assert!(err.contains("t.toml") && err.contains("batchsize"), "{err}");
     let zero = base.replace("epochs = 15", "epochs = 0");
-    let err = TrainConfig::from_toml_str(&zero, "z.toml")
+    let err = JobConfig::from_toml_str(&zero, "z.toml")
         .unwrap_err()
         .to_string();
     assert!(err.contains("epochs"), "{err}");
     let no_task = base.replace("[task]\ntype = \"frozen_noise\"", "");
-    let err = TrainConfig::from_toml_str(&no_task, "n.toml")
+    let err = JobConfig::from_toml_str(&no_task, "n.toml")
         .unwrap_err()
         .to_string();
     assert!(err.contains("[task]"), "{err}");
     let bad_task = base.replace("frozen_noise", "mnist");
-    let err = TrainConfig::from_toml_str(&bad_task, "m.toml")
+    let err = JobConfig::from_toml_str(&bad_task, "m.toml")
         .unwrap_err()
         .to_string();
     assert!(err.contains("mnist"), "{err}");
@@ -108,7 +114,7 @@ fn bad_configs_are_refused() {
         "x",
     )
     .unwrap();
-    let err = train(&cfg, &tmp("fit"), &device(), false)
+    let err = job::run(&cfg, &tmp("fit"), &device(), false)
         .unwrap_err()
         .to_string();
     assert!(
@@ -119,7 +125,7 @@ fn bad_configs_are_refused() {
     let mut cfg = config(1);
     cfg.task = None;
     cfg.data.path = Some("/nonexistent/data.npz".into());
-    let err = train(&cfg, &tmp("data"), &device(), false)
+    let err = job::run(&cfg, &tmp("data"), &device(), false)
         .unwrap_err()
         .to_string();
     assert!(err.contains("/nonexistent/data.npz"), "{err}");
@@ -138,7 +144,7 @@ fn parameter_bounds_push_parameters_inside() {
             cfg.training.bounds_weight = 10.0;
         }
         let out = tmp(if bounds { "bounds" } else { "nobounds" });
-        train(&cfg, &out, &device(), false).unwrap();
+        job::run(&cfg, &out, &device(), false).unwrap();
         let dev = device();
         let mut net = cfg.network.build(&dev).unwrap();
         rockpool::persist::load_parameters(&mut net, out.join("params.npz")).unwrap();
@@ -167,7 +173,7 @@ fn parameter_bounds_push_parameters_inside() {
         "[training]",
         "[training]\nbounds = { tau_mem = [0.1, 0.01] }",
     );
-    let err = TrainConfig::from_toml_str(&reversed, "b.toml")
+    let err = JobConfig::from_toml_str(&reversed, "b.toml")
         .unwrap_err()
         .to_string();
     assert!(

@@ -4,9 +4,9 @@
 mod common;
 
 use common::device;
+use rockpool::job::{self, JobConfig};
 use rockpool::module::{Evolve, ModuleExt};
 use rockpool::network::NetworkConfig;
-use rockpool::train::{TrainConfig, train};
 use rockpool::xylo::{Quantization, export, probe_raster};
 use rockpool_xylo::{XyloConfig, XyloFamily};
 
@@ -14,10 +14,10 @@ use rockpool_xylo::{XyloConfig, XyloFamily};
 fn trained_network_runs_on_the_simulated_chip() {
     let dev = device();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/frozen_noise.toml");
-    let mut cfg = TrainConfig::load(path).unwrap();
+    let mut cfg = JobConfig::load(path).unwrap();
     cfg.training.epochs = 6;
     let out = std::env::temp_dir().join(format!("rockpool-xylo-{}", std::process::id()));
-    let report = train(&cfg, &out, &dev, false).unwrap();
+    let report = job::run(&cfg, &out, &dev, false).unwrap().training;
     let mut net = cfg.network.build(&dev).unwrap();
     rockpool::persist::load_parameters(&mut net, out.join("params.npz")).unwrap();
 
@@ -137,13 +137,14 @@ fn xylo_mode_training_exports_a_matching_configuration() {
     let dev = device();
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/xylo_frozen_noise.toml");
-    let mut cfg = TrainConfig::load(path).unwrap();
+    let mut cfg = JobConfig::load(path).unwrap();
     cfg.training.epochs = 6;
     let out = std::env::temp_dir().join(format!("rockpool-xylo-mode-{}", std::process::id()));
-    let report = train(&cfg, &out, &dev, false).unwrap();
+    let report = job::run(&cfg, &out, &dev, false).unwrap();
     let chip = report
         .chip_acc
         .expect("classification task gives a chip accuracy");
+    let report = report.training;
     eprintln!("float {:.3} chip {chip:.3}", report.best_valid_acc);
     assert!(report.best_valid_acc >= 0.85, "{}", report.best_valid_acc);
     // Trained under the chip's constraints, the exported network keeps its accuracy.
@@ -172,11 +173,12 @@ fn xylo_keyword_training_classifies_on_the_simulated_chip() {
     use rockpool::nn::Layer;
     let dev = device();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/xylo_keyword.toml");
-    let mut cfg = TrainConfig::load(path).unwrap();
+    let mut cfg = JobConfig::load(path).unwrap();
     cfg.training.epochs = 8;
     let out = std::env::temp_dir().join(format!("rockpool-xylo-kw-{}", std::process::id()));
-    let report = train(&cfg, &out, &dev, false).unwrap();
+    let report = job::run(&cfg, &out, &dev, false).unwrap();
     let chip = report.chip_acc.unwrap();
+    let report = report.training;
     eprintln!("keyword: float {:.3} chip {chip:.3}", report.best_valid_acc);
     assert!(report.best_valid_acc >= 0.9, "{}", report.best_valid_acc);
     assert!(chip >= 0.9, "chip {chip}");

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use burn::tensor::Tensor;
 use clap::Args;
-use rockpool::device::select_device;
+use rockpool::device::{DeviceName, select_device};
 use rockpool::error::{Error, Result, fmt_shape};
 use rockpool::module::{ModuleExt, ModuleView};
 use rockpool::network::load_network;
@@ -44,9 +44,10 @@ pub struct EvolveArgs {
     /// Also record internal traces.
     #[arg(long)]
     record: bool,
-    /// Device: flex, ndarray, wgpu, cuda (default: BURN_DEVICE or the first compiled in).
+    /// Device: default or a compiled-in backend (flex, ndarray, wgpu, cuda; cuda:1 for a
+    /// second GPU). Without it: BURN_DEVICE, or the first backend compiled in.
     #[arg(long)]
-    device: Option<String>,
+    device: Option<DeviceName>,
     /// Time step for a time-series input, seconds (default: the network's `dt`).
     #[arg(long)]
     dt: Option<f64>,
@@ -64,13 +65,13 @@ pub struct ShowArgs {
     /// Parameters to load (.npz).
     #[arg(long)]
     params: Option<PathBuf>,
-    /// Device.
+    /// Device (as for `rockpool evolve`).
     #[arg(long)]
-    device: Option<String>,
+    device: Option<DeviceName>,
 }
 
 pub fn evolve(args: EvolveArgs) -> Result<()> {
-    let device = select_device(args.device.as_deref())?;
+    let device = select_device(args.device)?;
     let mut net = load_network(&args.net, &device)?;
     if let Some(p) = &args.params {
         let report = load_parameters(&mut net, p)?;
@@ -149,7 +150,7 @@ fn evolve_timed(net: rockpool::nn::Sequential, args: &EvolveArgs) -> Result<()> 
 }
 
 pub fn show(args: ShowArgs) -> Result<()> {
-    let device = select_device(args.device.as_deref())?;
+    let device = select_device(args.device)?;
     let mut net = load_network(&args.net, &device)?;
     if let Some(p) = &args.params {
         load_parameters(&mut net, p)?;

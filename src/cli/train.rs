@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use rockpool::Result;
-use rockpool::device::select_device;
-use rockpool::train::{TrainConfig, train as run};
+use rockpool::device::{DeviceName, select_device};
+use rockpool::job::{self, JobConfig};
 
 pub const EXAMPLE: &str = "Example:
   rockpool train configs/default.toml                 # writes runs/default/
@@ -29,13 +29,14 @@ pub struct TrainArgs {
     /// Override the number of epochs.
     #[arg(long)]
     epochs: Option<usize>,
-    /// Device: flex, ndarray, wgpu, cuda.
+    /// Device: default or a compiled-in backend (flex, ndarray, wgpu, cuda; cuda:1 for a
+    /// second GPU).
     #[arg(long)]
-    device: Option<String>,
+    device: Option<DeviceName>,
 }
 
 pub fn train(args: TrainArgs) -> Result<()> {
-    let mut cfg = TrainConfig::load(&args.config)?;
+    let mut cfg = JobConfig::load(&args.config)?;
     if let Some(e) = args.epochs {
         cfg.training.epochs = e.max(1);
     }
@@ -47,11 +48,12 @@ pub fn train(args: TrainArgs) -> Result<()> {
                 .unwrap_or_else(|| "run".into()),
         )
     });
-    let device = select_device(args.device.as_deref())?;
-    let report = run(&cfg, &out, &device, args.resume)?;
+    let device = select_device(args.device)?;
+    let report = job::run(&cfg, &out, &device, args.resume)?;
     for line in &report.xylo_report {
         println!("{line}");
     }
+    let report = report.training;
     let last = report.history.last().cloned().unwrap_or_default();
     println!(
         "best validation accuracy {:.1}% (epoch {}); final train accuracy {:.1}%; outputs in {}",

@@ -47,12 +47,13 @@ pub struct ExportArgs {
     /// Trained parameters (.npz).
     #[arg(long)]
     params: Option<PathBuf>,
-    /// Chip family: syns61201 (XyloAudio 2), syns65302 (XyloAudio 3), syns63300 (XyloIMU).
-    #[arg(long, default_value = "syns61201")]
-    family: String,
-    /// Quantisation: channel or global.
-    #[arg(long, default_value = "channel")]
-    quantize: String,
+    /// Chip family: syns61201 (XyloAudio 2), syns65302 (XyloAudio 3), syns63300 (XyloIMU);
+    /// aliases such as vA2 or XyloAudio3 work too.
+    #[arg(long, default_value_t = XyloFamily::Audio2)]
+    family: XyloFamily,
+    /// Quantisation.
+    #[arg(long, default_value_t = Quantization::Channel)]
+    quantize: Quantization,
     /// Fuzzy scaling for global quantisation.
     #[arg(long)]
     fuzzy: bool,
@@ -68,8 +69,8 @@ pub struct SimArgs {
     #[arg(long)]
     config: PathBuf,
     /// Chip family of the configuration.
-    #[arg(long, default_value = "syns61201")]
-    family: String,
+    #[arg(long, default_value_t = XyloFamily::Audio2)]
+    family: XyloFamily,
     /// Input raster (.npy), (T, N_in).
     #[arg(long)]
     input: PathBuf,
@@ -79,9 +80,10 @@ pub struct SimArgs {
     /// Record internal traces.
     #[arg(long)]
     record: bool,
-    /// Output mode: spike, vmem or isyn.
-    #[arg(long, default_value = "spike")]
-    output_mode: String,
+    /// Output mode: what `output` holds (readout events, membrane potentials or synaptic
+    /// currents).
+    #[arg(long, default_value_t = OutputMode::Spike)]
+    output_mode: OutputMode,
 }
 
 /// Arguments of `rockpool xylo validate`.
@@ -90,23 +92,13 @@ pub struct ValidateArgs {
     /// Configuration (.json).
     config: PathBuf,
     /// Chip family of the configuration.
-    #[arg(long, default_value = "syns61201")]
-    family: String,
-}
-
-fn family(s: &str) -> Result<XyloFamily> {
-    s.parse::<XyloFamily>()
-        .map_err(|e| Error::value("--family", e.to_string()))
+    #[arg(long, default_value_t = XyloFamily::Audio2)]
+    family: XyloFamily,
 }
 
 pub fn run(cmd: XyloCommand) -> Result<()> {
     match cmd {
         XyloCommand::Export(a) => {
-            let fam = family(&a.family)?;
-            let q: Quantization = a
-                .quantize
-                .parse()
-                .map_err(|e: String| Error::value("--quantize", e))?;
             let device = select_device(None)?;
             let mut net = load_network(&a.net, &device)?;
             if let Some(p) = &a.params {
@@ -114,7 +106,7 @@ pub fn run(cmd: XyloCommand) -> Result<()> {
             }
             let n_in = rockpool::module::ModuleExt::size_in(&net);
             let probe = probe_raster(500, n_in, 0.05, 0);
-            let ex = export(&net, fam, q, a.fuzzy, &probe)?;
+            let ex = export(&net, a.family, a.quantize, a.fuzzy, &probe)?;
             for line in &ex.report {
                 println!("{line}");
             }
@@ -131,14 +123,9 @@ pub fn run(cmd: XyloCommand) -> Result<()> {
             Ok(())
         }
         XyloCommand::Sim(a) => {
-            let fam = family(&a.family)?;
-            let mode: OutputMode = a
-                .output_mode
-                .parse()
-                .map_err(|e| Error::value("--output-mode", format!("{e}")))?;
-            let config = XyloConfig::load(&a.config, fam)
+            let config = XyloConfig::load(&a.config, a.family)
                 .map_err(|e| Error::value("xylo sim", e.to_string()))?;
-            let mut sim = XyloSim::from_config(&config, mode)
+            let mut sim = XyloSim::from_config(&config, a.output_mode)
                 .map_err(|e| Error::value("xylo sim", e.to_string()))?;
             let arr = rockpool_io::read_npy(&a.input)?;
             let counts = arr
@@ -190,8 +177,7 @@ pub fn run(cmd: XyloCommand) -> Result<()> {
             Ok(())
         }
         XyloCommand::Validate(a) => {
-            let fam = family(&a.family)?;
-            let config = XyloConfig::load(&a.config, fam)
+            let config = XyloConfig::load(&a.config, a.family)
                 .map_err(|e| Error::value("xylo validate", e.to_string()))?;
             let report = validate_config(&config);
             println!("{report}");
@@ -203,7 +189,7 @@ pub fn run(cmd: XyloCommand) -> Result<()> {
                     format!(
                         "{} is not valid for {}",
                         a.config.display(),
-                        fam.product_name()
+                        a.family.product_name()
                     ),
                 ))
             }

@@ -10,7 +10,10 @@
 //!   deflated ones like `np.savez_compressed`.
 //! - [`write_atomic`] is the one way this project writes files: a temporary file in the same
 //!   directory, `fsync`, then a rename over the target, so a crash never leaves a user's file
-//!   half written.
+//!   half written; [`read_text`] and [`read_bytes`] are the one way it reads whole files
+//!   (errors name the path).
+//! - [`text_enum!`] gives an enum of names (chip families, quantisation methods, …) matching
+//!   `FromStr`, `Display`, serde and clap support from one list of names ([`mod@text_enum`]).
 //!
 //! Arrays are held as [`NpyArray`], an enum over the supported element types (`f32`, `f64`,
 //! signed and unsigned 8- to 64-bit integers, `bool`), each an [`ndarray::ArrayD`] in standard
@@ -39,9 +42,17 @@ mod atomic;
 mod error;
 mod npy;
 mod npz;
+mod read;
+pub mod text_enum;
 
 pub use array::{DType, NpyArray};
 pub use atomic::write_atomic;
 pub use error::{FormatError, IoError, Result};
 pub use npy::{npy_from_bytes, npy_to_bytes, read_npy, write_npy};
 pub use npz::{npz_from_bytes, npz_to_bytes, read_npz, write_npz, write_npz_compressed};
+pub use read::{read_bytes, read_text};
+#[doc(hidden)]
+pub use text_enum::__private;
+#[cfg(feature = "clap")]
+pub use text_enum::TextEnumParser;
+pub use text_enum::{TextEnum, UnknownName};

@@ -14,7 +14,7 @@ use ndarray::{ArrayD, IxDyn, ShapeBuilder};
 
 use crate::array::{DType, NpyArray, each_variant};
 use crate::atomic::write_atomic;
-use crate::error::{FormatError, Result, io_error};
+use crate::error::{FormatError, Result};
 
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
 /// NumPy aligns the start of the data to this many bytes.
@@ -29,7 +29,7 @@ const MAX_NESTING: usize = 16;
 /// [`IoError::Format`](crate::IoError::Format) if it is not a supported `.npy` array.
 pub fn read_npy(path: impl AsRef<Path>) -> Result<NpyArray> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+    let bytes = crate::read::read_bytes(path)?;
     parse_npy(&bytes).map_err(|e| e.at(path, None))
 }
 

@@ -42,9 +42,9 @@ use crate::frontend::AudioFrontEnd;
 use crate::random::{TaskRng, add_normal_noise, balanced_labels, rng, stream};
 use crate::validate::Check;
 
-/// One keyword class; see the table in the [module docs](self).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// One keyword class; see the table in the [module docs](self). Named in configuration files
+/// by its snake-case name (any case; [`rockpool_io::text_enum!`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Keyword {
     /// Exponential sweep up two octaves.
     RisingChirp,
@@ -56,6 +56,16 @@ pub enum Keyword {
     TonePair,
     /// Background noise only.
     Noise,
+}
+
+rockpool_io::text_enum! {
+    Keyword("keyword") {
+        RisingChirp => "rising_chirp",
+        FallingChirp => "falling_chirp",
+        TwoTone => "two_tone",
+        TonePair => "tone_pair",
+        Noise => "noise",
+    }
 }
 
 impl Keyword {
@@ -70,13 +80,7 @@ impl Keyword {
 
     /// The snake-case name, as in configuration files and class names.
     pub fn name(self) -> &'static str {
-        match self {
-            Keyword::RisingChirp => "rising_chirp",
-            Keyword::FallingChirp => "falling_chirp",
-            Keyword::TwoTone => "two_tone",
-            Keyword::TonePair => "tone_pair",
-            Keyword::Noise => "noise",
-        }
+        rockpool_io::TextEnum::name(&self)
     }
 
     /// The tone segments at pitch factor 1 and stretch 1: `(start s, length s, start
@@ -108,9 +112,9 @@ impl Keyword {
     }
 }
 
-/// How filter-bank centre frequencies are spaced between `f_low` and `f_high`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// How filter-bank centre frequencies are spaced between `f_low` and `f_high`: `"log"` or
+/// `"mel"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Spacing {
     /// Evenly in log frequency (constant ratio between neighbours).
     Log,
@@ -118,15 +122,28 @@ pub enum Spacing {
     Mel,
 }
 
-/// What the keyword task puts in `x`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+rockpool_io::text_enum! {
+    Spacing("filter spacing") {
+        Log => "log",
+        Mel => "mel",
+    }
+}
+
+/// What the keyword task puts in `x`: `"spikes"` or `"envelope"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeywordOutput {
     /// Spike counts per channel per step from the integrate-and-fire encoder.
     Spikes,
     /// The downsampled envelopes (analog; a sine of amplitude `A` at a channel's centre gives
     /// `A`).
     Envelope,
+}
+
+rockpool_io::text_enum! {
+    KeywordOutput("keyword task output") {
+        Spikes => "spikes",
+        Envelope => "envelope",
+    }
 }
 
 /// Configuration of the synthetic keyword task; see the [module docs](self).

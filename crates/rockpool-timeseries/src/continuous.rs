@@ -12,7 +12,8 @@ use crate::util::{
     num_steps, snap, stable_order, tile_periodic, wrap_periodic,
 };
 
-/// How a [`TsContinuous`] is interpolated between samples (SciPy's `interp1d` kinds).
+/// How a [`TsContinuous`] is interpolated between samples (SciPy's `interp1d` kinds). Parses
+/// from and prints as Rockpool's names (any case when parsing; [`rockpool_io::text_enum!`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Interp {
     /// Zero-order hold: the value of the last sample at or before `t` (Rockpool's default).
@@ -26,38 +27,19 @@ pub enum Interp {
     Cubic,
 }
 
+rockpool_io::text_enum! {
+    Interp("interpolation kind") {
+        Previous => "previous",
+        Linear => "linear",
+        Nearest => "nearest",
+        Cubic => "cubic",
+    }
+}
+
 impl Interp {
     /// Rockpool's name of the kind: `"previous"`, `"linear"`, `"nearest"` or `"cubic"`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Interp::Previous => "previous",
-            Interp::Linear => "linear",
-            Interp::Nearest => "nearest",
-            Interp::Cubic => "cubic",
-        }
-    }
-}
-
-impl fmt::Display for Interp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Interp {
-    type Err = TimeSeriesError;
-
-    /// Parses Rockpool's kind names (`"previous"`, `"linear"`, `"nearest"`, `"cubic"`).
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "previous" => Ok(Interp::Previous),
-            "linear" => Ok(Interp::Linear),
-            "nearest" => Ok(Interp::Nearest),
-            "cubic" => Ok(Interp::Cubic),
-            other => Err(TimeSeriesError::UnsupportedInterp {
-                kind: other.to_string(),
-            }),
-        }
+        rockpool_io::TextEnum::name(&self)
     }
 }
 

@@ -246,14 +246,10 @@ pub enum TimeSeriesError {
         /// What is wrong with it.
         problem: String,
     },
-    /// An interpolation kind this crate does not implement.
-    #[error(
-        "unsupported interpolation kind '{kind}' (supported: previous, linear, nearest, cubic)"
-    )]
-    UnsupportedInterp {
-        /// The kind named.
-        kind: String,
-    },
+    /// A name that is not one of an enum's names, e.g. an interpolation kind this crate
+    /// does not implement.
+    #[error(transparent)]
+    UnknownName(#[from] rockpool_io::UnknownName),
     /// A file whose arrays do not form a valid series (e.g. `t_stop` before the last sample).
     #[error("{}: not a valid time series: {source}", .path.display())]
     InvalidFile {

@@ -102,7 +102,7 @@ impl TimeSeries {
                     ));
                 }
                 let interp = match file.flag("interp_kind_") {
-                    Some(kind) => kind.parse().map_err(wrap)?,
+                    Some(kind) => kind.parse::<Interp>().map_err(|e| wrap(e.into()))?,
                     None => Interp::Linear,
                 };
                 let t_start = file.scalar_f64("t_start")?;

@@ -17,8 +17,9 @@
 //!
 //! Common to all: int8 weights; int16 thresholds, biases, membrane potentials and synaptic
 //! currents; 4-bit decay shifts ("dash", 0..=15); at most 15 input events per channel, 31
-//! events per hidden neuron and 1 event per output neuron in one time step; one alias target
-//! per hidden neuron; a 50 MHz default master clock.
+//! events per hidden neuron and 1 event per output neuron in one time step; a hop delay of one
+//! time step between a hidden neuron and its targets; one alias target per hidden neuron; a
+//! 50 MHz default master clock.
 //!
 //! Sources and certainty: sizes, IEN/OEN counts and total synapse counts come from Rockpool
 //! 3.1.0's mappers and the published RAM maps. Less certain, and taken as the conservative
@@ -27,20 +28,17 @@
 //! register fields) and the XyloIMU weight-shift width (assumed equal to XyloAudio 2). XyloAudio
 //! 3's output count is 32 in Rockpool's mapper (its design-rule check warns above 16).
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
-
-use crate::error::XyloError;
+use crate::sim::{MAX_HIDDEN_SPIKES, MAX_INPUT_EVENTS, MAX_OUTPUT_SPIKES};
 
 /// A Xylo chip family with an SNN core that rockpool can deploy to.
 ///
 /// Parses (case-insensitively, ignoring `-`, `_` and spaces) from the part number
 /// (`syns61201`), Rockpool's alias (`vA2`, `vA3`, `imu`) or a friendly name (`xylo-audio-2`,
 /// `audio3`, `XyloIMU`, `xa2` …). Displays as the part number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+///
+/// The names are declared once with [`rockpool_io::text_enum!`], which also gives serde (the
+/// part number) and, with the `clap` feature, a clap argument type with the same names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum XyloFamily {
     /// XyloAudio 2, part `syns61201` (Rockpool `vA2`).
     #[doc(alias = "syns61201")]
@@ -59,13 +57,10 @@ impl XyloFamily {
     /// All supported families.
     pub const ALL: [XyloFamily; 3] = [XyloFamily::Audio2, XyloFamily::Audio3, XyloFamily::Imu];
 
-    /// SynSense's part number, e.g. `"syns61201"` (also Rockpool's package name).
+    /// SynSense's part number, e.g. `"syns61201"` (also Rockpool's package name): the
+    /// family's primary name.
     pub fn part_number(self) -> &'static str {
-        match self {
-            XyloFamily::Audio2 => "syns61201",
-            XyloFamily::Audio3 => "syns65302",
-            XyloFamily::Imu => "syns63300",
-        }
+        rockpool_io::TextEnum::name(&self)
     }
 
     /// The product name, e.g. `"XyloAudio 2"`.
@@ -87,45 +82,11 @@ impl XyloFamily {
     }
 }
 
-impl fmt::Display for XyloFamily {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.part_number())
-    }
-}
-
-impl FromStr for XyloFamily {
-    type Err = XyloError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let key: String = s
-            .chars()
-            .filter(|c| !matches!(c, '-' | '_' | ' '))
-            .flat_map(char::to_lowercase)
-            .collect();
-        match key.as_str() {
-            "syns61201" | "va2" | "a2" | "xa2" | "audio2" | "xyloaudio2" | "xyloa2" | "xylo2" => {
-                Ok(XyloFamily::Audio2)
-            }
-            "syns65302" | "va3" | "a3" | "xa3" | "audio3" | "xyloaudio3" | "xyloa3" => {
-                Ok(XyloFamily::Audio3)
-            }
-            "syns63300" | "imu" | "xyloimu" | "ximu" => Ok(XyloFamily::Imu),
-            _ => Err(XyloError::UnknownFamily(s.to_string())),
-        }
-    }
-}
-
-impl TryFrom<String> for XyloFamily {
-    type Error = XyloError;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        s.parse()
-    }
-}
-
-impl From<XyloFamily> for String {
-    fn from(f: XyloFamily) -> String {
-        f.part_number().to_string()
+rockpool_io::text_enum! {
+    XyloFamily("Xylo family", ignore = "-_ ") {
+        Audio2 => "syns61201" | "vA2" | "a2" | "xa2" | "audio2" | "XyloAudio2" | "XyloA2" | "Xylo2",
+        Audio3 => "syns65302" | "vA3" | "a3" | "xa3" | "audio3" | "XyloAudio3" | "XyloA3",
+        Imu => "syns63300" | "imu" | "XyloIMU" | "ximu",
     }
 }
 
@@ -161,6 +122,9 @@ pub struct ChipSpec {
     pub max_hidden_spikes: u32,
     /// Most events a readout neuron emits per time step.
     pub max_output_spikes: u32,
+    /// Time steps between a hidden neuron's events and their arrival at the neurons they
+    /// feed (the hop delay: events of step `t` are delivered at step `t + 1`).
+    pub hop_delay_steps: usize,
     /// Width of the signed weights, in bits.
     pub weight_bits: u32,
     /// Width of the signed thresholds, in bits.
@@ -219,9 +183,10 @@ const COMMON: ChipSpec = ChipSpec {
     output_expansion_neurons: 1000,
     max_fan_out: 64,
     max_recurrent_synapses: 32_000,
-    max_input_events: 15,
-    max_hidden_spikes: 31,
-    max_output_spikes: 1,
+    max_input_events: MAX_INPUT_EVENTS,
+    max_hidden_spikes: MAX_HIDDEN_SPIKES as u32,
+    max_output_spikes: MAX_OUTPUT_SPIKES as u32,
+    hop_delay_steps: 1,
     weight_bits: 8,
     threshold_bits: 16,
     bias_bits: 16,
@@ -294,6 +259,9 @@ mod tests {
             assert_eq!(f.chip().weight_range(), (-128, 127));
             assert_eq!(f.chip().threshold_range(), (-32768, 32767));
             assert_eq!(f.chip().max_dash(), 15);
+            assert_eq!(f.chip().max_hidden_spikes, u32::from(MAX_HIDDEN_SPIKES));
+            assert_eq!(f.chip().max_output_spikes, u32::from(MAX_OUTPUT_SPIKES));
+            assert_eq!(f.chip().hop_delay_steps, 1);
         }
         assert_eq!(XyloFamily::Audio3.chip().hidden_neurons, 992);
         assert_eq!(XyloFamily::Imu.chip().synapses_per_neuron, 1);

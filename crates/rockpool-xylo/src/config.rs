@@ -584,7 +584,7 @@ impl XyloConfig {
     /// an existing file is either fully replaced or left untouched.
     ///
     /// # Errors
-    /// [`XyloError::Write`] naming the path.
+    /// [`XyloError::File`] naming the path.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         rockpool_io::write_atomic(path, self.to_json().as_bytes())?;
         Ok(())
@@ -593,14 +593,11 @@ impl XyloConfig {
     /// Reads a configuration file for `family` (as written by samna or by [`save`](Self::save)).
     ///
     /// # Errors
-    /// [`XyloError::Read`] if the file cannot be read, [`XyloError::Json`] if it is not in
+    /// [`XyloError::File`] if the file cannot be read, [`XyloError::Json`] if it is not in
     /// the family's layout.
     pub fn load(path: impl AsRef<Path>, family: XyloFamily) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| XyloError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = rockpool_io::read_text(path)?;
         Self::parse(&text, family, &path.display().to_string())
     }
 }

@@ -1,7 +1,5 @@
 //! The one error type of this crate.
 
-use std::path::PathBuf;
-
 use crate::validate::ValidationReport;
 
 /// `Result` with [`XyloError`].
@@ -37,26 +35,9 @@ pub enum XyloError {
     /// report lists every problem found.
     #[error("{0}")]
     Invalid(ValidationReport),
-    /// A string that names no Xylo family.
-    #[error(
-        "unknown Xylo family `{0}`: expected syns61201 (XyloAudio 2), syns65302 (XyloAudio 3) or syns63300 (XyloIMU)"
-    )]
-    UnknownFamily(String),
-    /// A string that names no simulator output mode.
-    #[error("unknown Xylo output mode `{0}`: expected Spike, Vmem or Isyn")]
-    UnknownOutputMode(String),
-    /// A configuration file could not be read.
-    #[error("{}: {source}", .path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The operating-system error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// A configuration file could not be written.
+    /// A configuration file could not be read or written.
     #[error(transparent)]
-    Write(#[from] rockpool_io::IoError),
+    File(#[from] rockpool_io::IoError),
     /// A configuration is not valid JSON in the expected (samna / cereal) layout.
     #[error("{location}: not a {family} configuration in samna's JSON layout: {source}")]
     Json {

@@ -97,7 +97,8 @@ use crate::chips::{ChipSpec, XyloFamily};
 use crate::spec::XyloSpec;
 
 /// A design rule of the Xylo mapper. Displays as Rockpool's rule name where Rockpool has the
-/// rule (`output_nodes_have_neurons_as_source`, …), else as a name in the same style.
+/// rule (`output_nodes_have_neurons_as_source`, …), else as a name in the same style, and
+/// parses back from it ([`rockpool_io::text_enum!`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DesignRule {
@@ -146,40 +147,36 @@ pub enum DesignRule {
     AliasesLinkHiddenNeurons,
 }
 
-impl DesignRule {
-    /// The rule's name (Rockpool's where it exists).
-    pub fn name(self) -> &'static str {
-        match self {
-            DesignRule::GraphHasInputsAndOutputs => "graph_has_inputs_and_outputs",
-            DesignRule::OutputNodesHaveNeuronsAsSource => "output_nodes_have_neurons_as_source",
-            DesignRule::InputToNeuronsIsAWeight => "input_to_neurons_is_a_weight",
-            DesignRule::FirstModuleIsAWeight => "first_module_is_a_weight",
-            DesignRule::InputChannels => "le_16_input_channels",
-            DesignRule::OutputChannels => "le_max_output_channels",
-            DesignRule::AllNeuronsHaveSameDt => "all_neurons_have_same_dt",
-            DesignRule::OutputNeuronsCannotBeRecurrent => "output_neurons_cannot_be_recurrent",
-            DesignRule::NoConsecutiveWeights => "no_consecutive_weights",
-            DesignRule::AliasInputsMustBeNeurons => "alias_inputs_must_be_neurons",
-            DesignRule::AliasOutputNodesMustHaveNeuronsAsInput => {
-                "alias_output_nodes_must_have_neurons_as_input"
-            }
-            DesignRule::AtLeastTwoNeuronLayersNeeded => "at_least_two_neuron_layers_needed",
-            DesignRule::WeightNodesHaveNoBiases => "weight_nodes_have_no_biases",
-            DesignRule::NeuronsAreLif => "neurons_are_lif",
-            DesignRule::MaxSynapsesPerNeuron => "max_synapses_per_neuron",
-            DesignRule::TimeConstantsLongerThanDt => "time_constants_longer_than_dt",
-            DesignRule::ParametersAreFinite => "parameters_are_finite",
-            DesignRule::OutputNeuronsDriveNothing => "output_neurons_drive_nothing",
-            DesignRule::WeightsReadInputsOrNeurons => "weights_read_inputs_or_neurons",
-            DesignRule::InputWeightsTargetHiddenNeurons => "input_weights_target_hidden_neurons",
-            DesignRule::AliasesLinkHiddenNeurons => "aliases_link_hidden_neurons",
-        }
+rockpool_io::text_enum! {
+    DesignRule("design rule") {
+        GraphHasInputsAndOutputs => "graph_has_inputs_and_outputs",
+        OutputNodesHaveNeuronsAsSource => "output_nodes_have_neurons_as_source",
+        InputToNeuronsIsAWeight => "input_to_neurons_is_a_weight",
+        FirstModuleIsAWeight => "first_module_is_a_weight",
+        InputChannels => "le_16_input_channels",
+        OutputChannels => "le_max_output_channels",
+        AllNeuronsHaveSameDt => "all_neurons_have_same_dt",
+        OutputNeuronsCannotBeRecurrent => "output_neurons_cannot_be_recurrent",
+        NoConsecutiveWeights => "no_consecutive_weights",
+        AliasInputsMustBeNeurons => "alias_inputs_must_be_neurons",
+        AliasOutputNodesMustHaveNeuronsAsInput => "alias_output_nodes_must_have_neurons_as_input",
+        AtLeastTwoNeuronLayersNeeded => "at_least_two_neuron_layers_needed",
+        WeightNodesHaveNoBiases => "weight_nodes_have_no_biases",
+        NeuronsAreLif => "neurons_are_lif",
+        MaxSynapsesPerNeuron => "max_synapses_per_neuron",
+        TimeConstantsLongerThanDt => "time_constants_longer_than_dt",
+        ParametersAreFinite => "parameters_are_finite",
+        OutputNeuronsDriveNothing => "output_neurons_drive_nothing",
+        WeightsReadInputsOrNeurons => "weights_read_inputs_or_neurons",
+        InputWeightsTargetHiddenNeurons => "input_weights_target_hidden_neurons",
+        AliasesLinkHiddenNeurons => "aliases_link_hidden_neurons",
     }
 }
 
-impl fmt::Display for DesignRule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+impl DesignRule {
+    /// The rule's name (Rockpool's where it exists).
+    pub fn name(self) -> &'static str {
+        rockpool_io::TextEnum::name(&self)
     }
 }
 

@@ -39,9 +39,6 @@
 //! configuration, an alias to neuron 0 is kept (Rockpool drops it), and XyloAudio 3's second
 //! synapse is simulated (Rockpool's `from_config` ignores it for XyloAudio 3).
 
-use std::fmt;
-use std::str::FromStr;
-
 use ndarray::{Array2, ArrayView2};
 
 use crate::config::{XyloConfig, spec_from_config};
@@ -56,7 +53,8 @@ pub const MAX_HIDDEN_SPIKES: u8 = 31;
 /// Most events per readout neuron per step.
 pub const MAX_OUTPUT_SPIKES: u8 = 1;
 
-/// What [`XyloSim::evolve`] returns as its main output.
+/// What [`XyloSim::evolve`] returns as its main output. Parses case-insensitively from
+/// `Spike` (or `spikes`), `Vmem`, `Isyn` ([`rockpool_io::text_enum!`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum OutputMode {
     /// Readout events per step (0 or 1).
@@ -68,27 +66,11 @@ pub enum OutputMode {
     Isyn,
 }
 
-impl fmt::Display for OutputMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            OutputMode::Spike => "Spike",
-            OutputMode::Vmem => "Vmem",
-            OutputMode::Isyn => "Isyn",
-        })
-    }
-}
-
-impl FromStr for OutputMode {
-    type Err = XyloError;
-
-    /// Case-insensitive `Spike`/`Spikes`, `Vmem`, `Isyn`.
-    fn from_str(s: &str) -> Result<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "spike" | "spikes" => Ok(OutputMode::Spike),
-            "vmem" => Ok(OutputMode::Vmem),
-            "isyn" => Ok(OutputMode::Isyn),
-            _ => Err(XyloError::UnknownOutputMode(s.to_string())),
-        }
+rockpool_io::text_enum! {
+    OutputMode("Xylo output mode") {
+        Spike => "Spike" | "spikes",
+        Vmem => "Vmem",
+        Isyn => "Isyn",
     }
 }
 

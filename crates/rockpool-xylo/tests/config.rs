@@ -92,7 +92,7 @@ fn save_is_atomic_and_load_reads_it_back() {
     let missing = dir.join("no/such/dir/net.json");
     let e = config.save(&missing).unwrap_err();
     assert!(
-        matches!(e, XyloError::Write(_)) && e.to_string().contains("no/such/dir"),
+        matches!(e, XyloError::File(_)) && e.to_string().contains("no/such/dir"),
         "{e}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
@@ -101,9 +101,7 @@ fn save_is_atomic_and_load_reads_it_back() {
 #[test]
 fn load_errors_name_the_file_and_the_problem() {
     let e = XyloConfig::load("/definitely/not/here.json", XyloFamily::Audio2).unwrap_err();
-    assert!(
-        matches!(e, XyloError::Read { .. }) && e.to_string().contains("/definitely/not/here.json")
-    );
+    assert!(matches!(e, XyloError::File(_)) && e.to_string().contains("/definitely/not/here.json"));
 
     let dir = temp_dir("load");
     let path = dir.join("broken.json");
