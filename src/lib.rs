@@ -19,8 +19,11 @@
 //! # Ok::<(), rockpool::Error>(())
 //! ```
 //!
-//! Layers (dependencies point one way): [`device`] ← [`module`] ← [`nn`] ←
-//! ([`persist`], [`network`]) ← the `rockpool` command.
+//! Layers (dependencies point one way): [`device`] ← [`module`] ← [`nn`] (its [`nn::kernels`]
+//! below the models) ← ([`graph`], [`persist`], [`network`], [`timed`], [`data`]) ←
+//! ([`quant`], [`xylo`]) ← [`train`] ← [`job`] ← the `rockpool` command; training never
+//! imports Xylo. The map of every file, the rules and the invariants are in `ARCHITECTURE.md`;
+//! the user guide is [`guide`].
 
 pub mod data;
 pub mod device;

@@ -2,15 +2,10 @@
 //! and on single host values, with their derivatives. It lives below both the models
 //! (`nn::rate`) and the fused kernels (`nn::kernels::rate`), which share it.
 
-use std::fmt;
-use std::str::FromStr;
-
 use burn::tensor::{Tensor, activation};
-use serde::{Deserialize, Serialize};
 
 /// Activation function of a [`Rate`](super::Rate) neuron, applied to `x − threshold`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Activation {
     /// `max(z, 0)`.
     #[default]
@@ -63,27 +58,11 @@ impl Activation {
     }
 }
 
-impl FromStr for Activation {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "relu" | "r" | "h_relu" => Ok(Activation::Relu),
-            "tanh" | "t" | "h_tanh" => Ok(Activation::Tanh),
-            "sigmoid" | "sig" | "s" | "h_sigmoid" => Ok(Activation::Sigmoid),
-            other => Err(format!(
-                "unknown activation '{other}' (relu, tanh, sigmoid)"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for Activation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Activation::Relu => "relu",
-            Activation::Tanh => "tanh",
-            Activation::Sigmoid => "sigmoid",
-        })
+rockpool_io::text_enum! {
+    Activation("activation") {
+        Relu => "relu" | "r" | "h_relu",
+        Tanh => "tanh" | "t" | "h_tanh",
+        Sigmoid => "sigmoid" | "sig" | "s" | "h_sigmoid",
     }
 }
 
@@ -125,6 +104,7 @@ mod tests {
             "softplus"
                 .parse::<Activation>()
                 .unwrap_err()
+                .to_string()
                 .contains("softplus")
         );
     }

@@ -3,15 +3,10 @@
 //! `uniform_sqrt` U(±√(1/rows)), and `zeros`. Draws come from this thread's generator
 //! ([`crate::rng`]), which [`crate::device::seed`] seeds.
 
-use std::fmt;
-use std::str::FromStr;
-
 use burn::tensor::{Device, Tensor, TensorData};
-use serde::{Deserialize, Serialize};
 
 /// A weight initialiser.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum WeightInit {
     /// Uniform in ±√(6/rows) (He / Kaiming uniform, Rockpool's default).
     #[default]
@@ -60,30 +55,12 @@ pub fn uniform<const D: usize>(shape: [usize; D], bound: f64, device: &Device) -
     )
 }
 
-impl FromStr for WeightInit {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "kaiming" => Ok(WeightInit::Kaiming),
-            "xavier" => Ok(WeightInit::Xavier),
-            "unit_eigs" => Ok(WeightInit::UnitEigs),
-            "uniform_sqrt" => Ok(WeightInit::UniformSqrt),
-            "zeros" => Ok(WeightInit::Zeros),
-            other => Err(format!(
-                "unknown weight initialiser '{other}' (kaiming, xavier, unit_eigs, uniform_sqrt, zeros)"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for WeightInit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            WeightInit::Kaiming => "kaiming",
-            WeightInit::Xavier => "xavier",
-            WeightInit::UnitEigs => "unit_eigs",
-            WeightInit::UniformSqrt => "uniform_sqrt",
-            WeightInit::Zeros => "zeros",
-        })
+rockpool_io::text_enum! {
+    WeightInit("weight initialiser") {
+        Kaiming => "kaiming",
+        Xavier => "xavier",
+        UnitEigs => "unit_eigs",
+        UniformSqrt => "uniform_sqrt",
+        Zeros => "zeros",
     }
 }

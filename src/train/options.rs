@@ -15,52 +15,34 @@ use super::loss::Loss;
 use crate::error::{Error, Result};
 use rockpool_tasks::{Dataset, TaskConfig};
 
-/// Where the data come from.
+/// Where the data come from (`[data]`; every key is optional).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct DataConfig {
-    /// Samples generated for training (built-in tasks).
-    #[serde(default = "default_train")]
+    /// Samples generated for training (built-in tasks; default 800).
     pub train_samples: usize,
-    /// Samples generated for validation (built-in tasks).
-    #[serde(default = "default_valid")]
+    /// Samples generated for validation (built-in tasks; default 200).
     pub valid_samples: usize,
-    /// Seed of the generated data.
-    #[serde(default)]
+    /// Seed of the generated data (default 0).
     pub seed: u64,
     /// An `.npz` dataset (`x [N,T,C]`, `y [N]` or `[N,T,K]`) instead of a task.
-    #[serde(default)]
     pub path: Option<PathBuf>,
-    /// Fraction of an `.npz` dataset held out for validation.
-    #[serde(default = "default_valid_fraction")]
+    /// Fraction of an `.npz` dataset held out for validation (default 0.2).
     pub valid_fraction: f64,
-    /// Time step of an `.npz` dataset, seconds.
-    #[serde(default = "default_dt")]
+    /// Time step of an `.npz` dataset, seconds (default 1 ms).
     pub dt: f64,
 }
 
-fn default_train() -> usize {
-    800
-}
-fn default_valid() -> usize {
-    200
-}
-fn default_valid_fraction() -> f64 {
-    0.2
-}
-fn default_dt() -> f64 {
-    1e-3
-}
-
 impl Default for DataConfig {
+    /// The defaults every missing `[data]` key takes.
     fn default() -> Self {
         Self {
-            train_samples: default_train(),
-            valid_samples: default_valid(),
+            train_samples: 800,
+            valid_samples: 200,
             seed: 0,
             path: None,
-            valid_fraction: default_valid_fraction(),
-            dt: default_dt(),
+            valid_fraction: 0.2,
+            dt: crate::nn::defaults::DT,
         }
     }
 }
@@ -131,95 +113,74 @@ rockpool_io::text_enum! {
     }
 }
 
-/// Optimisation settings.
+/// Optimisation settings (`[training]`; every key is optional).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct TrainingOptions {
-    /// Epochs.
-    #[serde(default = "default_epochs")]
+    /// Epochs (default 20).
     pub epochs: usize,
-    /// Mini-batch size.
-    #[serde(default = "default_batch")]
+    /// Mini-batch size (default 32).
     pub batch_size: usize,
-    /// Learning rate.
-    #[serde(default = "default_lr")]
+    /// Learning rate (default 2e-3).
     pub lr: f64,
     /// Final learning rate of the cosine schedule.
-    #[serde(default)]
     pub lr_min: f64,
     /// Schedule.
-    #[serde(default)]
     pub schedule: Schedule,
-    /// Step schedule factor.
-    #[serde(default = "default_gamma")]
+    /// Step schedule factor (default 0.5).
     pub gamma: f64,
-    /// Step schedule period, epochs.
-    #[serde(default = "default_step_epochs")]
+    /// Step schedule period, epochs (default 10).
     pub step_epochs: usize,
     /// Optimiser.
-    #[serde(default)]
     pub optimizer: OptimizerKind,
     /// Weight decay (AdamW) or L2 coupling (Adam, SGD).
-    #[serde(default)]
     pub weight_decay: f64,
     /// Clip the global gradient norm (0 = off).
-    #[serde(default)]
     pub grad_clip_norm: f64,
     /// Loss.
-    #[serde(default)]
     pub loss: Loss,
     /// Stop after this many epochs without a better validation accuracy (0 = never).
-    #[serde(default)]
     pub early_stopping_patience: usize,
     /// Seed for shuffling.
-    #[serde(default)]
     pub seed: u64,
     /// Activity regulariser weight (0 = off).
-    #[serde(default)]
     pub activity_weight: f64,
-    /// Target firing rate of hidden spiking layers, Hz.
-    #[serde(default = "default_rate")]
+    /// Target firing rate of hidden spiking layers, Hz (default 20).
     pub activity_target_hz: f64,
     /// L2 penalty on all weight matrices (0 = off).
-    #[serde(default)]
     pub l2: f64,
     /// Parameter bounds for Rockpool's `bounds_cost`, by parameter name (the last part of its
     /// path, e.g. `tau_mem`, `threshold`), as `[lower, upper]` (`inf` / `-inf` for none):
     /// `bounds = { tau_mem = [0.002, 0.2], threshold = [0.1, inf] }`. Applies to every
     /// trainable parameter of that name.
-    #[serde(default)]
     pub bounds: BTreeMap<String, [f64; 2]>,
     /// Weight of the bounds cost (default 1).
-    #[serde(default = "one")]
     pub bounds_weight: f64,
 }
 
-fn one() -> f64 {
-    1.0
-}
-
-fn default_epochs() -> usize {
-    20
-}
-fn default_batch() -> usize {
-    32
-}
-fn default_lr() -> f64 {
-    2e-3
-}
-fn default_gamma() -> f64 {
-    0.5
-}
-fn default_step_epochs() -> usize {
-    10
-}
-fn default_rate() -> f64 {
-    20.0
-}
-
 impl Default for TrainingOptions {
+    /// The defaults every missing `[training]` key takes.
     fn default() -> Self {
-        toml::from_str("").expect("all fields have defaults")
+        Self {
+            epochs: 20,
+            batch_size: 32,
+            lr: 2e-3,
+            lr_min: 0.0,
+            schedule: Schedule::default(),
+            gamma: 0.5,
+            step_epochs: 10,
+            optimizer: OptimizerKind::default(),
+            weight_decay: 0.0,
+            grad_clip_norm: 0.0,
+            loss: Loss::default(),
+            early_stopping_patience: 0,
+            seed: 0,
+            activity_weight: 0.0,
+            activity_target_hz: 20.0,
+            l2: 0.0,
+            bounds: BTreeMap::new(),
+            bounds_weight: 1.0,
+        }
     }
 }
 

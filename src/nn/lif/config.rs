@@ -4,9 +4,6 @@
 //! One source of defaults: [`LifConfig::default`] (from [`crate::nn::defaults`]) serves serde
 //! (every missing TOML key), the builders ([`LifConfig::new`]) and Rockpool's defaults alike.
 
-use std::fmt;
-use std::str::FromStr;
-
 use burn::module::Param;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
@@ -19,8 +16,7 @@ use crate::nn::per_neuron::PerNeuron;
 use crate::nn::surrogate::Surrogate;
 
 /// Which pair of parameters holds the leak (see the [module docs](super)).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LeakMode {
     /// Time constants `tau_mem`, `tau_syn` (seconds).
     #[default]
@@ -31,33 +27,18 @@ pub enum LeakMode {
     Bitshifts,
 }
 
-impl FromStr for LeakMode {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "taus" => Ok(LeakMode::Taus),
-            "decays" => Ok(LeakMode::Decays),
-            "bitshifts" => Ok(LeakMode::Bitshifts),
-            o => Err(format!("unknown leak mode '{o}' (taus, decays, bitshifts)")),
-        }
-    }
-}
-
-impl fmt::Display for LeakMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            LeakMode::Taus => "taus",
-            LeakMode::Decays => "decays",
-            LeakMode::Bitshifts => "bitshifts",
-        })
+rockpool_io::text_enum! {
+    LeakMode("leak mode") {
+        Taus => "taus",
+        Decays => "decays",
+        Bitshifts => "bitshifts",
     }
 }
 
 crate::text_attr_field!(LeakMode);
 
 /// What a [`Lif`] layer outputs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LifOutput {
     /// Spike counts (default).
     #[default]
@@ -67,23 +48,10 @@ pub enum LifOutput {
     Vmem,
 }
 
-impl FromStr for LifOutput {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "spikes" => Ok(LifOutput::Spikes),
-            "vmem" => Ok(LifOutput::Vmem),
-            o => Err(format!("unknown LIF output '{o}' (spikes, vmem)")),
-        }
-    }
-}
-
-impl fmt::Display for LifOutput {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            LifOutput::Spikes => "spikes",
-            LifOutput::Vmem => "vmem",
-        })
+rockpool_io::text_enum! {
+    LifOutput("LIF output") {
+        Spikes => "spikes",
+        Vmem => "vmem",
     }
 }
 
