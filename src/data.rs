@@ -20,7 +20,16 @@ use ndarray::Array3;
 use rockpool_tasks::{Dataset, Targets};
 
 use crate::error::{Error, Result};
-use crate::train::loss::Target;
+
+/// What the network is trained to produce.
+#[allow(clippy::large_enum_variant)] // one per batch
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// Class labels `[B]`.
+    Classes(Vec<usize>),
+    /// Target sequences `[B, T, K]`.
+    Sequence(Tensor<3>),
+}
 
 /// One mini-batch of `B` samples, on a device.
 #[derive(Clone, Debug)]

@@ -16,6 +16,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// What the network is trained to produce (defined with the batches in [`crate::data`]).
+pub use crate::data::Target;
+
 use burn::tensor::{Int, Tensor, TensorData, activation};
 use serde::{Deserialize, Serialize};
 
@@ -156,16 +159,6 @@ impl fmt::Display for Loss {
             Loss::Peak(_) => "peak",
         })
     }
-}
-
-/// What the network is trained to produce.
-#[allow(clippy::large_enum_variant)] // one per batch
-#[derive(Clone, Debug)]
-pub enum Target {
-    /// Class labels `[B]`.
-    Classes(Vec<usize>),
-    /// Target sequences `[B, T, K]`.
-    Sequence(Tensor<3>),
 }
 
 /// Summed counts `[B, K]` of an output `[B, T, K]`.

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::optim::GradientsParams;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::loss::{self, Loss, Target};
@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::module::{Evolution, Evolve, ModuleExt, StateTree};
 use crate::network::NetworkConfig;
 use crate::nn::{Layer, Sequential};
-use rockpool_tasks::{Dataset, Targets};
+use rockpool_tasks::Dataset;
 
 /// What a training run produced.
 #[derive(Clone, Debug)]
@@ -52,26 +52,6 @@ pub fn plain(
     net.evolve_with(input, state, record)
 }
 
-/// Converts one batch: inputs `[B, T, C]` and the matching [`Target`].
-fn batch_tensors(x: &ndarray::Array3<f32>, y: &Targets, device: &Device) -> (Tensor<3>, Target) {
-    let (b, t, c) = x.dim();
-    let xt = Tensor::<3>::from_data(
-        TensorData::new(x.iter().copied().collect::<Vec<f32>>(), [b, t, c]),
-        device,
-    );
-    let target = match y {
-        Targets::Class(labels) => Target::Classes(labels.clone()),
-        Targets::Sequence(s) => {
-            let (b, t, k) = s.dim();
-            Target::Sequence(Tensor::from_data(
-                TensorData::new(s.iter().copied().collect::<Vec<f32>>(), [b, t, k]),
-                device,
-            ))
-        }
-    };
-    (xt, target)
-}
-
 /// Evaluates `net` on `data` through `forward` (usually [`plain`]): (mean loss, accuracy).
 pub fn evaluate(
     net: &Sequential<Layer>,
@@ -83,11 +63,8 @@ pub fn evaluate(
 ) -> Result<(f64, f64)> {
     let valid = net.valid();
     let (mut total, mut correct, mut n) = (0.0, 0usize, 0usize);
-    let batches = data
-        .batches(batch_size, false, 0)
-        .map_err(|e| Error::value("data", e.to_string()))?;
-    for batch in batches {
-        let (x, target) = batch_tensors(&batch.x, &batch.y, device);
+    for batch in crate::data::batches(data, batch_size, None, device)? {
+        let (x, target) = (batch.x, batch.target);
         let b = x.dims()[0];
         let ev = forward(&valid, x, valid.zero_state(b), false)?;
         total += f64::from(
@@ -170,9 +147,8 @@ pub fn train_with(
     for epoch in state.epochs_done..opts.epochs {
         let lr = opts.lr_at(epoch);
         let started = Instant::now();
-        let batches = train_set
-            .batches(opts.batch_size, true, opts.seed.wrapping_add(epoch as u64))
-            .map_err(|e| Error::value("data", e.to_string()))?;
+        let shuffle = opts.seed.wrapping_add(epoch as u64);
+        let batches = crate::data::batches(train_set, opts.batch_size, Some(shuffle), &ad)?;
         let bar = ProgressBar::new(batches.len() as u64);
         bar.set_style(
             ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg}")
@@ -182,7 +158,7 @@ pub fn train_with(
         bar.set_prefix(format!("{}/{}", epoch + 1, opts.epochs));
         let (mut total, mut correct, mut seen) = (0.0, 0usize, 0usize);
         for batch in batches {
-            let (x, target) = batch_tensors(&batch.x, &batch.y, &ad);
+            let (x, target) = (batch.x, batch.target);
             let b = x.dims()[0];
             let want_record = opts.activity_weight > 0.0;
             let ev = forward(&net, x, net.zero_state(b), want_record)?;
