@@ -13,8 +13,10 @@ use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
 use crate::array::NpyArray;
 use crate::atomic::write_atomic;
-use crate::error::{IoError, Result, io_error};
-use crate::npy::{npy_to_bytes, parse_npy};
+use crate::error::{FormatError, IoError, Result, io_error};
+use crate::npy::{
+    MAX_HEADER_BYTES, MAX_PREAMBLE_BYTES, StreamError, npy_to_bytes, parse_npy, read_npy_stream,
+};
 
 /// Reads every array of an `.npz` archive, as `(key, array)` pairs in archive order.
 ///
@@ -24,7 +26,13 @@ use crate::npy::{npy_to_bytes, parse_npy};
 ///
 /// # Errors
 /// [`IoError::Io`] if the file cannot be read, [`IoError::Zip`] if it is not a readable zip
-/// archive, [`IoError::Format`] (naming the entry) if an entry is not a supported `.npy` array.
+/// archive, [`IoError::Format`] (naming the entry) if an entry is not a supported `.npy` array,
+/// is corrupt (CRC mismatch, bad compressed data, truncated), or is larger than
+/// [`max_array_bytes`](crate::max_array_bytes).
+///
+/// No entry is inflated before its declared uncompressed size has been checked against the
+/// limit and against its npy header's shape and dtype, and none is inflated past its declared
+/// size: a decompression bomb is refused after reading its header, whatever it would expand to.
 pub fn read_npz(path: impl AsRef<Path>) -> Result<Vec<(String, NpyArray)>> {
     let path = path.as_ref();
     let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
@@ -75,6 +83,19 @@ pub fn npz_to_bytes(arrays: &[(String, NpyArray)]) -> Result<Vec<u8>> {
 }
 
 fn read_archive<R: Read + Seek>(reader: R, path: &Path) -> Result<Vec<(String, NpyArray)>> {
+    let limit = crate::limit::max_array_bytes()?;
+    read_archive_limited(reader, path, limit)
+}
+
+/// Reads every entry, each checked before it is inflated: the declared uncompressed size
+/// against the limit and against the npy header's shape and dtype, then inflated through a
+/// reader bounded by the declared size (so data past it is refused, not read), with the CRC
+/// checked at the end.
+pub(crate) fn read_archive_limited<R: Read + Seek>(
+    reader: R,
+    path: &Path,
+    limit: u64,
+) -> Result<Vec<(String, NpyArray)>> {
     let zip_error = |entry: Option<&str>, source| IoError::Zip {
         path: path.to_path_buf(),
         entry: entry.map(str::to_string),
@@ -82,21 +103,57 @@ fn read_archive<R: Read + Seek>(reader: R, path: &Path) -> Result<Vec<(String, N
     };
     let mut archive = ZipArchive::new(reader).map_err(|e| zip_error(None, e))?;
     let mut arrays = Vec::with_capacity(archive.len());
+    // An entry holds one header and one array's data.
+    let max_entry = limit.saturating_add(MAX_HEADER_BYTES + MAX_PREAMBLE_BYTES);
     for index in 0..archive.len() {
-        let mut entry = archive.by_index(index).map_err(|e| zip_error(None, e))?;
+        let listed = archive.name_for_index(index).map(str::to_string);
+        let mut entry = archive
+            .by_index(index)
+            .map_err(|e| zip_error(listed.as_deref(), e))?;
         if entry.is_dir() {
             continue;
         }
         let name = entry.name().to_string();
-        let mut bytes = Vec::new();
-        entry
-            .read_to_end(&mut bytes)
-            .map_err(|e| zip_error(Some(&name), e.into()))?;
-        let array = parse_npy(&bytes).map_err(|e| e.at(path, Some(&name)))?;
+        let fault = |e: FormatError| e.at(path, Some(&name));
+        let declared = entry.size();
+        if declared > max_entry {
+            return Err(fault(FormatError::EntryTooLarge {
+                declared,
+                limit: max_entry,
+            }));
+        }
+        // One byte more than declared, to tell data past the declared size from its end.
+        let mut bounded = (&mut entry).take(declared + 1);
+        let bytes = read_npy_stream(&mut bounded, Some(declared), limit).map_err(|e| match e {
+            StreamError::Format(f) => fault(f),
+            StreamError::Io(e) => fault(entry_fault(&e)),
+        })?;
+        // Read what remains up to the declared size (trailing bytes NumPy would ignore), so
+        // that the CRC is checked and inflation past the declared size is caught.
+        let rest = std::io::copy(&mut bounded, &mut std::io::sink())
+            .map_err(|e| fault(entry_fault(&e)))?;
+        let total = u64::try_from(bytes.len())
+            .unwrap_or(u64::MAX)
+            .saturating_add(rest);
+        if total > declared {
+            return Err(fault(FormatError::LongerThanDeclared { declared }));
+        }
+        let array = parse_npy(&bytes, limit).map_err(fault)?;
         let key = name.strip_suffix(".npy").unwrap_or(&name).to_string();
         arrays.push((key, array));
     }
     Ok(arrays)
+}
+
+/// What a read error inside a zip entry means.
+fn entry_fault(e: &std::io::Error) -> FormatError {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        FormatError::CorruptData(format!("compressed data ends early ({e})"))
+    } else if e.to_string().contains("checksum") {
+        FormatError::CrcMismatch
+    } else {
+        FormatError::CorruptData(e.to_string())
+    }
 }
 
 fn archive_bytes(
