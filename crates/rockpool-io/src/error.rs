@@ -34,7 +34,11 @@ pub enum IoError {
         source: FormatError,
     },
     /// The `.npz` file is not a readable zip archive, or an entry could not be decompressed.
-    #[error("{}: not a valid npz (zip) archive: {source}", location(.path, .entry.as_deref()))]
+    #[error(
+        "{}: not a valid npz (zip) archive: {}",
+        location(.path, .entry.as_deref()),
+        zip_reason(.source)
+    )]
     Zip {
         /// The archive.
         path: PathBuf,
@@ -110,6 +114,20 @@ fn location(path: &Path, entry: Option<&str>) -> String {
     match entry {
         Some(entry) => format!("{file}: entry '{entry}'"),
         None => file,
+    }
+}
+
+/// The zip library's description of a problem, with the operating system's or the reader's
+/// cause (the library's own message for that case is a bare "i/o error").
+fn zip_reason(error: &zip::result::ZipError) -> String {
+    use zip::result::ZipError;
+    match error {
+        ZipError::Io(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            format!("the file is truncated ({e})")
+        }
+        ZipError::Io(e) => format!("read error: {e}"),
+        ZipError::InvalidArchive(_) => format!("{error} (truncated or not a zip file)"),
+        other => other.to_string(),
     }
 }
 
