@@ -197,7 +197,7 @@ pub enum FormatError {
     /// A zip entry declares more uncompressed bytes than the size limit allows; it was not
     /// inflated.
     #[error(
-        "entry declares {declared} uncompressed bytes, more than the limit of {limit} bytes \
+        "declared uncompressed size of {declared} bytes is more than the limit of {limit} bytes \
          (set ROCKPOOL_MAX_ARRAY_BYTES to allow larger arrays)"
     )]
     EntryTooLarge {
