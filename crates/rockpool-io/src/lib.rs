@@ -56,9 +56,9 @@ mod array;
 mod atomic;
 mod error;
 mod limit;
-mod paths;
 mod npy;
 mod npz;
+mod paths;
 mod read;
 pub mod text_enum;
 
@@ -66,9 +66,9 @@ pub use array::{DType, NpyArray};
 pub use atomic::write_atomic;
 pub use error::{FormatError, IoError, Result};
 pub use limit::{DEFAULT_MAX_ARRAY_BYTES, MAX_ARRAY_BYTES_VAR, max_array_bytes};
-pub use paths::check_output_distinct;
 pub use npy::{npy_from_bytes, npy_to_bytes, read_npy, write_npy};
 pub use npz::{npz_from_bytes, npz_to_bytes, read_npz, write_npz, write_npz_compressed};
+pub use paths::check_output_distinct;
 pub use read::{read_bytes, read_text};
 #[doc(hidden)]
 pub use text_enum::__private;

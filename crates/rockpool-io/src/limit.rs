@@ -45,7 +45,10 @@ mod tests {
     fn default_and_override() {
         assert_eq!(parse_limit(None).unwrap(), 4 * 1024 * 1024 * 1024);
         assert_eq!(parse_limit(Some("1000".into())).unwrap(), 1000);
-        assert_eq!(parse_limit(Some(" 17179869184\n".into())).unwrap(), 16 << 30);
+        assert_eq!(
+            parse_limit(Some(" 17179869184\n".into())).unwrap(),
+            16 << 30
+        );
         for bad in ["", "4G", "-1", "1e9"] {
             let err = parse_limit(Some(bad.into())).unwrap_err().to_string();
             assert!(

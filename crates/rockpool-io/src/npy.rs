@@ -173,7 +173,9 @@ fn preamble(bytes: &[u8]) -> Result<Option<u64>, FormatError> {
     let len = if len_bytes == 2 {
         u64::from(u16::from_le_bytes([bytes[8], bytes[9]]))
     } else {
-        u64::from(u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]))
+        u64::from(u32::from_le_bytes([
+            bytes[8], bytes[9], bytes[10], bytes[11],
+        ]))
     };
     Ok(Some(8 + len_bytes as u64 + len))
 }

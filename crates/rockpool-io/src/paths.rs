@@ -141,10 +141,8 @@ mod tests {
     use super::*;
 
     fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "rockpool-io-paths-{name}-{}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("rockpool-io-paths-{name}-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         dir
     }
@@ -172,13 +170,12 @@ mod tests {
         // The first matching input is named, not another one.
         let other = dir.join("other.toml");
         fs::write(&other, b"x").unwrap();
-        let err = check_output_distinct(
-            "-o",
-            &input,
-            &[("--config", &other), ("--params", &input)],
-        )
-        .unwrap_err();
-        assert!(matches!(err, IoError::OutputIsInput { ref input_flag, .. } if input_flag == "--params"));
+        let err =
+            check_output_distinct("-o", &input, &[("--config", &other), ("--params", &input)])
+                .unwrap_err();
+        assert!(
+            matches!(err, IoError::OutputIsInput { ref input_flag, .. } if input_flag == "--params")
+        );
         fs::remove_dir_all(&dir).ok();
     }
 
@@ -188,10 +185,14 @@ mod tests {
         let plain = Path::new("Cargo.toml");
         let dotted = Path::new("./Cargo.toml");
         assert!(check_output_distinct("--out", dotted, &[("--input", plain)]).is_err());
-        assert!(check_output_distinct("--out", Path::new("./not-there.npz"), &[
-            ("--input", Path::new("not-there.npz"))
-        ])
-        .is_err());
+        assert!(
+            check_output_distinct(
+                "--out",
+                Path::new("./not-there.npz"),
+                &[("--input", Path::new("not-there.npz"))]
+            )
+            .is_err()
+        );
         assert!(check_output_distinct("--out", Path::new("src"), &[("--input", plain)]).is_ok());
     }
 
@@ -212,7 +213,9 @@ mod tests {
             assert!(err.to_string().contains("--params"), "{err}");
         }
         // A fresh output next to the inputs, and /dev/null, are fine.
-        assert!(check_output_distinct("--out", &dir.join("new.npz"), &[("--params", &input)]).is_ok());
+        assert!(
+            check_output_distinct("--out", &dir.join("new.npz"), &[("--params", &input)]).is_ok()
+        );
         let null = Path::new("/dev/null");
         assert!(check_output_distinct("--out", null, &[("--input", null)]).is_ok());
         fs::remove_dir_all(&dir).ok();

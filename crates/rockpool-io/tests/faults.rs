@@ -46,7 +46,10 @@ fn npy_claiming(shape: &str, data: usize) -> Vec<u8> {
 fn archive(name: &str, content: &[u8], method: CompressionMethod) -> Vec<u8> {
     let mut writer = ZipWriter::new(std::io::Cursor::new(Vec::new()));
     writer
-        .start_file(name, SimpleFileOptions::default().compression_method(method))
+        .start_file(
+            name,
+            SimpleFileOptions::default().compression_method(method),
+        )
         .unwrap();
     writer.write_all(content).unwrap();
     writer.finish().unwrap().into_inner()
@@ -99,7 +102,11 @@ fn bomb_inflating_past_its_declared_size_is_stopped_at_that_size() {
     let honest = u32::try_from(content.len()).unwrap();
     content.resize(content.len() + (64 << 20), 0);
     let mut zip = archive("w.npy", &content, CompressionMethod::Deflated);
-    assert!(zip.len() < 1 << 20, "the bomb is small: {} bytes", zip.len());
+    assert!(
+        zip.len() < 1 << 20,
+        "the bomb is small: {} bytes",
+        zip.len()
+    );
     declare_size(&mut zip, honest);
     let start = std::time::Instant::now();
     let message = npz_from_bytes(&zip).unwrap_err().to_string();
@@ -167,8 +174,10 @@ fn truncated_archive_file_names_the_file() {
         std::fs::write(&path, &zip[..cut]).unwrap();
         let message = read_npz(&path).unwrap_err().to_string();
         assert!(
-            message.starts_with(&format!("{}: not a valid npz (zip) archive: ", path.display()))
-                && message.contains("truncated")
+            message.starts_with(&format!(
+                "{}: not a valid npz (zip) archive: ",
+                path.display()
+            )) && message.contains("truncated")
                 && !message.ends_with("i/o error"),
             "{message}"
         );
@@ -197,7 +206,10 @@ fn npy_file_claiming_a_huge_array_is_refused_before_reading() {
     bytes.extend_from_slice(&u32::MAX.to_le_bytes());
     std::fs::write(&path, &bytes).unwrap();
     let message = read_npy(&path).unwrap_err().to_string();
-    assert!(message.contains("header length 4294967295 bytes"), "{message}");
+    assert!(
+        message.contains("header length 4294967295 bytes"),
+        "{message}"
+    );
 }
 
 #[cfg(unix)]
@@ -222,8 +234,18 @@ fn dev_null_target_stays_a_device() {
     let link = dir.0.join("out.npz");
     std::os::unix::fs::symlink("/dev/null", &link).unwrap();
     rockpool_io::write_npz(&link, &[]).unwrap();
-    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
-    assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
     no_temporaries(&dir.0);
 }
 
@@ -270,8 +292,11 @@ fn directory_target_is_refused_and_left_alone() {
 fn output_equal_to_input_through_a_symlink_is_refused_and_the_input_kept() {
     let dir = scratch("same");
     let input = dir.0.join("params.npz");
-    rockpool_io::write_npz(&input, &[("w".into(), NpyArray::F64(ArrayD::zeros(IxDyn(&[3]))))])
-        .unwrap();
+    rockpool_io::write_npz(
+        &input,
+        &[("w".into(), NpyArray::F64(ArrayD::zeros(IxDyn(&[3]))))],
+    )
+    .unwrap();
     let before = std::fs::read(&input).unwrap();
     let link = dir.0.join("result.npz");
     std::os::unix::fs::symlink(&input, &link).unwrap();

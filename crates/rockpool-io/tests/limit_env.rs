@@ -28,7 +28,12 @@ fn the_environment_variable_sets_the_limit() {
             && message.contains("needs 8000 bytes, more than the limit of 7999 bytes"),
         "{message}"
     );
-    assert!(npy_from_bytes(&npy).unwrap_err().to_string().contains("limit of 7999"));
+    assert!(
+        npy_from_bytes(&npy)
+            .unwrap_err()
+            .to_string()
+            .contains("limit of 7999")
+    );
 
     // An entry declaring more than the limit (plus room for a header) is not inflated at all.
     set_limit("100");
