@@ -2,14 +2,16 @@
 //! has been compared with this limit, so a corrupt or hostile file is refused instead of
 //! exhausting memory or aborting the process.
 //!
-//! The limit is [`DEFAULT_MAX_ARRAY_BYTES`] (4 GiB of element data per array) unless the
+//! The limit is [`DEFAULT_MAX_ARRAY_BYTES`] (2 GiB of element data per array) unless the
 //! environment variable [`MAX_ARRAY_BYTES_VAR`] (`ROCKPOOL_MAX_ARRAY_BYTES`) holds another
 //! whole number of bytes, for users who legitimately load larger arrays.
 
 use crate::error::{IoError, Result};
 
-/// The default limit on the element data of one array read from a file: 4 GiB.
-pub const DEFAULT_MAX_ARRAY_BYTES: u64 = 4 << 30;
+/// The default limit on the element data of one array read from a file: 2 GiB. Larger
+/// parameter or input arrays are rare, and with this limit a 4 GiB entry (the size of a typical
+/// decompression bomb) is refused before it is inflated.
+pub const DEFAULT_MAX_ARRAY_BYTES: u64 = 2 << 30;
 
 /// The environment variable that overrides [`DEFAULT_MAX_ARRAY_BYTES`]: a whole number of
 /// bytes, e.g. `ROCKPOOL_MAX_ARRAY_BYTES=17179869184` for 16 GiB.
@@ -43,7 +45,7 @@ mod tests {
 
     #[test]
     fn default_and_override() {
-        assert_eq!(parse_limit(None).unwrap(), 4 * 1024 * 1024 * 1024);
+        assert_eq!(parse_limit(None).unwrap(), 2 * 1024 * 1024 * 1024);
         assert_eq!(parse_limit(Some("1000".into())).unwrap(), 1000);
         assert_eq!(
             parse_limit(Some(" 17179869184\n".into())).unwrap(),

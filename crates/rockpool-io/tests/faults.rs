@@ -77,21 +77,35 @@ fn entry_data(zip: &[u8]) -> (usize, usize) {
 
 #[test]
 fn bomb_header_claiming_a_huge_array_is_refused_before_inflating() {
-    // The header claims 5 * 10^9 f64 (40 GB); the entry declares 200 bytes and holds 64.
-    let mut zip = archive(
-        "w.npy",
-        &npy_claiming("(5000000000,)", 64),
-        CompressionMethod::Deflated,
-    );
-    declare_size(&mut zip, 200);
-    let message = npz_from_bytes(&zip).unwrap_err().to_string();
-    assert!(
-        message.contains("entry 'w.npy'")
-            && message.contains("40000000000 bytes")
-            && message.contains("limit of 4294967296 bytes")
-            && message.contains("ROCKPOOL_MAX_ARRAY_BYTES"),
-        "{message}"
-    );
+    // Headers claiming 4 GiB (2^29 f64) and 40 GB (5 * 10^9 f64), each entry holding 64 bytes
+    // of data: with a tiny declared size the header's claim is refused, with an honest (4 GiB)
+    // declared size the entry is refused before its header is even read.
+    for (shape, declared, expected) in [
+        ("(536870912,)", 1000, "needs 4294967296 bytes"),
+        ("(5000000000,)", 200, "needs 40000000000 bytes"),
+        (
+            "(536870912,)",
+            u32::MAX,
+            "declared uncompressed size of 4294967295 bytes",
+        ),
+    ] {
+        let mut zip = archive(
+            "w.npy",
+            &npy_claiming(shape, 64),
+            CompressionMethod::Deflated,
+        );
+        declare_size(&mut zip, declared);
+        let start = std::time::Instant::now();
+        let message = npz_from_bytes(&zip).unwrap_err().to_string();
+        assert!(
+            message.starts_with("<memory>: entry 'w.npy': ")
+                && message.contains(expected)
+                && message.contains("more than the limit of 214")
+                && message.contains("ROCKPOOL_MAX_ARRAY_BYTES"),
+            "{message}"
+        );
+        assert!(start.elapsed().as_secs_f64() < 0.1, "{:?}", start.elapsed());
+    }
 }
 
 #[test]
