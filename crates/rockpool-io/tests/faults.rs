@@ -332,3 +332,53 @@ fn output_equal_to_input_through_a_symlink_is_refused_and_the_input_kept() {
     );
     assert_eq!(std::fs::read(&input).unwrap(), before);
 }
+
+#[cfg(unix)]
+#[test]
+fn npy_from_a_fifo_is_read_with_the_same_checks() {
+    let dir = scratch("fifo-read");
+    let fifo = dir.0.join("in.npy");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let feed = |bytes: Vec<u8>| {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            // The reader may stop early (refused header): a broken pipe is expected then.
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&fifo)
+                .and_then(|mut f| f.write_all(&bytes));
+        })
+    };
+    let writer = feed(zeros_npy(5));
+    assert_eq!(read_npy(&fifo).unwrap().shape(), &[5]);
+    writer.join().unwrap();
+    let writer = feed(npy_claiming("(1000000000000,)", 64));
+    let message = read_npy(&fifo).unwrap_err().to_string();
+    assert!(message.contains("needs 8000000000000 bytes"), "{message}");
+    writer.join().unwrap();
+    let writer = feed(npy_claiming("(100,)", 64));
+    let message = read_npy(&fifo).unwrap_err().to_string();
+    assert!(
+        message.contains("data is truncated: header says 100 elements, found 8"),
+        "{message}"
+    );
+    writer.join().unwrap();
+}
+
+#[test]
+fn trailing_bytes_after_the_data_are_ignored_as_numpy_does() {
+    let dir = scratch("trailing");
+    let path = dir.0.join("x.npy");
+    let mut bytes = zeros_npy(3);
+    bytes.extend_from_slice(b"trailing");
+    std::fs::write(&path, &bytes).unwrap();
+    assert_eq!(read_npy(&path).unwrap().shape(), &[3]);
+    let zip = archive("x.npy", &bytes, CompressionMethod::Deflated);
+    assert_eq!(npz_from_bytes(&zip).unwrap()[0].1.shape(), &[3]);
+}
