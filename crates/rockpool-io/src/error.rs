@@ -186,6 +186,18 @@ pub enum FormatError {
         /// Bytes of element data requested.
         bytes: u64,
     },
+    /// The arrays of one archive together need more bytes than the size limit allows (see
+    /// [`max_array_bytes`](crate::max_array_bytes)); this entry was not read.
+    #[error(
+        "the archive's arrays need {total} bytes in total up to this entry, more than the limit \
+         of {limit} bytes (set ROCKPOOL_MAX_ARRAY_BYTES to allow larger archives)"
+    )]
+    ArchiveTooLarge {
+        /// Bytes of element data of the entries so far, this one included.
+        total: u64,
+        /// The limit in force.
+        limit: u64,
+    },
     /// The header length field is larger than any real header.
     #[error("header length {len} bytes is more than the limit of {limit} bytes")]
     HeaderTooLarge {

@@ -38,8 +38,8 @@
 //! # Size limit
 //!
 //! Every size read from a file is computed with checked arithmetic and compared with a limit
-//! before memory is reserved: by default 2 GiB of element data per array
-//! ([`DEFAULT_MAX_ARRAY_BYTES`]); set the environment variable `ROCKPOOL_MAX_ARRAY_BYTES` to a
+//! before memory is reserved: by default 2 GiB of element data per array, and for the arrays
+//! of one archive together ([`DEFAULT_MAX_ARRAY_BYTES`]); set the environment variable `ROCKPOOL_MAX_ARRAY_BYTES` to a
 //! whole number of bytes to change it ([`max_array_bytes`]). In `.npz` archives each entry's
 //! declared uncompressed size is checked against the limit and against its npy header's shape
 //! and dtype before the entry is inflated, and inflation never goes past the declared size, so

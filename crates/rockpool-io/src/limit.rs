@@ -2,9 +2,10 @@
 //! has been compared with this limit, so a corrupt or hostile file is refused instead of
 //! exhausting memory or aborting the process.
 //!
-//! The limit is [`DEFAULT_MAX_ARRAY_BYTES`] (2 GiB of element data per array) unless the
-//! environment variable [`MAX_ARRAY_BYTES_VAR`] (`ROCKPOOL_MAX_ARRAY_BYTES`) holds another
-//! whole number of bytes, for users who legitimately load larger arrays.
+//! The limit is [`DEFAULT_MAX_ARRAY_BYTES`] (2 GiB of element data per array, and for the
+//! arrays of one `.npz` archive together) unless the environment variable
+//! [`MAX_ARRAY_BYTES_VAR`] (`ROCKPOOL_MAX_ARRAY_BYTES`) holds another whole number of bytes,
+//! for users who legitimately load larger arrays.
 
 use crate::error::{IoError, Result};
 
@@ -18,7 +19,8 @@ pub const DEFAULT_MAX_ARRAY_BYTES: u64 = 2 << 30;
 pub const MAX_ARRAY_BYTES_VAR: &str = "ROCKPOOL_MAX_ARRAY_BYTES";
 
 /// The largest array (in bytes of element data) that [`read_npy`](crate::read_npy),
-/// [`read_npz`](crate::read_npz) and their in-memory forms accept: the value of
+/// [`read_npz`](crate::read_npz) and their in-memory forms accept (for `.npz` archives, also
+/// the most all their arrays together may take): the value of
 /// `ROCKPOOL_MAX_ARRAY_BYTES` if set, else [`DEFAULT_MAX_ARRAY_BYTES`].
 ///
 /// # Errors

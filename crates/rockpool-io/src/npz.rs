@@ -28,7 +28,7 @@ use crate::npy::{
 /// [`IoError::Io`] if the file cannot be read, [`IoError::Zip`] if it is not a readable zip
 /// archive, [`IoError::Format`] (naming the entry) if an entry is not a supported `.npy` array,
 /// is corrupt (CRC mismatch, bad compressed data, truncated), or is larger than
-/// [`max_array_bytes`](crate::max_array_bytes).
+/// [`max_array_bytes`](crate::max_array_bytes), or if the arrays together are.
 ///
 /// No entry is inflated before its declared uncompressed size has been checked against the
 /// limit and against its npy header's shape and dtype, and none is inflated past its declared
@@ -88,7 +88,8 @@ fn read_archive<R: Read + Seek>(reader: R, path: &Path) -> Result<Vec<(String, N
 }
 
 /// Reads every entry, each checked before it is inflated: the declared uncompressed size
-/// against the limit and against the npy header's shape and dtype, then inflated through a
+/// against the limit and against the npy header's shape and dtype (whose size, added to the
+/// arrays read before, must also stay within the limit), then inflated through a
 /// reader bounded by the declared size (so data past it is refused, not read), with the CRC
 /// checked at the end.
 pub(crate) fn read_archive_limited<R: Read + Seek>(
@@ -105,6 +106,8 @@ pub(crate) fn read_archive_limited<R: Read + Seek>(
     let mut arrays = Vec::with_capacity(archive.len());
     // An entry holds one header and one array's data.
     let max_entry = limit.saturating_add(MAX_HEADER_BYTES + MAX_PREAMBLE_BYTES);
+    // Bytes of element data of the arrays read so far (at most `limit`).
+    let mut total_bytes = 0u64;
     for index in 0..archive.len() {
         let listed = archive.name_for_index(index).map(str::to_string);
         let mut entry = archive
@@ -124,10 +127,30 @@ pub(crate) fn read_archive_limited<R: Read + Seek>(
         }
         // One byte more than declared, to tell data past the declared size from its end.
         let mut bounded = (&mut entry).take(declared + 1);
-        let bytes = read_npy_stream(&mut bounded, Some(declared), limit).map_err(|e| match e {
-            StreamError::Format(f) => fault(f),
-            StreamError::Io(e) => fault(entry_fault(&e)),
-        })?;
+        // The arrays read so far count against the same limit.
+        let remaining = limit - total_bytes;
+        let bytes =
+            read_npy_stream(&mut bounded, Some(declared), remaining).map_err(|e| match e {
+                StreamError::Format(FormatError::TooLarge { bytes, .. }) if bytes <= limit => {
+                    fault(FormatError::ArchiveTooLarge {
+                        total: total_bytes + bytes,
+                        limit,
+                    })
+                }
+                StreamError::Format(FormatError::TooLarge {
+                    shape,
+                    dtype,
+                    bytes,
+                    ..
+                }) => fault(FormatError::TooLarge {
+                    shape,
+                    dtype,
+                    bytes,
+                    limit,
+                }),
+                StreamError::Format(f) => fault(f),
+                StreamError::Io(e) => fault(entry_fault(&e)),
+            })?;
         // Read what remains up to the declared size (trailing bytes NumPy would ignore), so
         // that the CRC is checked and inflation past the declared size is caught.
         let rest = std::io::copy(&mut bounded, &mut std::io::sink())
@@ -138,7 +161,8 @@ pub(crate) fn read_archive_limited<R: Read + Seek>(
         if total > declared {
             return Err(fault(FormatError::LongerThanDeclared { declared }));
         }
-        let array = parse_npy(&bytes, limit).map_err(fault)?;
+        let array = parse_npy(&bytes, remaining).map_err(fault)?;
+        total_bytes += (array.len() * array.dtype().size()) as u64;
         let key = name.strip_suffix(".npy").unwrap_or(&name).to_string();
         arrays.push((key, array));
     }
