@@ -126,14 +126,14 @@ pub(crate) fn read_archive_limited<R: Read + Seek>(
             }));
         }
         // One byte more than declared, to tell data past the declared size from its end.
-        let mut bounded = (&mut entry).take(declared + 1);
+        let mut bounded = (&mut entry).take(declared.saturating_add(1));
         // The arrays read so far count against the same limit.
         let remaining = limit - total_bytes;
         let bytes =
             read_npy_stream(&mut bounded, Some(declared), remaining).map_err(|e| match e {
                 StreamError::Format(FormatError::TooLarge { bytes, .. }) if bytes <= limit => {
                     fault(FormatError::ArchiveTooLarge {
-                        total: total_bytes + bytes,
+                        total: total_bytes.saturating_add(bytes),
                         limit,
                     })
                 }
