@@ -129,28 +129,31 @@ pub(crate) fn read_archive_limited<R: Read + Seek>(
         let mut bounded = (&mut entry).take(declared.saturating_add(1));
         // The arrays read so far count against the same limit.
         let remaining = limit - total_bytes;
-        let bytes =
-            read_npy_stream(&mut bounded, Some(declared), remaining).map_err(|e| match e {
-                StreamError::Format(FormatError::TooLarge { bytes, .. }) if bytes <= limit => {
-                    fault(FormatError::ArchiveTooLarge {
+        let bytes = match read_npy_stream(&mut bounded, Some(declared), remaining) {
+            Ok(bytes) => bytes,
+            Err(StreamError::Format(FormatError::TooLarge {
+                shape,
+                dtype,
+                bytes,
+                ..
+            })) => {
+                return Err(fault(if bytes <= limit {
+                    FormatError::ArchiveTooLarge {
                         total: total_bytes.saturating_add(bytes),
                         limit,
-                    })
-                }
-                StreamError::Format(FormatError::TooLarge {
-                    shape,
-                    dtype,
-                    bytes,
-                    ..
-                }) => fault(FormatError::TooLarge {
-                    shape,
-                    dtype,
-                    bytes,
-                    limit,
-                }),
-                StreamError::Format(f) => fault(f),
-                StreamError::Io(e) => fault(entry_fault(&e)),
-            })?;
+                    }
+                } else {
+                    FormatError::TooLarge {
+                        shape,
+                        dtype,
+                        bytes,
+                        limit,
+                    }
+                }));
+            }
+            Err(StreamError::Format(f)) => return Err(fault(crc_or(f, &mut bounded, declared))),
+            Err(StreamError::Io(e)) => return Err(fault(entry_fault(&e))),
+        };
         // Read what remains up to the declared size (trailing bytes NumPy would ignore), so
         // that the CRC is checked and inflation past the declared size is caught.
         let rest = std::io::copy(&mut bounded, &mut std::io::sink())
@@ -167,6 +170,31 @@ pub(crate) fn read_archive_limited<R: Read + Seek>(
         arrays.push((key, array));
     }
     Ok(arrays)
+}
+
+/// Largest entry read to its end after a header problem, to tell a damaged entry (CRC
+/// mismatch) from a well-formed file that is not a supported array.
+const CRC_PROBE_BYTES: u64 = 64 << 20;
+
+/// `fault`, or [`FormatError::CrcMismatch`] if the problem is in the header and the rest of
+/// the (small enough) entry shows the data is damaged: the checksum is the root cause then.
+fn crc_or(fault: FormatError, rest: &mut impl Read, declared: u64) -> FormatError {
+    let in_header = matches!(
+        fault,
+        FormatError::BadMagic
+            | FormatError::UnsupportedVersion { .. }
+            | FormatError::TruncatedHeader { .. }
+            | FormatError::BadHeader(_)
+            | FormatError::UnsupportedDtype(_)
+    );
+    if in_header
+        && declared <= CRC_PROBE_BYTES
+        && let Err(e) = std::io::copy(rest, &mut std::io::sink())
+        && matches!(entry_fault(&e), FormatError::CrcMismatch)
+    {
+        return FormatError::CrcMismatch;
+    }
+    fault
 }
 
 /// What a read error inside a zip entry means.

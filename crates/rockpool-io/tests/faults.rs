@@ -161,6 +161,20 @@ fn crc_mismatch_names_the_entry() {
 }
 
 #[test]
+fn crc_mismatch_in_the_header_is_reported_as_such() {
+    let content = zeros_npy(32);
+    let mut zip = archive("weight.npy", &content, CompressionMethod::Stored);
+    let (start, _) = entry_data(&zip);
+    // A flipped bit inside the header dict makes it unparsable; the checksum says why.
+    zip[start + 20] ^= 0x01;
+    let message = npz_from_bytes(&zip).unwrap_err().to_string();
+    assert_eq!(
+        message,
+        "<memory>: entry 'weight.npy': CRC-32 checksum mismatch: the entry's data is corrupt"
+    );
+}
+
+#[test]
 fn corrupt_deflate_data_names_the_entry() {
     let mut content = zeros_npy(4096);
     for (i, b) in content.iter_mut().enumerate().skip(200) {
