@@ -339,6 +339,39 @@ mod tests {
     }
 
     #[test]
+    fn damaged_checkpoints_are_errors_naming_the_file() {
+        let dev = device();
+        let dir = std::env::temp_dir().join(format!("rockpool-ckpt-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.bpk");
+        save_checkpoint(&net(&dev), &good).unwrap();
+        let bytes = std::fs::read(&good).unwrap();
+        let bad = dir.join("bad.bpk");
+        // Truncations and flipped bytes spread over the file, the header densely.
+        let step = (bytes.len() / 40).max(1);
+        let mut cases: Vec<Vec<u8>> = (0..bytes.len())
+            .step_by(step)
+            .map(|n| bytes[..n].to_vec())
+            .collect();
+        let positions = (0..bytes.len().min(64)).chain((64..bytes.len()).step_by(step));
+        for i in positions {
+            let mut b = bytes.clone();
+            b[i] ^= 0xff;
+            cases.push(b);
+        }
+        for case in cases {
+            std::fs::write(&bad, &case).unwrap();
+            let result = std::panic::catch_unwind(|| load_checkpoint(net(&dev), &bad).map(|_| ()));
+            match result {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => assert!(e.to_string().contains("bad.bpk"), "{e}"),
+                Err(_) => panic!("panic on a damaged checkpoint of {} bytes", case.len()),
+            }
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
     fn checkpoint_round_trip() {
         let dev = device();
         let dir = std::env::temp_dir().join(format!("rockpool-ckpt-{}", std::process::id()));
