@@ -13,7 +13,8 @@
 //!   half written. Only regular files are replaced that way: a device (`/dev/null`), FIFO or
 //!   socket target is written in place, a directory is refused.
 //! - [`read_text`] and [`read_bytes`] are the one way it reads whole files (errors name the
-//!   path).
+//!   path), bounded by [`MAX_TEXT_BYTES`] and [`max_array_bytes`] so that a wrong path such as
+//!   `/dev/zero` is refused instead of exhausting memory.
 //! - [`check_output_distinct`] refuses an output path that is one of a command's inputs
 //!   (whatever its spelling: symbolic links, `./x`, hard links), before any work is done.
 //! - [`text_enum!`] gives an enum of names (chip families, quantisation methods, …) matching
@@ -69,7 +70,7 @@ pub use limit::{DEFAULT_MAX_ARRAY_BYTES, MAX_ARRAY_BYTES_VAR, max_array_bytes};
 pub use npy::{npy_from_bytes, npy_to_bytes, read_npy, write_npy};
 pub use npz::{npz_from_bytes, npz_to_bytes, read_npz, write_npz, write_npz_compressed};
 pub use paths::check_output_distinct;
-pub use read::{read_bytes, read_text};
+pub use read::{MAX_TEXT_BYTES, read_bytes, read_text};
 #[doc(hidden)]
 pub use text_enum::__private;
 #[cfg(feature = "clap")]
