@@ -10,7 +10,7 @@ use std::path::Path;
 
 use burn::module::Module;
 use burn::tensor::TensorData;
-use ndarray::{ArrayD, IxDyn};
+use ndarray::{ArrayD, Dimension, IxDyn};
 use rockpool_io::{NpyArray, read_npz, write_atomic, write_npz};
 
 use crate::error::{Error, Result};
@@ -69,6 +69,12 @@ pub struct LoadReport {
 /// dict flattened with dots). Every key must name an attribute of the module with a matching
 /// shape (a one-element array fills a whole per-neuron parameter); otherwise nothing is changed
 /// and the error names the key. Parameters absent from the file are listed in the report.
+///
+/// Values are checked the same way as from any other source: every element must be finite
+/// (NaN, ±inf and `f64` values beyond the `f32` range are refused here, naming the file, the
+/// key and the element), and the values then go through the module's
+/// [`set_attributes`](ModuleView::set_attributes), which applies its own checks (shapes,
+/// positive time constants, …); its error is reported with the file name.
 pub fn load_parameters(module: &mut dyn ModuleView, path: impl AsRef<Path>) -> Result<LoadReport> {
     let path = path.as_ref();
     let arrays = read_npz(path)?;
@@ -86,7 +92,11 @@ pub fn load_parameters(module: &mut dyn ModuleView, path: impl AsRef<Path>) -> R
                 ),
             ));
         }
-        values.insert_path(key, Value::Data(npy_to_data(arr)));
+        let checked = finite_f32(arr)
+            .map_err(|message| Error::value(format!("{}: key '{key}'", path.display()), message))?;
+        let shape = checked.shape().to_vec();
+        let data = TensorData::new(checked.into_iter().collect::<Vec<f32>>(), shape);
+        values.insert_path(key, Value::Data(data));
     }
     // Validate on a copy first so that a bad entry leaves the module untouched.
     let before = module.attributes();
@@ -105,6 +115,29 @@ pub fn load_parameters(module: &mut dyn ModuleView, path: impl AsRef<Path>) -> R
         .filter(|k| !loaded.contains(k))
         .collect();
     Ok(LoadReport { loaded, missing })
+}
+
+/// The array as `f32`, refused if any element is NaN or infinite, or a finite `f64` that
+/// does not fit in `f32` (it would become infinite); the message names the element's index.
+fn finite_f32(arr: &NpyArray) -> std::result::Result<ArrayD<f32>, String> {
+    let converted = arr.to_f32();
+    let bad = converted.indexed_iter().find(|(_, v)| !v.is_finite());
+    let Some((index, &value)) = bad else {
+        return Ok(converted);
+    };
+    let at = format!("{:?}", index.slice());
+    let original = match arr {
+        NpyArray::F64(a) => a.get(index.slice()).copied(),
+        _ => None,
+    };
+    Err(match original {
+        Some(v) if v.is_finite() => format!(
+            "element {at} = {v:e} does not fit in f32 (largest magnitude {:e}); \
+             parameters must be finite",
+            f32::MAX
+        ),
+        _ => format!("element {at} is {value}; parameters must be finite (no NaN or ±inf)"),
+    })
 }
 
 /// Writes a Burn checkpoint (burnpack) of the module atomically. It keeps parameter ids, so an
@@ -245,6 +278,96 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(missing.contains("none.npz"), "{missing}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn non_finite_values_are_refused_naming_file_key_and_element() {
+        let dev = device();
+        let dir = std::env::temp_dir().join(format!("rockpool-persist-nan-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut m = net(&dev);
+        let before = parameter_arrays(&m);
+        let path = dir.join("nan.npz");
+        let cases: [(NpyArray, &str); 4] = [
+            (
+                NpyArray::F32(ArrayD::from_elem(IxDyn(&[3]), f32::NAN)),
+                "[0] is NaN",
+            ),
+            (
+                NpyArray::F64(
+                    ArrayD::from_shape_vec(IxDyn(&[3]), vec![0.01, 0.02, f64::NEG_INFINITY])
+                        .unwrap(),
+                ),
+                "[2] is -inf",
+            ),
+            (
+                NpyArray::F64(ArrayD::from_shape_vec(IxDyn(&[3]), vec![0.01, 3e39, 0.03]).unwrap()),
+                "[1] = 3e39 does not fit in f32",
+            ),
+            (
+                NpyArray::F32(ArrayD::from_elem(IxDyn(&[1]), f32::INFINITY)),
+                "[0] is inf",
+            ),
+        ];
+        for (array, problem) in cases {
+            // A good entry first: it must not be applied either.
+            write_npz(
+                &path,
+                &[
+                    (
+                        "1_Rate.bias".to_string(),
+                        NpyArray::F32(ArrayD::ones(IxDyn(&[3]))),
+                    ),
+                    ("1_Rate.tau".to_string(), array),
+                ],
+            )
+            .unwrap();
+            let err = load_parameters(&mut m, &path).unwrap_err().to_string();
+            assert!(
+                err.contains("nan.npz: key '1_Rate.tau'")
+                    && err.contains(problem)
+                    && err.contains("must be finite"),
+                "{err}"
+            );
+        }
+        let after = parameter_arrays(&m);
+        for ((k, a), (_, b)) in before.iter().zip(&after) {
+            assert_eq!(a.to_f32(), b.to_f32(), "{k} changed by a failed load");
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn damaged_checkpoints_are_errors_naming_the_file() {
+        let dev = device();
+        let dir = std::env::temp_dir().join(format!("rockpool-ckpt-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.bpk");
+        save_checkpoint(&net(&dev), &good).unwrap();
+        let bytes = std::fs::read(&good).unwrap();
+        let bad = dir.join("bad.bpk");
+        // Truncations and flipped bytes spread over the file, the header densely.
+        let step = (bytes.len() / 40).max(1);
+        let mut cases: Vec<Vec<u8>> = (0..bytes.len())
+            .step_by(step)
+            .map(|n| bytes[..n].to_vec())
+            .collect();
+        let positions = (0..bytes.len().min(64)).chain((64..bytes.len()).step_by(step));
+        for i in positions {
+            let mut b = bytes.clone();
+            b[i] ^= 0xff;
+            cases.push(b);
+        }
+        for case in cases {
+            std::fs::write(&bad, &case).unwrap();
+            let result = std::panic::catch_unwind(|| load_checkpoint(net(&dev), &bad).map(|_| ()));
+            match result {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => assert!(e.to_string().contains("bad.bpk"), "{e}"),
+                Err(_) => panic!("panic on a damaged checkpoint of {} bytes", case.len()),
+            }
+        }
         std::fs::remove_dir_all(&dir).ok();
     }
 

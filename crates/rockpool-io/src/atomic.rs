@@ -1,4 +1,7 @@
 //! Atomic file replacement: a crash or a full disk never leaves a half-written file behind.
+//! Only regular files (and new paths) are replaced this way; a device, pipe or socket is
+//! written in place and a directory is refused, so that such a target is never swapped for a
+//! regular file.
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -20,12 +23,31 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 /// is replaced and the link kept. On any error the temporary file is removed and `path` is
 /// untouched.
 ///
+/// Only a regular file, or a path where nothing exists yet, is replaced by rename. An existing
+/// target that is not a regular file — a character or block device such as `/dev/null` or
+/// `/dev/stdout`, a FIFO, a socket — is opened and written in place (without truncation), so
+/// the node stays what it is; a directory is refused.
+///
 /// # Errors
 /// [`IoError::Io`](crate::IoError::Io) naming `path` if the directory does not exist or is
-/// not writable, the disk is full, or the rename fails.
+/// not writable, the disk is full, the rename fails, or `path` is a directory.
 pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
     let path = path.as_ref();
     let target = resolve_symlink(path);
+    if let Ok(meta) = fs::metadata(&target) {
+        if meta.is_dir() {
+            return Err(io_error(
+                path,
+                std::io::Error::new(
+                    std::io::ErrorKind::IsADirectory,
+                    "is a directory, not a file; give a file path",
+                ),
+            ));
+        }
+        if !meta.is_file() {
+            return write_in_place(&target, bytes).map_err(|e| io_error(path, e));
+        }
+    }
     let dir = match target.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
@@ -65,6 +87,13 @@ pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
     }
     sync_dir(&dir);
     Ok(())
+}
+
+/// Writes to an existing non-regular file (device, FIFO, socket) as it is.
+fn write_in_place(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = OpenOptions::new().write(true).open(target)?;
+    file.write_all(bytes)?;
+    file.flush()
 }
 
 /// The file a symbolic link points to (so the link survives), or `path` itself.

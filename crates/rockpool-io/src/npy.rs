@@ -8,29 +8,202 @@
 //! We write version 1.0 (2.0 only when the header would not fit in 64 KiB, as NumPy does),
 //! little-endian, C order, with the header padded so the data starts at a multiple of 64 bytes.
 
+use std::io::Read;
 use std::path::Path;
 
 use ndarray::{ArrayD, IxDyn, ShapeBuilder};
 
 use crate::array::{DType, NpyArray, each_variant};
 use crate::atomic::write_atomic;
-use crate::error::{FormatError, Result};
+use crate::error::{FormatError, Result, io_error};
 
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
 /// NumPy aligns the start of the data to this many bytes.
 const ALIGN: usize = 64;
 /// Deepest bracket nesting accepted in a header (real headers nest at most two deep).
 const MAX_NESTING: usize = 16;
+/// Longest header accepted, in bytes. NumPy itself refuses headers over 10 000 bytes by
+/// default; real headers of supported (non-structured) dtypes are under 200 bytes.
+pub(crate) const MAX_HEADER_BYTES: u64 = 1 << 20;
+/// Bytes before the header: magic, version and the length field (4 bytes in versions 2 and 3).
+pub(crate) const MAX_PREAMBLE_BYTES: u64 = 12;
 
 /// Reads one array from a `.npy` file.
 ///
 /// # Errors
 /// [`IoError::Io`](crate::IoError::Io) if the file cannot be read,
 /// [`IoError::Format`](crate::IoError::Format) if it is not a supported `.npy` array.
+///
+/// The header is read and checked first: the array's size is computed with checked arithmetic
+/// and compared with the file's length and with [`max_array_bytes`](crate::max_array_bytes)
+/// before any memory is reserved for the data.
 pub fn read_npy(path: impl AsRef<Path>) -> Result<NpyArray> {
     let path = path.as_ref();
-    let bytes = crate::read::read_bytes(path)?;
-    parse_npy(&bytes).map_err(|e| e.at(path, None))
+    let limit = crate::limit::max_array_bytes()?;
+    let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
+    // The length of a regular file bounds what can be read; pipes and devices have none.
+    let declared = file
+        .metadata()
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map(|m| m.len());
+    let mut reader = std::io::BufReader::new(file);
+    let bytes = read_npy_stream(&mut reader, declared, limit).map_err(|e| match e {
+        StreamError::Format(f) => f.at(path, None),
+        StreamError::Io(e) => io_error(path, e),
+    })?;
+    parse_npy(&bytes, limit).map_err(|e| e.at(path, None))
+}
+
+/// What can stop [`read_npy_stream`]: a format problem, or the reader failing.
+#[derive(Debug)]
+pub(crate) enum StreamError {
+    /// The bytes read are not a valid or acceptable `.npy` stream.
+    Format(FormatError),
+    /// The underlying reader failed.
+    Io(std::io::Error),
+}
+
+impl From<FormatError> for StreamError {
+    fn from(e: FormatError) -> Self {
+        Self::Format(e)
+    }
+}
+
+/// Reads from `reader` at most `n` more bytes into `buf`, stopping early at the end of the
+/// stream; returns the buffer's new length.
+fn read_up_to(reader: &mut impl Read, buf: &mut Vec<u8>, n: u64) -> Result<u64, StreamError> {
+    reader.take(n).read_to_end(buf).map_err(StreamError::Io)?;
+    Ok(u64::try_from(buf.len()).unwrap_or(u64::MAX))
+}
+
+/// Reads exactly one `.npy` stream (preamble, header and element data, nothing after) from
+/// `reader` into memory, checking every size before reserving memory for it: the header length
+/// against [`MAX_HEADER_BYTES`], the data size (checked arithmetic) against `limit` and, when
+/// the stream's length is known (`declared`: a file's length, a zip entry's uncompressed
+/// size), against that length. The returned bytes are then parsed by [`parse_npy`].
+pub(crate) fn read_npy_stream(
+    reader: &mut impl Read,
+    declared: Option<u64>,
+    limit: u64,
+) -> Result<Vec<u8>, StreamError> {
+    let available = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    let mut buf = Vec::with_capacity(256);
+    // Magic, version and (at most 4 bytes of) header length.
+    let got = read_up_to(reader, &mut buf, MAX_PREAMBLE_BYTES)?;
+    let header_end = match preamble(&buf)? {
+        Some(end) => end,
+        None => {
+            return Err(FormatError::TruncatedHeader {
+                needed: 10,
+                available: available(got),
+            }
+            .into());
+        }
+    };
+    if header_end > MAX_HEADER_BYTES + MAX_PREAMBLE_BYTES {
+        return Err(FormatError::HeaderTooLarge {
+            len: header_end - if buf[6] == 1 { 10 } else { 12 },
+            limit: MAX_HEADER_BYTES,
+        }
+        .into());
+    }
+    let truncated_header = |available: u64| FormatError::TruncatedHeader {
+        needed: usize::try_from(header_end).unwrap_or(usize::MAX),
+        available: usize::try_from(available).unwrap_or(usize::MAX),
+    };
+    if let Some(declared) = declared
+        && declared < header_end
+    {
+        return Err(truncated_header(declared).into());
+    }
+    let got = read_up_to(reader, &mut buf, header_end.saturating_sub(got))?;
+    if got < header_end {
+        return Err(truncated_header(got).into());
+    }
+    let (header, _) = parse_preamble_and_header(&buf)?;
+    let (count, needed) = data_size(&header, limit)?;
+    let size = header.dtype.size() as u64;
+    if let Some(declared) = declared {
+        let present = declared - header_end;
+        if present < needed {
+            return Err(FormatError::TruncatedData {
+                expected: count,
+                found: available(present / size),
+            }
+            .into());
+        }
+    }
+    // `needed` is within the limit; an allocation the system still cannot satisfy is reported,
+    // not an abort.
+    buf.try_reserve_exact(available(needed))
+        .map_err(|_| FormatError::OutOfMemory { bytes: needed })?;
+    let got = read_up_to(reader, &mut buf, needed)? - header_end;
+    if got < needed {
+        return Err(FormatError::TruncatedData {
+            expected: count,
+            found: available(got / size),
+        }
+        .into());
+    }
+    Ok(buf)
+}
+
+/// From the first bytes of a stream (up to [`MAX_PREAMBLE_BYTES`]), the offset where the
+/// header ends; `None` if the bytes end before the length field.
+fn preamble(bytes: &[u8]) -> Result<Option<u64>, FormatError> {
+    if !bytes.starts_with(MAGIC) {
+        if bytes.len() < MAGIC.len() && MAGIC.starts_with(bytes) {
+            return Ok(None);
+        }
+        return Err(FormatError::BadMagic);
+    }
+    if bytes.len() < 8 {
+        return Ok(None);
+    }
+    let (major, minor) = (bytes[6], bytes[7]);
+    let len_bytes = match (major, minor) {
+        (1, 0) => 2,
+        (2 | 3, 0) => 4,
+        _ => return Err(FormatError::UnsupportedVersion { major, minor }),
+    };
+    if bytes.len() < 8 + len_bytes {
+        return Ok(None);
+    }
+    let len = if len_bytes == 2 {
+        u64::from(u16::from_le_bytes([bytes[8], bytes[9]]))
+    } else {
+        u64::from(u32::from_le_bytes([
+            bytes[8], bytes[9], bytes[10], bytes[11],
+        ]))
+    };
+    Ok(Some(8 + len_bytes as u64 + len))
+}
+
+/// The element count and data bytes of the header's array, with checked arithmetic, refused
+/// above `limit` bytes.
+fn data_size(header: &Header, limit: u64) -> Result<(usize, u64), FormatError> {
+    let overflow = || FormatError::ShapeOverflow(header.shape.clone());
+    let count = header
+        .shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(overflow)?;
+    let bytes = u64::try_from(count)
+        .ok()
+        .and_then(|c| c.checked_mul(header.dtype.size() as u64))
+        .ok_or_else(overflow)?;
+    if bytes > limit {
+        return Err(FormatError::TooLarge {
+            shape: header.shape.clone(),
+            dtype: header.dtype.descr(),
+            bytes,
+            limit,
+        });
+    }
+    // Within the limit, but the address space may still be smaller (32-bit targets).
+    usize::try_from(bytes).map_err(|_| overflow())?;
+    Ok((count, bytes))
 }
 
 /// Writes one array to a `.npy` file, atomically (see [`write_atomic`]).
@@ -46,8 +219,12 @@ pub fn write_npy(path: impl AsRef<Path>, array: &NpyArray) -> Result<()> {
 /// # Errors
 /// [`IoError::Format`](crate::IoError::Format) (located at `<memory>`) if the bytes are not a
 /// supported `.npy` array.
+///
+/// Arrays larger than [`max_array_bytes`](crate::max_array_bytes) are refused like in
+/// [`read_npy`].
 pub fn npy_from_bytes(bytes: &[u8]) -> Result<NpyArray> {
-    parse_npy(bytes).map_err(|e| e.at(Path::new(""), None))
+    let limit = crate::limit::max_array_bytes()?;
+    parse_npy(bytes, limit).map_err(|e| e.at(Path::new(""), None))
 }
 
 /// Serialises an array as a `.npy` stream: little-endian, C order, format version 1.0.
@@ -145,19 +322,15 @@ struct Header {
     shape: Vec<usize>,
 }
 
-/// Parses a whole `.npy` stream; the caller attaches the location to errors.
-pub(crate) fn parse_npy(bytes: &[u8]) -> Result<NpyArray, FormatError> {
+/// Parses a whole `.npy` stream, refusing arrays of more than `limit` bytes; the caller
+/// attaches the location to errors.
+pub(crate) fn parse_npy(bytes: &[u8], limit: u64) -> Result<NpyArray, FormatError> {
     let (header, data_start) = parse_preamble_and_header(bytes)?;
     let data = &bytes[data_start..];
-    let count = header
-        .shape
-        .iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| FormatError::ShapeOverflow(header.shape.clone()))?;
+    let (count, needed) = data_size(&header, limit)?;
     let size = header.dtype.size();
-    let needed = count
-        .checked_mul(size)
-        .ok_or_else(|| FormatError::ShapeOverflow(header.shape.clone()))?;
+    // `data_size` checked that the byte count fits in `usize`.
+    let needed = usize::try_from(needed).unwrap_or(usize::MAX);
     if data.len() < needed {
         return Err(FormatError::TruncatedData {
             expected: count,
