@@ -95,6 +95,14 @@ fn array_series(
     args: &PlotArgs,
     path: &Path,
 ) -> Result<TimeSeries> {
+    if arr.shape().contains(&0) {
+        return Err(Error::Shape {
+            what: format!("array '{name}' in {}", path.display()),
+            expected: "(T,), (T, N) or (B, T, N) with every axis at least 1 long (nothing to plot)"
+                .into(),
+            got: fmt_shape(arr.shape()),
+        });
+    }
     let a = arr.to_f64();
     let rows: Array2<f64> = match a.ndim() {
         1 => a
