@@ -560,3 +560,72 @@ fn an_all_nan_series_is_refused() {
     );
     assert_refused(&out, 1, &["s.npz", "NaN"]);
 }
+
+/// A training job on the `.npz` dataset `data.npz` with a two-channel network.
+fn dataset_job(dir: &Path, x_shape: &[usize]) -> &'static str {
+    let n: usize = x_shape.iter().product();
+    let x = ArrayD::from_shape_vec(IxDyn(x_shape), vec![1.0f32; n]).unwrap();
+    let y = ArrayD::from_shape_vec(
+        IxDyn(&[x_shape[0]]),
+        (0..x_shape[0] as i64).map(|i| i % 2).collect(),
+    )
+    .unwrap();
+    rockpool_io::write_npz(
+        dir.join("data.npz"),
+        &[
+            ("x".to_string(), NpyArray::from(x)),
+            ("y".to_string(), NpyArray::from(y)),
+        ],
+    )
+    .unwrap();
+    let job = format!(
+        "[network]\n{}\n[data]\npath = \"data.npz\"\n[training]\nepochs = 1\n",
+        NET.replace("[[layers]]", "[[network.layers]]")
+    );
+    std::fs::write(dir.join("job.toml"), job).unwrap();
+    "job.toml"
+}
+
+#[test]
+fn train_refuses_an_output_folder_that_would_replace_its_dataset() {
+    let dir = setup("train-dataset");
+    let job = dataset_job(&dir, &[4, 3, 2]);
+    let before = snapshot(&dir, &["data.npz", job]);
+    // The dataset is where training would write its best parameters.
+    std::fs::create_dir_all(dir.join("run")).unwrap();
+    std::fs::copy(dir.join("data.npz"), dir.join("run/params.npz")).unwrap();
+    std::fs::write(
+        dir.join("run/job.toml"),
+        std::fs::read_to_string(dir.join(job))
+            .unwrap()
+            .replace("data.npz", "params.npz"),
+    )
+    .unwrap();
+    let kept = snapshot(&dir, &["run/params.npz"]);
+    let out = rockpool(&dir, &["train", "run/job.toml", "--out", "run"]);
+    assert_refused(&out, 1, &["--out", "dataset", "params.npz"]);
+    assert_eq!(snapshot(&dir, &["run/params.npz"]), kept);
+    assert_eq!(snapshot(&dir, &["data.npz", job]), before);
+}
+
+#[test]
+#[ignore = "a dataset with zero time steps panics in the backend today (\"Tensor Operation Error\"); the data part of issue 13 refuses it where it is loaded"]
+fn a_dataset_with_zero_time_steps_is_refused() {
+    let dir = setup("train-empty");
+    let job = dataset_job(&dir, &[4, 0, 2]);
+    let out = rockpool(&dir, &["train", job, "--out", "run"]);
+    assert_refused(&out, 1, &["data.npz", "(4, 0, 2)"]);
+}
+
+#[test]
+#[ignore = "train_samples = 10^12 aborts on allocation today (do not run before the sizes part of issue 13 is merged: it may try to reserve the memory)"]
+fn huge_sample_counts_are_refused_before_allocation() {
+    let dir = setup("train-huge");
+    let job = format!(
+        "[network]\n{}\n[task]\ntype = \"frozen_noise\"\n[data]\ntrain_samples = 1000000000000\n[training]\nepochs = 1\n",
+        NET.replace("[[layers]]", "[[network.layers]]")
+    );
+    std::fs::write(dir.join("job.toml"), job).unwrap();
+    let out = rockpool(&dir, &["train", "job.toml", "--out", "run"]);
+    assert_refused(&out, 1, &["train_samples", "1000000000000"]);
+}
