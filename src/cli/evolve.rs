@@ -114,7 +114,7 @@ pub fn evolve(args: EvolveArgs) -> Result<()> {
 
 /// The file a result is written to: time series get `.npz` appended unless they have it.
 fn written_path(out: &Path, timed: bool) -> PathBuf {
-    if timed && !out.extension().is_some_and(|e| e == "npz") {
+    if timed && out.extension().is_none_or(|e| e != "npz") {
         let mut name = out.as_os_str().to_owned();
         name.push(".npz");
         PathBuf::from(name)
