@@ -1,14 +1,18 @@
 //! `rockpool evolve` and `rockpool show`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use burn::tensor::Tensor;
+use burn::tensor::{Tensor, TensorData};
 use clap::Args;
 use rockpool::device::{DeviceName, select_device};
 use rockpool::error::{Error, Result, fmt_shape};
 use rockpool::module::{ModuleExt, ModuleView};
 use rockpool::network::load_network;
-use rockpool::persist::{load_parameters, npy_to_data, save_evolution};
+use rockpool::persist::{load_parameters, save_evolution};
+
+use super::output::{errln, outln};
+use super::paths::check_output_distinct;
+use super::values;
 
 pub const EXAMPLE: &str = "Examples:
   rockpool evolve --net net.toml --params params.npz --input x.npy --out result.npz --record
@@ -49,10 +53,10 @@ pub struct EvolveArgs {
     #[arg(long)]
     device: Option<DeviceName>,
     /// Time step for a time-series input, seconds (default: the network's `dt`).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true, value_parser = values::positive_seconds)]
     dt: Option<f64>,
     /// Duration to simulate for a time-series input, seconds (default: to the input's end).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true, value_parser = values::positive_seconds)]
     duration: Option<f64>,
 }
 
@@ -70,45 +74,35 @@ pub struct ShowArgs {
     device: Option<DeviceName>,
 }
 
+/// Runs `rockpool evolve`: refuses an output that names an input, then loads the network,
+/// parameters and input (checked: shape, no empty axis, finite values) and writes the result.
 pub fn evolve(args: EvolveArgs) -> Result<()> {
+    let timed = args.input.extension().is_some_and(|e| e == "npz");
+    check_distinct_from_inputs(&args, &written_path(&args.out, timed))?;
     let device = select_device(args.device)?;
     let mut net = load_network(&args.net, &device)?;
     if let Some(p) = &args.params {
         let report = load_parameters(&mut net, p)?;
         for m in &report.missing {
-            eprintln!(
+            errln!(
                 "warning: {} has no entry for '{m}'; keeping its initial value",
                 p.display()
             );
         }
     }
-    if args.input.extension().is_some_and(|e| e == "npz") {
+    if timed {
         return evolve_timed(net, &args);
     }
-    let arr = rockpool_io::read_npy(&args.input)?;
-    let data = npy_to_data(&arr);
+    let data = read_input(&args.input)?;
     let shape = data.shape().to_vec();
     let input: Tensor<3> = match shape.len() {
         1 => Tensor::<1>::from_data(data, &device).reshape([1, shape[0], 1]),
         2 => Tensor::<2>::from_data(data, &device).unsqueeze_dim(0),
-        3 => Tensor::<3>::from_data(data, &device),
-        _ => {
-            return Err(Error::Shape {
-                what: format!("input {}", args.input.display()),
-                expected: "(T,), (T, N) or (B, T, N)".into(),
-                got: fmt_shape(&shape),
-            });
-        }
+        _ => Tensor::<3>::from_data(data, &device),
     };
-    if input.clone().is_nan().any().into_scalar::<bool>() {
-        return Err(Error::value(
-            format!("input {}", args.input.display()),
-            "contains NaN values",
-        ));
-    }
     let ev = net.evolve(input, args.record)?;
     save_evolution(&ev, &args.out)?;
-    eprintln!(
+    errln!(
         "evolved {} over input {} -> output {}; wrote {}",
         net.class_name(),
         fmt_shape(&shape),
@@ -118,22 +112,97 @@ pub fn evolve(args: EvolveArgs) -> Result<()> {
     Ok(())
 }
 
+/// The file a result is written to: time series get `.npz` appended unless they have it.
+fn written_path(out: &Path, timed: bool) -> PathBuf {
+    if timed && out.extension().is_none_or(|e| e != "npz") {
+        let mut name = out.as_os_str().to_owned();
+        name.push(".npz");
+        PathBuf::from(name)
+    } else {
+        out.to_path_buf()
+    }
+}
+
+/// Refuses `output` (the result or a record series) when it is one of the command's inputs.
+fn check_distinct_from_inputs(args: &EvolveArgs, output: &Path) -> Result<()> {
+    let mut inputs: Vec<(&str, &Path)> = vec![("--input", &args.input), ("--net", &args.net)];
+    if let Some(p) = &args.params {
+        inputs.push(("--params", p));
+    }
+    check_output_distinct("--out", output, &inputs)
+}
+
+/// Reads an input array, checked where it enters: rank 1 to 3, no axis of length zero, every
+/// value finite in `f32` (NaN, ±inf and values beyond `f32::MAX` are refused).
+fn read_input(path: &Path) -> Result<TensorData> {
+    let arr = rockpool_io::read_npy(path)?;
+    let shape = arr.shape().to_vec();
+    if shape.is_empty() || shape.len() > 3 {
+        return Err(Error::Shape {
+            what: format!("input {}", path.display()),
+            expected: "(T,), (T, N) or (B, T, N)".into(),
+            got: fmt_shape(&shape),
+        });
+    }
+    if shape.contains(&0) {
+        return Err(Error::Shape {
+            what: format!("input {}", path.display()),
+            expected: "(T,), (T, N) or (B, T, N) with every axis at least 1 long (no empty \
+                       batch, time or channel axis)"
+                .into(),
+            got: fmt_shape(&shape),
+        });
+    }
+    let values = arr.to_f32();
+    if let Some((i, v)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        let original = arr.to_f64().iter().nth(i).copied().unwrap_or(f64::from(*v));
+        let what = if original.is_nan() {
+            "NaN".to_string()
+        } else if original.is_infinite() {
+            format!("{original}")
+        } else {
+            format!(
+                "{original:e}, beyond the largest 32-bit float ({:e})",
+                f32::MAX
+            )
+        };
+        return Err(Error::value(
+            format!("input {}", path.display()),
+            format!("element {i} (in row-major order) is {what}; every value must be finite"),
+        ));
+    }
+    Ok(TensorData::new(
+        values.iter().copied().collect::<Vec<f32>>(),
+        shape,
+    ))
+}
+
 fn evolve_timed(net: rockpool::nn::Sequential, args: &EvolveArgs) -> Result<()> {
     use rockpool::timed::TimedExt;
     let series = rockpool::timeseries::load_timeseries(&args.input)?;
     let mut timed = net.timed(args.dt)?;
     let ev = timed.evolve(Some(&series), args.duration, None, args.record)?;
-    let written = ev.output.save(&args.out)?;
-    let mut n_records = 0;
-    for (path, ts) in ev.record.leaves() {
-        let file = PathBuf::from(format!(
-            "{}.record.{path}.npz",
-            args.out.with_extension("").display()
-        ));
-        ts.save(&file)?;
-        n_records += 1;
+    let records: Vec<(PathBuf, _)> = ev
+        .record
+        .leaves()
+        .into_iter()
+        .map(|(path, ts)| {
+            let file = PathBuf::from(format!(
+                "{}.record.{path}.npz",
+                args.out.with_extension("").display()
+            ));
+            (file, ts)
+        })
+        .collect();
+    for (file, _) in &records {
+        check_distinct_from_inputs(args, file)?;
     }
-    eprintln!(
+    let written = ev.output.save(&args.out)?;
+    for (file, ts) in &records {
+        ts.save(file)?;
+    }
+    let n_records = records.len();
+    errln!(
         "evolved {} timed (dt = {} s) over '{}' -> {} {}{}",
         timed.module().class_name(),
         timed.dt(),
@@ -149,29 +218,30 @@ fn evolve_timed(net: rockpool::nn::Sequential, args: &EvolveArgs) -> Result<()> 
     Ok(())
 }
 
+/// Runs `rockpool show`: prints the network's structure, parameters and state.
 pub fn show(args: ShowArgs) -> Result<()> {
     let device = select_device(args.device)?;
     let mut net = load_network(&args.net, &device)?;
     if let Some(p) = &args.params {
         load_parameters(&mut net, p)?;
     }
-    println!("{}", net.describe());
+    outln!("{}", net.describe());
     let view: &dyn ModuleView = &net;
-    println!("\nparameters:");
+    outln!("\nparameters:");
     for (path, a) in view.parameters(()).leaves() {
-        println!(
+        outln!(
             "  {path} [{}]: {}",
             a.family.as_ref().map(|f| f.to_string()).unwrap_or_default(),
             a.value
         );
     }
-    println!("\nsimulation parameters:");
+    outln!("\nsimulation parameters:");
     for (path, a) in view.simulation_parameters(()).leaves() {
-        println!("  {path}: {}", a.value);
+        outln!("  {path}: {}", a.value);
     }
-    println!("\nstate:");
+    outln!("\nstate:");
     for (path, a) in view.state().leaves() {
-        println!("  {path}: {}", a.value);
+        outln!("  {path}: {}", a.value);
     }
     Ok(())
 }

@@ -1,11 +1,15 @@
 //! Command-line interface: each subcommand parses its arguments and composes library calls.
 
 mod evolve;
+pub mod output;
+mod paths;
 mod plot;
 mod train;
+mod values;
 mod xylo;
 
 use clap::{Parser, Subcommand};
+use output::errln;
 
 use rockpool::Result;
 
@@ -36,9 +40,35 @@ enum Command {
     Show(evolve::ShowArgs),
 }
 
-/// Parses the command line and runs the chosen subcommand.
-pub fn run() -> Result<()> {
-    let cli = Cli::parse();
+/// Parses the command line, runs the chosen subcommand and returns the process exit status:
+/// 0 on success, 1 after an error (printed to standard error), clap's status (2) for a wrong
+/// command line, [`output::BROKEN_PIPE_STATUS`] when standard output was closed early.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to standard output, usage errors to standard error; both
+            // through the printers that survive a closed pipe.
+            if let Err(io) = e.print()
+                && !e.use_stderr()
+            {
+                output::record_stdout_error(&io);
+            }
+            return output::exit_status(e.exit_code());
+        }
+    };
+    let status = match run(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            errln!("error: {e}");
+            1
+        }
+    };
+    output::exit_status(status)
+}
+
+/// Runs the chosen subcommand.
+fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Evolve(args) => evolve::evolve(args),
         Command::Show(args) => evolve::show(args),

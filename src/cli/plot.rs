@@ -7,6 +7,14 @@ use ndarray::{Array2, Axis};
 use rockpool::error::{Error, Result, fmt_shape};
 use rockpool::timeseries::{Interp, TimeSeries, TsContinuous, TsEvent, load_timeseries};
 
+use super::output::errln;
+use super::paths::check_output_distinct;
+use super::values;
+
+/// The most events `--events` draws: a raster of larger counts is refused before the events
+/// are made (16 bytes each, so 160 MB at the limit).
+const MAX_EVENTS: f64 = 1e7;
+
 pub const EXAMPLE: &str = "Examples:
   rockpool plot series.npz -o series.png            # a TSContinuous / TSEvent file
   rockpool plot result.npz --key record.1_Rate.x -o x.svg --stagger 0.5
@@ -27,23 +35,26 @@ pub struct PlotArgs {
     #[arg(long)]
     key: Option<String>,
     /// Time step of an array, seconds.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, allow_hyphen_values = true,
+          value_parser = values::positive_seconds)]
     dt: f64,
-    /// Offset between channels of a line plot.
-    #[arg(long)]
+    /// Offset between channels of a line plot (negative: channels drawn downwards).
+    #[arg(long, allow_hyphen_values = true, value_parser = values::finite)]
     stagger: Option<f64>,
     /// Draw an array as an event raster (spike counts).
     #[arg(long)]
     events: bool,
 }
 
+/// Runs `rockpool plot`: refuses an output that is the input, loads and draws.
 pub fn plot(args: PlotArgs) -> Result<()> {
+    check_output_distinct("--out", &args.out, &[("the input", &args.file)])?;
     let series = load_any(&args)?;
     match &series {
         TimeSeries::Continuous(c) => c.plot(&args.out, args.stagger)?,
         TimeSeries::Event(e) => e.plot(&args.out)?,
     }
-    eprintln!("wrote {}", args.out.display());
+    errln!("wrote {}", args.out.display());
     Ok(())
 }
 
@@ -84,6 +95,14 @@ fn array_series(
     args: &PlotArgs,
     path: &Path,
 ) -> Result<TimeSeries> {
+    if arr.shape().contains(&0) {
+        return Err(Error::Shape {
+            what: format!("array '{name}' in {}", path.display()),
+            expected: "(T,), (T, N) or (B, T, N) with every axis at least 1 long (nothing to plot)"
+                .into(),
+            got: fmt_shape(arr.shape()),
+        });
+    }
     let a = arr.to_f64();
     let rows: Array2<f64> = match a.ndim() {
         1 => a
@@ -108,6 +127,7 @@ fn array_series(
         }
     };
     if args.events {
+        check_counts(&rows, name, path)?;
         let counts = rows.mapv(|x| x.max(0.0).round() as u32);
         let width = counts.ncols();
         Ok(TimeSeries::Event(TsEvent::from_raster(
@@ -130,4 +150,32 @@ fn array_series(
             Interp::Previous,
         )?))
     }
+}
+
+/// Checks an array drawn as events: every value a finite, non-negative count, and the total
+/// number of events within [`MAX_EVENTS`].
+fn check_counts(rows: &Array2<f64>, name: &str, path: &Path) -> Result<()> {
+    let what = || format!("array '{name}' in {} (drawn with --events)", path.display());
+    if let Some((i, v)) = rows
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !v.is_finite() || **v < 0.0)
+    {
+        return Err(Error::value(
+            what(),
+            format!(
+                "element {i} (in row-major order) is {v}; event counts must be finite and not negative"
+            ),
+        ));
+    }
+    let total: f64 = rows.iter().map(|v| v.round()).sum();
+    if total > MAX_EVENTS {
+        return Err(Error::value(
+            what(),
+            format!(
+                "holds {total:e} events in all, more than the {MAX_EVENTS:e} a raster plot draws"
+            ),
+        ));
+    }
+    Ok(())
 }

@@ -7,6 +7,24 @@ use rockpool::Result;
 use rockpool::device::{DeviceName, select_device};
 use rockpool::job::{self, JobConfig};
 
+use super::output::outln;
+use super::paths::check_output_distinct;
+use super::values;
+
+/// The files `rockpool train` writes into its output folder (checkpoints, the best model,
+/// metrics, plots, and in Xylo mode the chip configuration).
+const RUN_FILES: [&str; 9] = [
+    "checkpoint.bpk",
+    "optimizer.bpk",
+    "train_state.json",
+    "best.bpk",
+    "params.npz",
+    "metrics.csv",
+    "loss.png",
+    "accuracy.png",
+    "config.json",
+];
+
 pub const EXAMPLE: &str = "Example:
   rockpool train configs/default.toml                 # writes runs/default/
   rockpool train configs/default.toml --out runs/a --resume
@@ -26,8 +44,8 @@ pub struct TrainArgs {
     /// Continue from the checkpoint in the output folder.
     #[arg(long)]
     resume: bool,
-    /// Override the number of epochs.
-    #[arg(long)]
+    /// Override the number of epochs (at least 1).
+    #[arg(long, allow_hyphen_values = true, value_parser = values::at_least_one)]
     epochs: Option<usize>,
     /// Device: default or a compiled-in backend (flex, ndarray, wgpu, cuda; cuda:1 for a
     /// second GPU).
@@ -35,10 +53,12 @@ pub struct TrainArgs {
     device: Option<DeviceName>,
 }
 
+/// Runs `rockpool train`: refuses an output folder whose files would replace the
+/// configuration or the dataset, then trains and prints the report.
 pub fn train(args: TrainArgs) -> Result<()> {
     let mut cfg = JobConfig::load(&args.config)?;
     if let Some(e) = args.epochs {
-        cfg.training.epochs = e.max(1);
+        cfg.training.epochs = e;
     }
     let out = args.out.unwrap_or_else(|| {
         PathBuf::from("runs").join(
@@ -48,14 +68,22 @@ pub fn train(args: TrainArgs) -> Result<()> {
                 .unwrap_or_else(|| "run".into()),
         )
     });
+    let mut inputs: Vec<(&str, &std::path::Path)> = vec![("the configuration", &args.config)];
+    if let Some(p) = &cfg.data.path {
+        inputs.push(("the dataset", p));
+    }
+    check_output_distinct("--out", &out, &inputs)?;
+    for name in RUN_FILES {
+        check_output_distinct("--out", &out.join(name), &inputs)?;
+    }
     let device = select_device(args.device)?;
     let report = job::run(&cfg, &out, &device, args.resume)?;
     for line in &report.xylo_report {
-        println!("{line}");
+        outln!("{line}");
     }
     let report = report.training;
     let last = report.history.last().cloned().unwrap_or_default();
-    println!(
+    outln!(
         "best validation accuracy {:.1}% (epoch {}); final train accuracy {:.1}%; outputs in {}",
         100.0 * report.best_valid_acc,
         report.best_epoch,

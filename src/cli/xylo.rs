@@ -3,13 +3,15 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use ndarray::Array2;
 use rockpool::device::select_device;
 use rockpool::error::{Error, Result, fmt_shape};
 use rockpool::network::load_network;
 use rockpool::persist::load_parameters;
 use rockpool::xylo::{Quantization, export, probe_raster};
 use rockpool_xylo::{OutputMode, XyloConfig, XyloFamily, XyloSim, validate_config};
+
+use super::output::{errln, outln};
+use super::paths::check_output_distinct;
 
 const EXPORT_EXAMPLE: &str = "Example:
   rockpool xylo export --net net.toml --params runs/default/params.npz --family syns61201 -o config.json
@@ -96,9 +98,15 @@ pub struct ValidateArgs {
     family: XyloFamily,
 }
 
+/// Runs a `rockpool xylo` subcommand.
 pub fn run(cmd: XyloCommand) -> Result<()> {
     match cmd {
         XyloCommand::Export(a) => {
+            let mut inputs: Vec<(&str, &std::path::Path)> = vec![("--net", &a.net)];
+            if let Some(p) = &a.params {
+                inputs.push(("--params", p));
+            }
+            check_output_distinct("--out", &a.out, &inputs)?;
             let device = select_device(None)?;
             let mut net = load_network(&a.net, &device)?;
             if let Some(p) = &a.params {
@@ -107,22 +115,37 @@ pub fn run(cmd: XyloCommand) -> Result<()> {
             let n_in = rockpool::module::ModuleExt::size_in(&net);
             let probe = probe_raster(500, n_in, 0.05, 0);
             let ex = export(&net, a.family, a.quantize, a.fuzzy, &probe)?;
+            // The file first, the report after: a reader that stops early (`| head`) must
+            // not cost the configuration.
+            let saved = if ex.validation.is_valid() {
+                ex.config
+                    .save(&a.out)
+                    .map_err(|e| Error::value("xylo export", e.to_string()))
+                    .map(|()| true)
+            } else {
+                Ok(false)
+            };
             for line in &ex.report {
-                println!("{line}");
+                outln!("{line}");
             }
-            if !ex.validation.is_valid() {
+            if !saved? {
                 return Err(Error::value(
                     "xylo export",
-                    format!("the configuration breaks chip limits:\n{}", ex.validation),
+                    format!(
+                        "the configuration breaks chip limits (nothing written):\n{}",
+                        ex.validation
+                    ),
                 ));
             }
-            ex.config
-                .save(&a.out)
-                .map_err(|e| Error::value("xylo export", e.to_string()))?;
-            println!("wrote {}", a.out.display());
+            outln!("wrote {}", a.out.display());
             Ok(())
         }
         XyloCommand::Sim(a) => {
+            check_output_distinct(
+                "--out",
+                &a.out,
+                &[("--input", &a.input), ("--config", &a.config)],
+            )?;
             let config = XyloConfig::load(&a.config, a.family)
                 .map_err(|e| Error::value("xylo sim", e.to_string()))?;
             let mut sim = XyloSim::from_config(&config, a.output_mode)
@@ -131,22 +154,26 @@ pub fn run(cmd: XyloCommand) -> Result<()> {
             let counts = arr
                 .to_i64()
                 .map_err(|e| Error::value(format!("{}", a.input.display()), e.to_string()))?;
-            if counts.ndim() != 2 || counts.iter().any(|&c| c < 0) {
+            if counts.ndim() != 2 || counts.shape().contains(&0) {
                 return Err(Error::Shape {
                     what: format!("input raster {}", a.input.display()),
-                    expected: "(T, N_in) non-negative event counts".into(),
+                    expected: "(T, N_in) event counts, with T and N_in at least 1".into(),
                     got: fmt_shape(counts.shape()),
                 });
             }
-            let (t, c) = (counts.shape()[0], counts.shape()[1]);
-            let raster = Array2::from_shape_vec(
-                (t, c),
-                counts
-                    .iter()
-                    .map(|&x| x.min(u32::MAX as i64) as u32)
-                    .collect(),
-            )
-            .expect("shape");
+            if let Some((i, c)) = counts.iter().enumerate().find(|(_, c)| **c < 0) {
+                return Err(Error::value(
+                    format!("input raster {}", a.input.display()),
+                    format!(
+                        "element {i} (in row-major order) is {c}; event counts cannot be negative"
+                    ),
+                ));
+            }
+            let raster = counts
+                .mapv(|x| x.min(i64::from(u32::MAX)) as u32)
+                .into_dimensionality::<ndarray::Ix2>()
+                .map_err(|e| Error::value(format!("{}", a.input.display()), e.to_string()))?;
+            let t = raster.nrows();
             let out = sim
                 .evolve(raster.view(), a.record)
                 .map_err(|e| Error::value("xylo sim", e.to_string()))?;
@@ -169,7 +196,7 @@ pub fn run(cmd: XyloCommand) -> Result<()> {
             }
             rockpool_io::write_npz(&a.out, &arrays)?;
             let total: i64 = out.output.iter().map(|&x| i64::from(x)).sum();
-            eprintln!(
+            errln!(
                 "simulated {t} steps: output {} (sum {total}); wrote {}",
                 fmt_shape(out.output.shape()),
                 a.out.display()
@@ -180,7 +207,7 @@ pub fn run(cmd: XyloCommand) -> Result<()> {
             let config = XyloConfig::load(&a.config, a.family)
                 .map_err(|e| Error::value("xylo validate", e.to_string()))?;
             let report = validate_config(&config);
-            println!("{report}");
+            outln!("{report}");
             if report.is_valid() {
                 Ok(())
             } else {
