@@ -59,8 +59,11 @@ crate::module_view!(Delay {
 });
 
 impl Evolve for Delay {
-    fn evolve_with(&self, input: Tensor<3>, _state: StateTree, _record: bool) -> Result<Evolution> {
+    fn evolve_with(&self, input: Tensor<3>, state: StateTree, _record: bool) -> Result<Evolution> {
         let input = auto_batch(input, self.n, "Delay")?;
+        if let Some(ev) = crate::module::empty_evolution(&input, self.n, &state) {
+            return Ok(ev);
+        }
         let [b, t, n] = input.dims();
         let d = self.steps.min(t);
         let output = if d == 0 {
