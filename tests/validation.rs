@@ -278,3 +278,57 @@ fn non_finite_and_huge_inputs_are_refused_with_their_index() {
         }
     }
 }
+
+#[test]
+fn timed_inputs_without_values_are_refused() {
+    use ndarray::Array2;
+    use rockpool::timed::TimedExt;
+    use rockpool::timeseries::{TimeSeries, TsContinuous, TsEvent};
+
+    let net = build("type = \"rate\"\nn = 3");
+    let mut timed = net.timed(Some(1e-3)).unwrap();
+    let all_nan = TsContinuous::new(vec![0.0, 0.01], Array2::from_elem((2, 3), f64::NAN))
+        .unwrap()
+        .with_name("silence");
+    let err = timed
+        .evolve(Some(&TimeSeries::Continuous(all_nan)), None, None, false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("'silence'") && err.contains("every sample is NaN") && err.contains("10 time steps"),
+        "{err}"
+    );
+    // One NaN: its time and channel, at the user's dt.
+    let mut v = Array2::from_elem((3, 3), 0.5);
+    v[[1, 2]] = f64::NAN;
+    let one = TsContinuous::new(vec![0.0, 0.002, 0.004], v).unwrap();
+    timed.reset_all();
+    let err = timed
+        .evolve(Some(&TimeSeries::Continuous(one)), None, None, false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("t = 0.002 s") && err.contains("channel 2") && err.contains("NaN"),
+        "{err}"
+    );
+    // Too many steps for the element limit: refused before the input is built.
+    timed.reset_all();
+    let err = timed
+        .evolve(None, None, Some(usize::MAX / 2), false)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("limit"), "{err}");
+
+    // A raster of too many steps states the user's dt, not 1 s.
+    let events = TsEvent::new(vec![0.0], vec![0], 1.0).unwrap();
+    let err = events
+        .raster_counts(1e-3, None, None, Some(usize::MAX), None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("of 0.001 s") && !err.contains("of 1 s"), "{err}");
+    let err = events
+        .raster_counts(1e-3, None, None, Some(1 << 20), Some(&vec![0; 1 << 13]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("8192 channels") && err.contains("cells"), "{err}");
+}
