@@ -145,9 +145,10 @@ impl<M: Evolve + burn::module::Module> Timed<M> {
         let t0 = self.t();
         let steps = self.num_steps(input, duration, num_timesteps, t0)?;
         let size_in = self.module.size_in();
-        crate::nn::defaults::check_elements("timed input (time steps × channels)", &[
-            steps, size_in,
-        ])?;
+        crate::nn::defaults::check_elements(
+            "timed input (time steps × channels)",
+            &[steps, size_in],
+        )?;
         let clocked = self.clocked_input(input, steps, t0, size_in)?;
         self.check_clocked(&clocked, input, t0)?;
         let device = crate::device::device_of(&self.module)?;
@@ -220,7 +221,12 @@ impl<M: Evolve + burn::module::Module> Timed<M> {
 
     /// Refuses a clocked input holding NaN or ±inf (an all-NaN series, or a series with the
     /// range exception off sampled outside its range), naming the time and channel.
-    fn check_clocked(&self, clocked: &Array2<f64>, input: Option<&TimeSeries>, t0: f64) -> Result<()> {
+    fn check_clocked(
+        &self,
+        clocked: &Array2<f64>,
+        input: Option<&TimeSeries>,
+        t0: f64,
+    ) -> Result<()> {
         let Some(((k, c), x)) = clocked.indexed_iter().find(|(_, x)| !x.is_finite()) else {
             return Ok(());
         };

@@ -60,7 +60,10 @@ fn unknown_keys_are_refused_in_every_table_with_the_accepted_keys() {
     let err = parse_err(
         "[[layers]]\ntype = \"residual\"\n[[layers.layers]]\ntype = \"lif\"\nname = \"a\"\nn = 3\nthreshhold = 2\n",
     );
-    assert!(err.contains("threshhold") && err.contains("threshold"), "{err}");
+    assert!(
+        err.contains("threshhold") && err.contains("threshold"),
+        "{err}"
+    );
     // Every kind still parses with its own keys.
     for layer in LAYERS {
         build(layer);
@@ -119,7 +122,9 @@ fn set_attributes_applies_the_checks_of_the_builders() {
     for &(name, x, rule) in cases {
         let err = set_err(&mut net, &["0_LIF", name], Value::Float(x));
         assert!(
-            err.contains(&format!("LIF.{name}")) && err.contains(rule) && err.contains(&format!("{x}")),
+            err.contains(&format!("LIF.{name}"))
+                && err.contains(rule)
+                && err.contains(&format!("{x}")),
             "{name} = {x}: {err}"
         );
     }
@@ -144,7 +149,10 @@ fn set_attributes_applies_the_checks_of_the_builders() {
     // Rate: τ checked, a zero or negative threshold is fine (it is a shift).
     let mut net = build("type = \"rate\"\nn = 3");
     let err = set_err(&mut net, &["0_Rate", "tau"], Value::Float(-1.0));
-    assert!(err.contains("Rate.tau") && err.contains("positive"), "{err}");
+    assert!(
+        err.contains("Rate.tau") && err.contains("positive"),
+        "{err}"
+    );
     let ok = Tree::new().with_branch("0_Rate", Tree::new().with("threshold", Value::Float(-0.5)));
     net.set_attributes(&ok).unwrap();
 
@@ -162,8 +170,15 @@ fn set_attributes_applies_the_checks_of_the_builders() {
     let err = set_err(&mut net, &["0_ExpSyn", "tau"], Value::Float(0.0));
     assert!(err.contains("positive"), "{err}");
     let mut net = build("type = \"linear\"\nsize_in = 3\nsize_out = 3");
-    let err = set_err(&mut net, &["0_Linear", "weight"], Value::Float(f64::INFINITY));
-    assert!(err.contains("Linear.weight") && err.contains("finite"), "{err}");
+    let err = set_err(
+        &mut net,
+        &["0_Linear", "weight"],
+        Value::Float(f64::INFINITY),
+    );
+    assert!(
+        err.contains("Linear.weight") && err.contains("finite"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -180,8 +195,18 @@ fn builders_and_toml_refuse_the_same_values() {
     for cfg in bad_lif {
         assert!(cfg.init(&dev).is_err(), "{cfg:?}");
     }
-    assert!(RateConfig::new(2).with_dt(f64::INFINITY).init(&dev).is_err());
-    assert!(RateConfig::new(2).with_noise_std(f64::NAN).init(&dev).is_err());
+    assert!(
+        RateConfig::new(2)
+            .with_dt(f64::INFINITY)
+            .init(&dev)
+            .is_err()
+    );
+    assert!(
+        RateConfig::new(2)
+            .with_noise_std(f64::NAN)
+            .init(&dev)
+            .is_err()
+    );
     let text = "[[layers]]\ntype = \"lif\"\nn = 2\nhas_rec = true\nrec_scale = nan\n";
     let err = NetworkConfig::from_toml_str(text, "net.toml")
         .unwrap()
@@ -203,7 +228,10 @@ fn sizes_are_refused_before_allocation() {
         .try_init(&dev)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("10000000000") && err.contains("ROCKPOOL_MAX_ELEMENTS"), "{err}");
+    assert!(
+        err.contains("10000000000") && err.contains("ROCKPOOL_MAX_ELEMENTS"),
+        "{err}"
+    );
     for layer in [
         "type = \"lif\"\nn = 1000000000000",
         "type = \"alif\"\nn = 1000000000000",
@@ -231,7 +259,8 @@ fn empty_evolutions_give_empty_results_and_keep_the_state() {
         let mut net = build(layer);
         let n_out = net.size_out();
         // Move the state away from zero first, so that "unchanged" means something.
-        net.evolve(Tensor::<3>::ones([1, 4, 3], &dev), false).unwrap();
+        net.evolve(Tensor::<3>::ones([1, 4, 3], &dev), false)
+            .unwrap();
         let before = format!("{:?}", net.state().map(&mut |a| a.value.to_string()));
         for (b, t) in [(1, 0), (0, 5), (0, 0), (2, 0)] {
             let ev = net
@@ -239,7 +268,10 @@ fn empty_evolutions_give_empty_results_and_keep_the_state() {
                 .unwrap_or_else(|e| panic!("{layer} [{b}, {t}, 3]: {e}"));
             assert_eq!(ev.output.dims(), [b, t, n_out], "{layer}");
             let after = format!("{:?}", net.state().map(&mut |a| a.value.to_string()));
-            assert_eq!(before, after, "{layer}: state changed by an empty evolution");
+            assert_eq!(
+                before, after,
+                "{layer}: state changed by an empty evolution"
+            );
             // The pure form too.
             let state = net.batched_state(b);
             let ev = net
@@ -295,7 +327,9 @@ fn timed_inputs_without_values_are_refused() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("'silence'") && err.contains("every sample is NaN") && err.contains("10 time steps"),
+        err.contains("'silence'")
+            && err.contains("every sample is NaN")
+            && err.contains("10 time steps"),
         "{err}"
     );
     // One NaN: its time and channel, at the user's dt.
@@ -325,10 +359,61 @@ fn timed_inputs_without_values_are_refused() {
         .raster_counts(1e-3, None, None, Some(usize::MAX), None)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("of 0.001 s") && !err.contains("of 1 s"), "{err}");
+    assert!(
+        err.contains("of 0.001 s") && !err.contains("of 1 s"),
+        "{err}"
+    );
     let err = events
         .raster_counts(1e-3, None, None, Some(1 << 20), Some(&vec![0; 1 << 13]))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("8192 channels") && err.contains("cells"), "{err}");
+    assert!(
+        err.contains("8192 channels") && err.contains("cells"),
+        "{err}"
+    );
+}
+
+#[test]
+fn parameter_files_get_the_same_checks() {
+    use rockpool::persist::{load_parameters, parameter_arrays};
+    use rockpool_io::NpyArray;
+
+    let dir = std::env::temp_dir().join(format!("rockpool-validation-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut net = build("type = \"lif\"\nn = 3");
+    let before = format!("{:?}", net.parameters(()).map(&mut |a| a.value.to_string()));
+    for (key, x, rule) in [
+        ("0_LIF.tau_mem", 0.0f32, "positive"),
+        ("0_LIF.tau_syn", f32::NAN, "finite"),
+        ("0_LIF.threshold", f32::INFINITY, "finite"),
+        ("0_LIF.threshold", -1.0, "positive"),
+    ] {
+        let arrays: Vec<(String, NpyArray)> = parameter_arrays(&net)
+            .into_iter()
+            .map(|(k, a)| {
+                if k == key {
+                    let shape = a.shape().to_vec();
+                    (k, NpyArray::F32(ndarray::ArrayD::from_elem(shape, x)))
+                } else {
+                    (k, a)
+                }
+            })
+            .collect();
+        let path = dir.join("params.npz");
+        rockpool_io::write_npz(&path, &arrays).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let err = load_parameters(&mut net, &path).unwrap_err().to_string();
+        assert!(
+            err.contains("params.npz") && err.contains(rule),
+            "{key} = {x}: {err}"
+        );
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            bytes,
+            "the file is unchanged"
+        );
+        let after = format!("{:?}", net.parameters(()).map(&mut |a| a.value.to_string()));
+        assert_eq!(before, after, "{key}: the module is unchanged");
+    }
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -79,9 +79,9 @@ pub fn check_value(what: &str, name: &str, attr: &Attr, value: &Value) -> Result
     }
     require_finite(what, &v)?;
     match (&attr.family, attr.kind) {
-        (Some(Family::Taus), _) => require(what, &v, "time constants must be positive", |x| {
-            x > 0.0
-        }),
+        (Some(Family::Taus), _) => {
+            require(what, &v, "time constants must be positive", |x| x > 0.0)
+        }
         (Some(Family::Decays), _) => require(what, &v, "decays must lie in [0, 1]", |x| {
             (0.0..=1.0).contains(&x)
         }),

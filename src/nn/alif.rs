@@ -80,7 +80,11 @@ pub struct ALifToml {
 
 impl Default for ALifToml {
     fn default() -> Self {
-        let ALifConfig { tau_ahp, w_ahp, lif } = ALifConfig::default();
+        let ALifConfig {
+            tau_ahp,
+            w_ahp,
+            lif,
+        } = ALifConfig::default();
         let LifConfig {
             n,
             n_syn,

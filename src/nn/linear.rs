@@ -163,7 +163,9 @@ impl Evolve for Linear {
     fn evolve_with(&self, input: Tensor<3>, state: StateTree, record: bool) -> Result<Evolution> {
         let _ = (state, record);
         let input = auto_batch(input, self.weight.val().dims()[0], "Linear")?;
-        if let Some(ev) = crate::module::empty_evolution(&input, self.weight.val().dims()[1], &Tree::new()) {
+        if let Some(ev) =
+            crate::module::empty_evolution(&input, self.weight.val().dims()[1], &Tree::new())
+        {
             return Ok(ev);
         }
         Ok(Evolution {

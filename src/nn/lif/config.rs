@@ -215,12 +215,7 @@ impl LifConfig {
                 "needs at least one synapse per neuron",
             ));
         }
-        defaults::check_simulation(
-            "Lif",
-            self.dt,
-            self.noise_std,
-            Some(self.max_spikes_per_dt),
-        )?;
+        defaults::check_simulation("Lif", self.dt, self.noise_std, Some(self.max_spikes_per_dt))?;
         if !self.rec_scale.is_finite() {
             return Err(Error::value(
                 "Lif.rec_scale",
