@@ -238,6 +238,8 @@ fn sizes_are_refused_before_allocation() {
         "type = \"rate\"\nn = 1000000000000",
         "type = \"lif_neuron\"\nn = 1000000000000",
         "type = \"exp_syn\"\nn = 1000000000000",
+        "type = \"instant\"\nn = 1000000000000",
+        "type = \"delay\"\nn = 1000000000000",
         "type = \"lif\"\nn = 100000\nhas_rec = true",
         "type = \"rate\"\nn = 100000\nhas_rec = true",
         "type = \"lif\"\nn = 4294967296\nn_syn = 4294967296",
@@ -279,6 +281,9 @@ fn empty_evolutions_give_empty_results_and_keep_the_state() {
                 .unwrap_or_else(|e| panic!("{layer} evolve_with [{b}, {t}, 3]: {e}"));
             assert_eq!(ev.output.dims(), [b, t, n_out], "{layer}");
         }
+        // The `[T, N]` form with no time steps.
+        let ev = net.evolve(Tensor::<2>::zeros([0, 3], &dev), false).unwrap();
+        assert_eq!(ev.output.dims(), [1, 0, n_out], "{layer}");
         // Zero channels is a shape error naming the expected size.
         let err = net
             .evolve(Tensor::<3>::zeros([1, 5, 0], &dev), false)
@@ -304,7 +309,9 @@ fn non_finite_and_huge_inputs_are_refused_with_their_index() {
             let input = Tensor::<1>::from_floats(v.as_slice(), &dev).reshape([2, 4, 3]);
             let err = net.evolve(input, false).unwrap_err().to_string();
             assert!(
-                err.contains(rule) && err.contains("[batch 1, time step 2, channel 1]"),
+                err.contains(rule)
+                    && err.contains(&format!("got {x:e}"))
+                    && err.contains("[batch 1, time step 2, channel 1]"),
                 "{layer} {x}: {err}"
             );
         }

@@ -6,7 +6,7 @@ use burn::tensor::Tensor;
 use clap::Args;
 use rockpool::device::{DeviceName, select_device};
 use rockpool::error::{Error, Result, fmt_shape};
-use rockpool::module::{ModuleExt, ModuleView};
+use rockpool::module::{IntoBatched, ModuleExt, ModuleView};
 use rockpool::network::load_network;
 use rockpool::persist::{load_parameters, npy_to_data, save_evolution};
 
@@ -89,8 +89,8 @@ pub fn evolve(args: EvolveArgs) -> Result<()> {
     let data = npy_to_data(&arr);
     let shape = data.shape().to_vec();
     let input: Tensor<3> = match shape.len() {
-        1 => Tensor::<1>::from_data(data, &device).reshape([1, shape[0], 1]),
-        2 => Tensor::<2>::from_data(data, &device).unsqueeze_dim(0),
+        1 => Tensor::<1>::from_data(data, &device).into_batched(),
+        2 => Tensor::<2>::from_data(data, &device).into_batched(),
         3 => Tensor::<3>::from_data(data, &device),
         _ => {
             return Err(Error::Shape {

@@ -29,6 +29,15 @@ pub fn numbers(value: &Value) -> Vec<f64> {
     }
 }
 
+/// A number as a message shows it: huge magnitudes in exponent form (`3e38`, not 39 digits).
+pub fn fmt_number(x: f64) -> String {
+    if x.is_finite() && x.abs() >= 1e16 {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
 /// Where a value sits in a list, for messages: `""` for a scalar, `" (entry 3)"` otherwise.
 fn at(values: &[f64], i: usize) -> String {
     if values.len() == 1 {
@@ -43,7 +52,7 @@ pub fn require(what: &str, values: &[f64], rule: &str, ok: impl Fn(f64) -> bool)
     match values.iter().position(|&x| !ok(x)) {
         Some(i) => Err(Error::value(
             what,
-            format!("{rule}, got {}{}", values[i], at(values, i)),
+            format!("{rule}, got {}{}", fmt_number(values[i]), at(values, i)),
         )),
         None => Ok(()),
     }
@@ -125,7 +134,11 @@ pub fn check_input(input: &Tensor<3>, what: &str) -> Result<()> {
             format!("input of {what}"),
             format!(
                 "{rule}, got {} at [batch {b}, time step {}, channel {}]",
-                values[i],
+                if values[i].is_finite() && values[i].abs() >= 1e16 {
+                    format!("{:e}", values[i])
+                } else {
+                    format!("{}", values[i])
+                },
                 rest / c,
                 rest % c
             ),

@@ -120,12 +120,21 @@ pub trait IntoBatched {
 impl IntoBatched for Tensor<1> {
     fn into_batched(self) -> Tensor<3> {
         let t = self.dims()[0];
+        if t == 0 {
+            // Burn's reshape reads a 0 as "keep this axis": an empty input is built directly.
+            return Tensor::zeros([1, 0, 1], &self.device());
+        }
         self.reshape([1, t, 1])
     }
 }
 
 impl IntoBatched for Tensor<2> {
     fn into_batched(self) -> Tensor<3> {
+        let [t, n] = self.dims();
+        if t == 0 || n == 0 {
+            // Burn's unsqueeze and reshape fail on a zero-length axis; nothing to keep.
+            return Tensor::zeros([1, t, n], &self.device());
+        }
         self.unsqueeze_dim(0)
     }
 }
@@ -388,8 +397,10 @@ pub trait ModuleExt: ModuleView {
     where
         Self: Evolve + Sized,
     {
-        let input = auto_batch(input.into_batched(), self.size_in(), &self.class_name())?;
+        let input = input.into_batched();
+        // Before any broadcast of one channel, so that the check reads the user's values only.
         check::check_input(&input, &self.class_name())?;
+        let input = auto_batch(input, self.size_in(), &self.class_name())?;
         let batch = input.dims()[0];
         let state = self.batched_state(batch);
         let ev = self.evolve_with(input, state, record)?;

@@ -31,6 +31,8 @@ impl DelayConfig {
         if self.n == 0 {
             return Err(Error::value("Delay.n", "needs at least one channel"));
         }
+        // An input of one channel is broadcast to all `n` at evolution time.
+        crate::nn::defaults::check_elements("Delay channels", &[self.n])?;
         Ok(Delay {
             n: self.n,
             steps: self.steps,

@@ -152,6 +152,8 @@ impl InstantConfig {
         if self.n == 0 {
             return Err(Error::value("Instant.n", "needs at least one channel"));
         }
+        // An input of one channel is broadcast to all `n` at evolution time.
+        crate::nn::defaults::check_elements("Instant channels", &[self.n])?;
         Ok(Instant {
             n: self.n,
             function: self.function.clone(),
