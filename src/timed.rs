@@ -145,7 +145,12 @@ impl<M: Evolve + burn::module::Module> Timed<M> {
         let t0 = self.t();
         let steps = self.num_steps(input, duration, num_timesteps, t0)?;
         let size_in = self.module.size_in();
+        crate::nn::defaults::check_elements(
+            "timed input (time steps × channels)",
+            &[steps, size_in],
+        )?;
         let clocked = self.clocked_input(input, steps, t0, size_in)?;
+        self.check_clocked(&clocked, input, t0)?;
         let device = crate::device::device_of(&self.module)?;
         let data = burn::tensor::TensorData::new(
             clocked.iter().map(|&x| x as f32).collect::<Vec<f32>>(),
@@ -212,6 +217,40 @@ impl<M: Evolve + burn::module::Module> Timed<M> {
             ));
         }
         Ok(n as usize)
+    }
+
+    /// Refuses a clocked input holding NaN or ±inf (an all-NaN series, or a series with the
+    /// range exception off sampled outside its range), naming the time and channel.
+    fn check_clocked(
+        &self,
+        clocked: &Array2<f64>,
+        input: Option<&TimeSeries>,
+        t0: f64,
+    ) -> Result<()> {
+        let Some(((k, c), x)) = clocked.indexed_iter().find(|(_, x)| !x.is_finite()) else {
+            return Ok(());
+        };
+        let name = match input {
+            Some(TimeSeries::Continuous(ts)) => ts.name().to_string(),
+            Some(TimeSeries::Event(ts)) => ts.name().to_string(),
+            None => String::new(),
+        };
+        let all_nan = clocked.iter().all(|x| x.is_nan());
+        let detail = if all_nan {
+            format!(
+                "holds no value at any of the {} time steps (every sample is NaN)",
+                clocked.nrows()
+            )
+        } else {
+            format!(
+                "has no finite value at t = {} s (time step {k}, channel {c}): got {x}",
+                t0 + k as f64 * self.dt
+            )
+        };
+        Err(Error::value(
+            format!("input series '{name}'"),
+            format!("{detail}; the module needs finite inputs"),
+        ))
     }
 
     fn clocked_input(

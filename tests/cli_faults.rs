@@ -511,7 +511,6 @@ fn unknown_keys_at_the_top_and_in_lif_are_refused() {
 }
 
 #[test]
-#[ignore = "unknown keys in nested `sequential` and in `alif` tables are ignored today (`layerz` builds an empty network); the loaders' part of issue 13 refuses them"]
 fn unknown_keys_in_nested_tables_are_refused() {
     let dir = setup("unknown-keys");
     let nested = "[[layers]]\ntype = \"sequential\"\n[[layers.layerz]]\ntype = \"linear\"\nsize_in = 2\nsize_out = 3\n";
@@ -527,7 +526,6 @@ fn unknown_keys_in_nested_tables_are_refused() {
 }
 
 #[test]
-#[ignore = "n = 10^12 neurons aborts on allocation today; the models' part of issue 13 checks sizes before allocating"]
 fn huge_sizes_in_a_network_are_refused_before_allocation() {
     let dir = setup("huge-n");
     for net in [
@@ -544,7 +542,6 @@ fn huge_sizes_in_a_network_are_refused_before_allocation() {
 }
 
 #[test]
-#[ignore = "an all-NaN continuous series evolves to an empty output with exit 0 today; the time-series part of issue 13 refuses it"]
 fn an_all_nan_series_is_refused() {
     let dir = setup("nan-series");
     let samples = ndarray::Array2::from_elem((3, 2), f64::NAN);

@@ -6,7 +6,7 @@ use burn::tensor::{Tensor, TensorData};
 use clap::Args;
 use rockpool::device::{DeviceName, select_device};
 use rockpool::error::{Error, Result, fmt_shape};
-use rockpool::module::{ModuleExt, ModuleView};
+use rockpool::module::{IntoBatched, ModuleExt, ModuleView};
 use rockpool::network::load_network;
 use rockpool::persist::{load_parameters, save_evolution};
 
@@ -96,9 +96,16 @@ pub fn evolve(args: EvolveArgs) -> Result<()> {
     let data = read_input(&args.input)?;
     let shape = data.shape().to_vec();
     let input: Tensor<3> = match shape.len() {
-        1 => Tensor::<1>::from_data(data, &device).reshape([1, shape[0], 1]),
-        2 => Tensor::<2>::from_data(data, &device).unsqueeze_dim(0),
-        _ => Tensor::<3>::from_data(data, &device),
+        1 => Tensor::<1>::from_data(data, &device).into_batched(),
+        2 => Tensor::<2>::from_data(data, &device).into_batched(),
+        3 => Tensor::<3>::from_data(data, &device),
+        _ => {
+            return Err(Error::Shape {
+                what: format!("input {}", args.input.display()),
+                expected: "(T,), (T, N) or (B, T, N)".into(),
+                got: fmt_shape(&shape),
+            });
+        }
     };
     let ev = net.evolve(input, args.record)?;
     save_evolution(&ev, &args.out)?;
@@ -181,7 +188,10 @@ fn evolve_timed(net: rockpool::nn::Sequential, args: &EvolveArgs) -> Result<()> 
     use rockpool::timed::TimedExt;
     let series = rockpool::timeseries::load_timeseries(&args.input)?;
     let mut timed = net.timed(args.dt)?;
-    let ev = timed.evolve(Some(&series), args.duration, None, args.record)?;
+    // An input the module cannot take (NaN, too long, …) is named by its file.
+    let ev = timed
+        .evolve(Some(&series), args.duration, None, args.record)
+        .map_err(|e| Error::value(format!("input {}", args.input.display()), e.to_string()))?;
     let records: Vec<(PathBuf, _)> = ev
         .record
         .leaves()

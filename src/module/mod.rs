@@ -18,6 +18,7 @@
 //!
 //! States and records are [`Tree`]s of [`DynTensor`]s keyed by attribute and submodule names.
 
+pub mod check;
 mod tree;
 mod value;
 
@@ -67,6 +68,14 @@ pub trait ModuleView {
     /// Sets one of this module's own attributes, checking its shape.
     fn set_own_attribute(&mut self, name: &str, value: Value) -> Result<()>;
 
+    /// Model-specific rules for a value about to be set as attribute `name` (e.g. a LIF
+    /// threshold must be positive), beyond the generic ones of [`check::check_value`] that
+    /// [`ModuleExt::set_attributes`] applies to every attribute. Default: none.
+    fn check_own_attribute(&self, name: &str, value: &Value) -> Result<()> {
+        let _ = (name, value);
+        Ok(())
+    }
+
     /// Direct submodules with their names, in order.
     fn submodules(&self) -> Vec<(String, &dyn ModuleView)> {
         Vec::new()
@@ -111,12 +120,21 @@ pub trait IntoBatched {
 impl IntoBatched for Tensor<1> {
     fn into_batched(self) -> Tensor<3> {
         let t = self.dims()[0];
+        if t == 0 {
+            // Burn's reshape reads a 0 as "keep this axis": an empty input is built directly.
+            return Tensor::zeros([1, 0, 1], &self.device());
+        }
         self.reshape([1, t, 1])
     }
 }
 
 impl IntoBatched for Tensor<2> {
     fn into_batched(self) -> Tensor<3> {
+        let [t, n] = self.dims();
+        if t == 0 || n == 0 {
+            // Burn's unsqueeze and reshape fail on a zero-length axis; nothing to keep.
+            return Tensor::zeros([1, t, n], &self.device());
+        }
         self.unsqueeze_dim(0)
     }
 }
@@ -142,6 +160,19 @@ pub fn auto_batch(input: Tensor<3>, size_in: usize, what: &str) -> Result<Tensor
             got: fmt_shape(&[b, t, n]),
         })
     }
+}
+
+/// The result of evolving over an input with no time steps or no batch rows: output
+/// `[B, T, size_out]` (one dimension zero), the given state unchanged and no records. Every
+/// built-in module's [`Evolve::evolve_with`] returns it for such an input (so nothing empty
+/// reaches the kernels); `None` when the input is not empty.
+pub fn empty_evolution(input: &Tensor<3>, size_out: usize, state: &StateTree) -> Option<Evolution> {
+    let [b, t, _] = input.dims();
+    (b == 0 || t == 0).then(|| Evolution {
+        output: Tensor::zeros([b, t, size_out], &input.device()),
+        state: state.clone(),
+        record: StateTree::new(),
+    })
 }
 
 /// Takes the tensor entry `name` of rank `D` from a batched state tree, checking its shape
@@ -243,15 +274,30 @@ pub trait ModuleExt: ModuleView {
             .collect()
     }
 
-    /// Sets any attributes named in `values` (nested by submodule name), checking each shape.
-    /// Unknown names are errors that list the names the module has.
+    /// Sets any attributes named in `values` (nested by submodule name), checking each shape
+    /// and value ([`check::check_value`]: finite, positive time constants, …, and the module's
+    /// own [`ModuleView::check_own_attribute`]). Unknown names are errors that list the names
+    /// the module has. Values are checked one attribute at a time: on an error, attributes
+    /// set before it keep their new values.
     fn set_attributes(&mut self, values: &Tree<Value>) -> Result<()> {
+        self.set_attributes_checked(values, true)
+    }
+
+    #[doc(hidden)]
+    /// [`ModuleExt::set_attributes`], with the value checks on or off (off for a state the
+    /// module computed itself).
+    fn set_attributes_checked(&mut self, values: &Tree<Value>, check: bool) -> Result<()> {
         for (name, node) in values.iter() {
             match node {
                 Node::Leaf(v) => {
-                    let known = self.own_attributes().iter().any(|(n, _)| n == name);
-                    if !known {
+                    let attrs = self.own_attributes();
+                    let Some((_, attr)) = attrs.iter().find(|(n, _)| n == name) else {
                         return Err(self.unknown_attribute(name));
+                    };
+                    if check {
+                        let what = format!("{}.{name}", self.class_name());
+                        check::check_value(&what, name, attr, v)?;
+                        self.check_own_attribute(name, v)?;
                     }
                     self.set_own_attribute(name, v.clone())?;
                 }
@@ -266,7 +312,7 @@ pub trait ModuleExt: ModuleView {
                             hint,
                         });
                     };
-                    sub.set_attributes(sub_values)?;
+                    sub.set_attributes_checked(sub_values, check)?;
                 }
             }
         }
@@ -277,7 +323,7 @@ pub trait ModuleExt: ModuleView {
     /// batch 0 as Rockpool does.
     fn set_state_from_batched(&mut self, state: &StateTree) -> Result<()> {
         let values = state.map(&mut |t: &DynTensor| Value::Tensor(t.first_batch()));
-        self.set_attributes(&values)
+        self.set_attributes_checked(&values, false)
     }
 
     /// The stored state replicated to `batch` rows: the starting state of [`ModuleExt::evolve`].
@@ -341,19 +387,26 @@ pub trait ModuleExt: ModuleView {
         }
     }
 
-    /// Rockpool-style evolution: auto-batches `input` (`[T]`, `[T, N]` or `[B, T, N]`; one
-    /// channel is broadcast to all inputs), starts from the stored state, stores batch 0 of the
+    /// Rockpool-style evolution, the checked entry point: auto-batches `input` (`[T]`,
+    /// `[T, N]` or `[B, T, N]`; one channel is broadcast to all inputs), refuses NaN, ±inf and
+    /// huge values ([`check::check_input`]), starts from the stored state, stores batch 0 of the
     /// final state back and returns output `[B, T, size_out]`, the batched final state and, if
-    /// `record`, the records.
+    /// `record`, the records. An input with zero time steps or zero batch rows gives an empty
+    /// output and leaves the stored state unchanged (see [`empty_evolution`]).
     fn evolve(&mut self, input: impl IntoBatched, record: bool) -> Result<Evolution>
     where
         Self: Evolve + Sized,
     {
-        let input = auto_batch(input.into_batched(), self.size_in(), &self.class_name())?;
+        let input = input.into_batched();
+        // Before any broadcast of one channel, so that the check reads the user's values only.
+        check::check_input(&input, &self.class_name())?;
+        let input = auto_batch(input, self.size_in(), &self.class_name())?;
         let batch = input.dims()[0];
         let state = self.batched_state(batch);
         let ev = self.evolve_with(input, state, record)?;
-        self.set_state_from_batched(&ev.state)?;
+        if batch > 0 {
+            self.set_state_from_batched(&ev.state)?;
+        }
         Ok(ev)
     }
 }
@@ -434,7 +487,8 @@ macro_rules! module_view {
         simulation_parameters: { $($sp:ident),* $(,)? },
         state: { $($st:ident),* $(,)? },
         submodules: { $($sub:ident),* $(,)? }
-        $(, reset_parameters: $reset:ident)? $(,)?
+        $(, reset_parameters: $reset:ident)?
+        $(, check_attribute: $check:ident)? $(,)?
     }) => {
         impl $crate::module::ModuleView for $ty {
             fn class_name(&self) -> String {
@@ -512,6 +566,15 @@ macro_rules! module_view {
             $(
             fn reset_own_parameters(&mut self) {
                 self.$reset();
+            }
+            )?
+            $(
+            fn check_own_attribute(
+                &self,
+                name: &str,
+                value: &$crate::module::Value,
+            ) -> $crate::error::Result<()> {
+                self.$check(name, value)
             }
             )?
         }

@@ -215,6 +215,17 @@ impl DynTensor {
 
     /// Adds a leading batch dimension of size `batch`, replicating the values.
     pub fn expand_batch(&self, batch: usize) -> Self {
+        if batch == 0 {
+            // Burn's `expand` refuses a zero dimension: an empty batch is built directly.
+            let mut shape = vec![0];
+            shape.extend(self.shape());
+            let d = self.device();
+            return match shape.len() {
+                2 => DynTensor::D2(Tensor::zeros([0, shape[1]], &d)),
+                3 => DynTensor::D3(Tensor::zeros([0, shape[1], shape[2]], &d)),
+                _ => DynTensor::D4(Tensor::zeros([0, shape[1], shape[2], shape[3]], &d)),
+            };
+        }
         match self {
             DynTensor::D1(t) => {
                 let [n] = t.dims();

@@ -36,9 +36,10 @@ use crate::module::{
 };
 
 /// Hyper-parameters of an [`ALif`] layer (also its TOML form): every [`LifConfig`] field plus
-/// the after-hyperpolarisation current's.
+/// the after-hyperpolarisation current's. Unknown keys are refused, listing every accepted one
+/// (the LIF part is read through [`ALifToml`], its flat TOML form).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(from = "ALifToml")]
 pub struct ALifConfig {
     /// AHP time constant(s), seconds (default 20 ms).
     pub tau_ahp: PerNeuron,
@@ -47,6 +48,112 @@ pub struct ALifConfig {
     /// The LIF part.
     #[serde(flatten)]
     pub lif: LifConfig,
+}
+
+/// The flat TOML form of an [`ALifConfig`]: each field named, so that serde refuses unknown
+/// keys (a flattened [`LifConfig`] would disable `deny_unknown_fields`). Field meanings and
+/// defaults as in [`LifConfig`] and [`ALifConfig`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[allow(missing_docs)]
+pub struct ALifToml {
+    pub n: usize,
+    pub n_syn: usize,
+    pub tau_mem: PerNeuron,
+    pub tau_syn: PerNeuron,
+    pub bias: PerNeuron,
+    pub threshold: PerNeuron,
+    pub has_rec: bool,
+    pub rec_init: crate::nn::init::WeightInit,
+    pub rec_scale: f64,
+    pub dt: f64,
+    pub noise_std: f64,
+    pub max_spikes_per_dt: f64,
+    pub surrogate: crate::nn::surrogate::Surrogate,
+    pub leak_mode: crate::nn::lif::LeakMode,
+    pub quantize_decays: bool,
+    pub constant: Vec<String>,
+    pub output: LifOutput,
+    pub tau_ahp: PerNeuron,
+    pub w_ahp: PerNeuron,
+}
+
+impl Default for ALifToml {
+    fn default() -> Self {
+        let ALifConfig {
+            tau_ahp,
+            w_ahp,
+            lif,
+        } = ALifConfig::default();
+        let LifConfig {
+            n,
+            n_syn,
+            tau_mem,
+            tau_syn,
+            bias,
+            threshold,
+            has_rec,
+            rec_init,
+            rec_scale,
+            dt,
+            noise_std,
+            max_spikes_per_dt,
+            surrogate,
+            leak_mode,
+            quantize_decays,
+            constant,
+            output,
+        } = lif;
+        ALifToml {
+            n,
+            n_syn,
+            tau_mem,
+            tau_syn,
+            bias,
+            threshold,
+            has_rec,
+            rec_init,
+            rec_scale,
+            dt,
+            noise_std,
+            max_spikes_per_dt,
+            surrogate,
+            leak_mode,
+            quantize_decays,
+            constant,
+            output,
+            tau_ahp,
+            w_ahp,
+        }
+    }
+}
+
+impl From<ALifToml> for ALifConfig {
+    fn from(t: ALifToml) -> Self {
+        ALifConfig {
+            tau_ahp: t.tau_ahp,
+            w_ahp: t.w_ahp,
+            lif: LifConfig {
+                n: t.n,
+                n_syn: t.n_syn,
+                tau_mem: t.tau_mem,
+                tau_syn: t.tau_syn,
+                bias: t.bias,
+                threshold: t.threshold,
+                has_rec: t.has_rec,
+                rec_init: t.rec_init,
+                rec_scale: t.rec_scale,
+                dt: t.dt,
+                noise_std: t.noise_std,
+                max_spikes_per_dt: t.max_spikes_per_dt,
+                surrogate: t.surrogate,
+                leak_mode: t.leak_mode,
+                quantize_decays: t.quantize_decays,
+                constant: t.constant,
+                output: t.output,
+            },
+        }
+    }
 }
 
 /// Rockpool's default AHP weight.
@@ -214,15 +321,19 @@ impl ModuleView for ALif {
         attrs
     }
 
+    fn check_own_attribute(&self, name: &str, value: &Value) -> Result<()> {
+        match name {
+            "w_ahp" | "tau_ahp" | "iahp" => Ok(()),
+            _ => crate::module::check::positive_threshold("aLIF", name, value),
+        }
+    }
+
     fn set_own_attribute(&mut self, name: &str, value: Value) -> Result<()> {
         match name {
             "w_ahp" => self.w_ahp.set_value(value, "aLIF.w_ahp"),
             "tau_ahp" => self.tau_ahp.set_value(value, "aLIF.tau_ahp"),
             "iahp" => self.iahp.set_value(value, "aLIF.iahp"),
-            _ => self
-                .lif
-                .set_own_attribute(name, value)
-                .map_err(|_| self.unknown_attribute(name)),
+            _ => self.lif.set_own_attribute(name, value),
         }
     }
 
@@ -295,6 +406,9 @@ impl Evolve for ALif {
         let (n, syn) = (self.n(), self.n_syn());
         let s1 = syn + 1;
         let input = auto_batch(input, n * syn, "aLIF")?;
+        if let Some(ev) = crate::module::empty_evolution(&input, n, &state) {
+            return Ok(ev);
+        }
         let [b, t, _] = input.dims();
         let device = input.device();
         let ALifState {

@@ -44,3 +44,86 @@ pub fn white_noise<const D: usize>(
             * (noise_std * dt.sqrt())
     })
 }
+
+/// The default limit on the elements of one tensor a layer may allocate from its
+/// configuration: 2^31 (8 GiB of `f32`). Sizes read from a file or a flag are compared with
+/// [`max_elements`] before any memory is reserved, so a typo (`n = 10^12`) is an error, not an
+/// abort.
+pub const MAX_ELEMENTS: u64 = 1 << 31;
+
+/// The environment variable that raises (or lowers) [`MAX_ELEMENTS`] for a user who needs
+/// larger layers: a positive integer, the number of elements.
+pub const MAX_ELEMENTS_ENV: &str = "ROCKPOOL_MAX_ELEMENTS";
+
+/// The limit on the elements of one tensor: `ROCKPOOL_MAX_ELEMENTS` if set to a positive
+/// integer, else [`MAX_ELEMENTS`].
+pub fn max_elements() -> u64 {
+    std::env::var(MAX_ELEMENTS_ENV)
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(MAX_ELEMENTS)
+}
+
+/// Checks that a tensor of shape `dims` (named by `what`, e.g. `"Linear weight"`) stays within
+/// [`max_elements`], computing the count with checked arithmetic; returns the count.
+pub fn check_elements(what: &str, dims: &[usize]) -> crate::error::Result<usize> {
+    let limit = max_elements();
+    let shape = dims
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(" × ");
+    let count = dims
+        .iter()
+        .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64));
+    match count {
+        Some(c) if c <= limit => Ok(c as usize),
+        Some(c) => Err(crate::error::Error::value(
+            what,
+            format!(
+                "{shape} = {c} elements is above the limit of {limit} per tensor \
+                 (set {MAX_ELEMENTS_ENV} to allow more)"
+            ),
+        )),
+        None => Err(crate::error::Error::value(
+            what,
+            format!(
+                "{shape} elements overflows a 64-bit count, far above the limit of {limit} \
+                 per tensor"
+            ),
+        )),
+    }
+}
+
+/// Checks the simulation parameters the LIF family and the rate neurons share, naming them
+/// `{model}.dt`, …: `dt` positive and finite, `noise_std` non-negative and finite and, where
+/// the model has one, `max_spikes_per_dt` finite and at least 1.
+pub fn check_simulation(
+    model: &str,
+    dt: f64,
+    noise_std: f64,
+    max_spikes_per_dt: Option<f64>,
+) -> crate::error::Result<()> {
+    if !dt.is_finite() || dt <= 0.0 {
+        return Err(crate::error::Error::value(
+            format!("{model}.dt"),
+            format!("the time step must be positive and finite, got {dt}"),
+        ));
+    }
+    if !noise_std.is_finite() || noise_std < 0.0 {
+        return Err(crate::error::Error::value(
+            format!("{model}.noise_std"),
+            format!("must be non-negative and finite, got {noise_std}"),
+        ));
+    }
+    if let Some(m) = max_spikes_per_dt
+        && (!m.is_finite() || m < 1.0)
+    {
+        return Err(crate::error::Error::value(
+            format!("{model}.max_spikes_per_dt"),
+            format!("must be finite and at least 1, got {m}"),
+        ));
+    }
+    Ok(())
+}

@@ -31,6 +31,8 @@ impl DelayConfig {
         if self.n == 0 {
             return Err(Error::value("Delay.n", "needs at least one channel"));
         }
+        // An input of one channel is broadcast to all `n` at evolution time.
+        crate::nn::defaults::check_elements("Delay channels", &[self.n])?;
         Ok(Delay {
             n: self.n,
             steps: self.steps,
@@ -59,8 +61,11 @@ crate::module_view!(Delay {
 });
 
 impl Evolve for Delay {
-    fn evolve_with(&self, input: Tensor<3>, _state: StateTree, _record: bool) -> Result<Evolution> {
+    fn evolve_with(&self, input: Tensor<3>, state: StateTree, _record: bool) -> Result<Evolution> {
         let input = auto_batch(input, self.n, "Delay")?;
+        if let Some(ev) = crate::module::empty_evolution(&input, self.n, &state) {
+            return Ok(ev);
+        }
         let [b, t, n] = input.dims();
         let d = self.steps.min(t);
         let output = if d == 0 {

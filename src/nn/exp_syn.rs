@@ -70,9 +70,8 @@ impl ExpSynConfig {
                 "needs at least one channel (n ≥ 1)",
             ));
         }
-        if self.dt.is_nan() || self.dt <= 0.0 {
-            return Err(Error::value("ExpSyn.dt", "must be positive"));
-        }
+        defaults::check_simulation("ExpSyn", self.dt, self.noise_std, None)?;
+        defaults::check_elements("ExpSyn state", &[self.n])?;
         let tau = self
             .tau
             .to_positive_tensor(self.n, device, "ExpSyn.tau", "time constants")?;
@@ -162,6 +161,9 @@ impl Evolve for ExpSyn {
         let _ = record;
         let n = self.isyn.dims()[0];
         let input = auto_batch(input, n, "ExpSyn")?;
+        if let Some(ev) = crate::module::empty_evolution(&input, n, &state) {
+            return Ok(ev);
+        }
         let [b, t, _] = input.dims();
         let device = input.device();
         let i0 = ExpSynState::from_tree(&state, b, n)?.isyn;

@@ -152,6 +152,8 @@ impl InstantConfig {
         if self.n == 0 {
             return Err(Error::value("Instant.n", "needs at least one channel"));
         }
+        // An input of one channel is broadcast to all `n` at evolution time.
+        crate::nn::defaults::check_elements("Instant channels", &[self.n])?;
         Ok(Instant {
             n: self.n,
             function: self.function.clone(),
@@ -184,6 +186,9 @@ impl Evolve for Instant {
     fn evolve_with(&self, input: Tensor<3>, state: StateTree, record: bool) -> Result<Evolution> {
         let _ = (state, record);
         let input = auto_batch(input, self.n, "Instant")?;
+        if let Some(ev) = crate::module::empty_evolution(&input, self.n, &StateTree::new()) {
+            return Ok(ev);
+        }
         let output = self.function.apply(input);
         let [_, _, n_out] = output.dims();
         if n_out != self.n {

@@ -79,15 +79,13 @@ impl LifNeuronConfig {
                 "needs at least one neuron (n ≥ 1)",
             ));
         }
-        if self.dt.is_nan() || self.dt <= 0.0 {
-            return Err(Error::value("LifNeuron.dt", "must be positive"));
-        }
-        if self.max_spikes_per_dt.is_nan() || self.max_spikes_per_dt < 1.0 {
-            return Err(Error::value(
-                "LifNeuron.max_spikes_per_dt",
-                "must be at least 1",
-            ));
-        }
+        defaults::check_simulation(
+            "LifNeuron",
+            self.dt,
+            self.noise_std,
+            Some(self.max_spikes_per_dt),
+        )?;
+        defaults::check_elements("LifNeuron state", &[n])?;
         self.surrogate
             .validate()
             .map_err(|m| Error::value("LifNeuron.surrogate", m))?;
@@ -207,12 +205,23 @@ crate::module_view!(LifNeuron {
     state: { vmem, spikes },
     submodules: {},
     reset_parameters: reinit,
+    check_attribute: check_attribute,
 });
+
+impl LifNeuron {
+    /// The rules beyond the generic ones: a positive threshold.
+    fn check_attribute(&self, name: &str, value: &crate::module::Value) -> Result<()> {
+        crate::module::check::positive_threshold("LIFNeuron", name, value)
+    }
+}
 
 impl Evolve for LifNeuron {
     fn evolve_with(&self, input: Tensor<3>, state: StateTree, record: bool) -> Result<Evolution> {
         let n = self.vmem.dims()[0];
         let input = auto_batch(input, n, "LIFNeuron")?;
+        if let Some(ev) = crate::module::empty_evolution(&input, n, &state) {
+            return Ok(ev);
+        }
         let [b, t, _] = input.dims();
         let device = input.device();
         let LifNeuronState {

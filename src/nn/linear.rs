@@ -60,6 +60,10 @@ impl LinearConfig {
                 "size_in and size_out must be positive",
             ));
         }
+        crate::nn::defaults::check_elements(
+            "Linear weight (size_in × size_out)",
+            &[self.size_in, self.size_out],
+        )?;
         Ok(self.init(device))
     }
 
@@ -159,6 +163,11 @@ impl Evolve for Linear {
     fn evolve_with(&self, input: Tensor<3>, state: StateTree, record: bool) -> Result<Evolution> {
         let _ = (state, record);
         let input = auto_batch(input, self.weight.val().dims()[0], "Linear")?;
+        if let Some(ev) =
+            crate::module::empty_evolution(&input, self.weight.val().dims()[1], &Tree::new())
+        {
+            return Ok(ev);
+        }
         Ok(Evolution {
             output: self.forward(input),
             state: Tree::new(),

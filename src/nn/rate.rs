@@ -133,17 +133,10 @@ impl RateConfig {
                 "a Rate module needs at least one neuron (n ≥ 1)",
             ));
         }
-        if self.dt.is_nan() || self.dt <= 0.0 {
-            return Err(Error::value(
-                "Rate.dt",
-                format!("must be positive, got {}", self.dt),
-            ));
-        }
-        if self.noise_std.is_nan() || self.noise_std < 0.0 {
-            return Err(Error::value(
-                "Rate.noise_std",
-                format!("must be non-negative, got {}", self.noise_std),
-            ));
+        defaults::check_simulation("Rate", self.dt, self.noise_std, None)?;
+        defaults::check_elements("Rate state", &[n])?;
+        if self.has_rec {
+            defaults::check_elements("Rate recurrent weights (n × n)", &[n, n])?;
         }
         let tau = self
             .tau
@@ -320,6 +313,9 @@ impl Rate {
     pub fn evolve_reference(&self, input: Tensor<3>, state: StateTree) -> Result<Evolution> {
         let n = self.n();
         let input = auto_batch(input, n, "Rate")?;
+        if let Some(ev) = crate::module::empty_evolution(&input, n, &state) {
+            return Ok(ev);
+        }
         let [b, t, _] = input.dims();
         let device = input.device();
         let up2 = |x: Tensor<2>| x.cast(FloatDType::F64);
@@ -388,6 +384,9 @@ impl Evolve for Rate {
     fn evolve_with(&self, input: Tensor<3>, state: StateTree, record: bool) -> Result<Evolution> {
         let n = self.n();
         let input = auto_batch(input, n, "Rate")?;
+        if let Some(ev) = crate::module::empty_evolution(&input, n, &state) {
+            return Ok(ev);
+        }
         let [b, t, _] = input.dims();
         let device = input.device();
         let x0 = RateState::from_tree(&state, b, n)?.x;

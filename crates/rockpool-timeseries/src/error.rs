@@ -192,6 +192,19 @@ pub enum TimeSeriesError {
         /// The largest number of steps allowed.
         limit: usize,
     },
+    /// A raster with more cells (time steps × channels) than allowed.
+    #[error(
+        "a raster of {steps} time steps × {channels} channels = {} cells is too many (limit {limit})",
+        *steps as u128 * *channels as u128
+    )]
+    TooManyCells {
+        /// Number of time steps.
+        steps: usize,
+        /// Number of channels (columns).
+        channels: usize,
+        /// The largest number of cells allowed.
+        limit: usize,
+    },
     /// A file could not be read or written.
     #[error(transparent)]
     Io(#[from] rockpool_io::IoError),

@@ -420,7 +420,15 @@ impl TsEvent {
                 });
             }
             (None, Some(steps)) => {
-                num_steps(steps as f64, 1.0)?;
+                if steps > MAX_STEPS {
+                    // The user's numbers: `steps` steps of their `dt`.
+                    return Err(TimeSeriesError::TooManySteps {
+                        steps: steps as f64,
+                        dt,
+                        duration: steps as f64 * dt,
+                        limit: MAX_STEPS,
+                    });
+                }
                 (from + steps as f64 * dt, steps)
             }
             (t_stop, None) => {
@@ -431,10 +439,9 @@ impl TsEvent {
         };
         let width = channels.map_or(self.num_channels, <[usize]>::len);
         if steps.max(1).saturating_mul(width) > MAX_STEPS {
-            return Err(TimeSeriesError::TooManySteps {
-                steps: steps as f64 * width as f64,
-                dt,
-                duration: to - from,
+            return Err(TimeSeriesError::TooManyCells {
+                steps,
+                channels: width,
                 limit: MAX_STEPS,
             });
         }

@@ -76,6 +76,9 @@ impl ModuleView for Layer {
     fn set_own_attribute(&mut self, name: &str, value: Value) -> Result<()> {
         delegate!(self, m => m.set_own_attribute(name, value))
     }
+    fn check_own_attribute(&self, name: &str, value: &Value) -> Result<()> {
+        delegate!(self, m => m.check_own_attribute(name, value))
+    }
     fn submodules(&self) -> Vec<(String, &dyn ModuleView)> {
         delegate!(self, m => m.submodules())
     }
@@ -163,8 +166,10 @@ pub enum LayerConfig {
     Residual(ChainConfig),
 }
 
-/// The layers of a chain (`Sequential` or `Residual`).
+/// The layers of a chain (`Sequential` or `Residual`). Unknown keys are refused (`layerz`
+/// used to build an empty block); a chain without layers is refused when built.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChainConfig {
     /// Modules in order.
     #[serde(default)]
@@ -185,6 +190,12 @@ pub struct NamedLayerConfig {
 impl ChainConfig {
     /// Builds the chain on `device`; errors name the offending entry by its position.
     pub fn init_sequential(&self, device: &Device) -> Result<Sequential<Layer>> {
+        if self.layers.is_empty() {
+            return Err(Error::value(
+                "sequential/residual block",
+                "has no layers (give them as [[layers.layers]] tables)",
+            ));
+        }
         let mut seq = Sequential::new();
         for (i, entry) in self.layers.iter().enumerate() {
             let layer = entry

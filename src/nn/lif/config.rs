@@ -215,17 +215,16 @@ impl LifConfig {
                 "needs at least one synapse per neuron",
             ));
         }
-        if self.dt.is_nan() || self.dt <= 0.0 {
+        defaults::check_simulation("Lif", self.dt, self.noise_std, Some(self.max_spikes_per_dt))?;
+        if !self.rec_scale.is_finite() {
             return Err(Error::value(
-                "Lif.dt",
-                format!("must be positive, got {}", self.dt),
+                "Lif.rec_scale",
+                format!("must be finite, got {}", self.rec_scale),
             ));
         }
-        if self.noise_std.is_nan() || self.noise_std < 0.0 {
-            return Err(Error::value("Lif.noise_std", "must be non-negative"));
-        }
-        if self.max_spikes_per_dt.is_nan() || self.max_spikes_per_dt < 1.0 {
-            return Err(Error::value("Lif.max_spikes_per_dt", "must be at least 1"));
+        defaults::check_elements("Lif state (n × n_syn)", &[n, syn])?;
+        if self.has_rec {
+            defaults::check_elements("Lif recurrent weights (n × n·n_syn)", &[n, n, syn])?;
         }
         self.surrogate
             .validate()

@@ -145,6 +145,7 @@ crate::module_view!(Lif {
     state: { vmem, isyn, spikes },
     submodules: {},
     reset_parameters: reinit,
+    check_attribute: check_attribute,
 });
 
 /// The parameters the LIF dynamics run with, as differentiable tensors (see [`Lif::dynamics`]).
@@ -177,6 +178,11 @@ pub struct LifRun {
 }
 
 impl Lif {
+    /// The LIF rules beyond the generic ones: a positive threshold.
+    fn check_attribute(&self, name: &str, value: &crate::module::Value) -> Result<()> {
+        crate::module::check::positive_threshold("LIF", name, value)
+    }
+
     /// Number of neurons.
     pub fn n(&self) -> usize {
         self.vmem.dims()[0]
@@ -352,6 +358,10 @@ impl Lif {
 impl Evolve for Lif {
     fn evolve_with(&self, input: Tensor<3>, state: StateTree, record: bool) -> Result<Evolution> {
         let (n, syn) = (self.n(), self.n_syn());
+        let input = crate::module::auto_batch(input, n * syn, "LIF")?;
+        if let Some(ev) = crate::module::empty_evolution(&input, n, &state) {
+            return Ok(ev);
+        }
         let b = input.dims()[0];
         let state = LifState::from_tree(&state, b, n, syn, "Lif")?;
         let run = self.run(input, state, record, self.dynamics())?;
