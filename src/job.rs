@@ -96,6 +96,11 @@ impl JobConfig {
         let cfg: JobConfig =
             toml::from_str(text).map_err(|e| Error::config(file, e.to_string().trim_end()))?;
         cfg.training.validate(file)?;
+        cfg.data.validate(file)?;
+        if let Some(task) = &cfg.task {
+            task.validate()
+                .map_err(|e| Error::config(file, format!("[task] {e}")))?;
+        }
         if cfg.task.is_none() && cfg.data.path.is_none() {
             return Err(Error::config(
                 file,

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::dataset::{Dataset, Targets};
 use crate::error::Result;
 use crate::random::{Poisson, TaskRng, balanced_labels, rng, stream};
-use crate::validate::Check;
+use crate::validate::{Check, checked_elements};
 
 /// Configuration of the frozen-noise classification task; see the [module docs](self).
 ///
@@ -104,6 +104,17 @@ impl FrozenNoiseConfig {
             ));
         }
         c.at_least("max_spikes_per_step", self.max_spikes_per_step, 1)?;
+        checked_elements(
+            c,
+            "num_steps",
+            self.num_steps,
+            "the class patterns",
+            &[
+                ("num_classes", self.num_classes),
+                ("num_steps", self.num_steps),
+                ("num_channels", self.num_channels),
+            ],
+        )?;
         Ok(())
     }
 
@@ -128,6 +139,18 @@ impl FrozenNoiseConfig {
     /// # Errors
     /// As [`validate`](Self::validate).
     pub fn generate(&self, n_samples: usize, seed: u64) -> Result<Dataset> {
+        self.validate()?;
+        checked_elements(
+            Check(Self::NAME),
+            "n_samples",
+            n_samples,
+            "x",
+            &[
+                ("n_samples", n_samples),
+                ("num_steps", self.num_steps),
+                ("num_channels", self.num_channels),
+            ],
+        )?;
         let patterns = self.patterns()?;
         let (k, t_len, c_len) = patterns.dim();
         let mut r = rng(seed, stream::SAMPLES);

@@ -78,3 +78,40 @@ impl Check {
         }
     }
 }
+
+/// The most elements one generated or loaded array may hold: 2³⁰ (4 GiB of `f32`). Sizes are
+/// computed with checked arithmetic and compared with this before anything is allocated.
+pub const MAX_ELEMENTS: usize = 1 << 30;
+
+/// The product of `dims` (name, length), or an error naming the sizes and [`MAX_ELEMENTS`]
+/// when it overflows or exceeds the limit. `what` names the array, `field`/`value` the setting
+/// that made it so large.
+pub(crate) fn checked_elements(
+    check: Check,
+    field: &'static str,
+    value: impl Display,
+    what: &str,
+    dims: &[(&str, usize)],
+) -> Result<usize> {
+    let total = dims
+        .iter()
+        .try_fold(1usize, |acc, &(_, d)| acc.checked_mul(d));
+    match total {
+        Some(n) if n <= MAX_ELEMENTS => Ok(n),
+        _ => {
+            let names: Vec<&str> = dims.iter().map(|&(n, _)| n).collect();
+            let values: Vec<String> = dims.iter().map(|&(_, d)| d.to_string()).collect();
+            let size = total.map_or_else(|| "more than fits in memory".to_string(), |n| n.to_string());
+            Err(check.error(
+                field,
+                value,
+                format!(
+                    "{what} would hold {} = {} = {size} elements, over the limit of \
+                     {MAX_ELEMENTS} (4 GiB of f32); use fewer samples, steps or channels",
+                    names.join(" × "),
+                    values.join(" × "),
+                ),
+            ))
+        }
+    }
+}

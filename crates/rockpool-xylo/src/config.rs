@@ -51,6 +51,11 @@ pub struct Pair {
     pub value1: i64,
 }
 
+/// The most elements a configuration matrix may declare (2²⁴): far above any Xylo chip
+/// (at most 1000 × 1000), low enough that a hostile file cannot make the reader allocate
+/// gigabytes from a few bytes of dimensions.
+pub const MAX_MATRIX_ELEMENTS: usize = 1 << 24;
+
 /// A dense integer matrix as samna writes it: dimensions `(rows, cols)`, strides
 /// `offsets = (cols, 1)` for row-major data, and the values.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -99,6 +104,15 @@ impl Matrix {
         }
         if rows == 0 || cols == 0 {
             return None;
+        }
+        match rows.checked_mul(cols) {
+            Some(n) if n <= MAX_MATRIX_ELEMENTS as i64 => {}
+            _ => {
+                return Some(format!(
+                    "dimensions ({rows}, {cols}) exceed the limit of {MAX_MATRIX_ELEMENTS} \
+                     elements (no Xylo chip comes near it)"
+                ));
+            }
         }
         if r_off < 0 || c_off < 0 {
             return Some(format!("negative offsets ({r_off}, {c_off})"));
