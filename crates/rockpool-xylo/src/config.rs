@@ -983,4 +983,38 @@ mod tests {
         let spec = XyloSpec::<i32>::zeros(1, 3, 1, 2);
         assert!(config_from_spec(&spec, XyloFamily::Imu).is_err());
     }
+
+    #[test]
+    fn matrices_declaring_more_elements_than_the_limit_are_malformed() {
+        // One value, offsets 0: every element reads it, so only the size guard refuses it.
+        let bomb = Matrix {
+            dimensions: Pair {
+                value0: 1 << 40,
+                value1: 5,
+            },
+            offsets: Pair::default(),
+            values: vec![1],
+        };
+        let e = bomb.structure_error().unwrap();
+        assert!(e.contains("1099511627776") && e.contains("limit"), "{e}");
+        assert!(bomb.to_array("input.weights").is_err());
+        let overflow = Matrix {
+            dimensions: Pair {
+                value0: i64::MAX,
+                value1: i64::MAX,
+            },
+            ..bomb.clone()
+        };
+        assert!(overflow.structure_error().unwrap().contains("limit"));
+        let fine = Matrix {
+            dimensions: Pair {
+                value0: 3,
+                value1: 2,
+            },
+            ..bomb
+        };
+        assert_eq!(fine.structure_error(), None);
+        assert_eq!(fine.to_array("m").unwrap(), ndarray::Array2::from_elem((3, 2), 1));
+    }
 }
+
