@@ -471,6 +471,24 @@ fn device() -> rockpool::device::Device {
 // targets
 // ---------------------------------------------------------------------------------------------
 
+/// The harness itself: a panic and a heap peak over the limit both fail a case.
+#[test]
+fn harness_catches_panics_and_memory_bombs() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let panicked = run_case(&|b| panic!("boom {}", b.len()), b"xy");
+    std::panic::set_hook(hook);
+    assert_eq!(panicked, Err("panicked: boom 2".to_string()));
+    // Zeroed pages are not touched, so this costs no real memory; the count sees it anyway.
+    let bomb = run_case(
+        &|_| std::hint::black_box(vec![0u8; MEMORY_LIMIT + (1 << 20)]).len() > 0,
+        b"",
+    );
+    assert!(bomb.unwrap_err().contains("peak heap"));
+    assert_eq!(run_case(&|b| b.is_empty(), b""), Ok(true));
+}
+
 #[test]
 fn fuzz_npy() {
     let mut seeds = files("crates/rockpool-io/tests/fixtures", &[".npy"]);
