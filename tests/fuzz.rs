@@ -264,7 +264,11 @@ fn replace_number(rng: &mut Rng, data: &mut Vec<u8>) {
     let mut i = 0;
     while i < data.len() {
         if data[i].is_ascii_digit() {
-            let start = if i > 0 && data[i - 1] == b'-' { i - 1 } else { i };
+            let start = if i > 0 && data[i - 1] == b'-' {
+                i - 1
+            } else {
+                i
+            };
             let mut j = i;
             while j < data.len()
                 && (data[j].is_ascii_digit() || matches!(data[j], b'.' | b'e' | b'E' | b'_'))
@@ -298,8 +302,9 @@ fn env_number(name: &str, default: u64) -> u64 {
 
 /// Stable hash of the target name: each target has its own stream for a given seed.
 fn name_seed(name: &str) -> u64 {
-    name.bytes()
-        .fold(0xCBF2_9CE4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3))
+    name.bytes().fold(0xCBF2_9CE4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3)
+    })
 }
 
 fn manifest(rel: &str) -> PathBuf {
@@ -482,7 +487,7 @@ fn harness_catches_panics_and_memory_bombs() {
     assert_eq!(panicked, Err("panicked: boom 2".to_string()));
     // Zeroed pages are not touched, so this costs no real memory; the count sees it anyway.
     let bomb = run_case(
-        &|_| std::hint::black_box(vec![0u8; MEMORY_LIMIT + (1 << 20)]).len() > 0,
+        &|_| !std::hint::black_box(vec![0u8; MEMORY_LIMIT + (1 << 20)]).is_empty(),
         b"",
     );
     assert!(bomb.unwrap_err().contains("peak heap"));
@@ -620,7 +625,10 @@ fn fuzz_task_dataset_npz() {
 /// A small configuration of each Xylo family, as JSON, and the example from samna.
 fn xylo_json_seeds() -> Vec<Vec<u8>> {
     use rockpool_xylo::{XyloFamily, XyloSpec, config_from_spec};
-    let mut seeds = files("crates/rockpool-xylo/tests/fixtures", &["config_syns61201.json"]);
+    let mut seeds = files(
+        "crates/rockpool-xylo/tests/fixtures",
+        &["config_syns61201.json"],
+    );
     for family in XyloFamily::ALL {
         let mut spec = XyloSpec::<i32>::zeros(2, 3, 2, 1);
         spec.weights_in[[0, 0, 0]] = 40;

@@ -93,22 +93,18 @@ impl DataConfig {
         if let Some(path) = &self.path {
             let ds = rockpool_tasks::load_npz_dataset(path, self.dt).map_err(task_err)?;
             // The split takes the training fraction; messages keep the user's number.
-            return ds
-                .split(1.0 - self.valid_fraction, self.seed)
-                .map_err(|e| {
-                    Error::value(
-                        "data",
-                        format!("valid_fraction = {}: {e}", self.valid_fraction),
-                    )
-                });
+            return ds.split(1.0 - self.valid_fraction, self.seed).map_err(|e| {
+                Error::value(
+                    "data",
+                    format!("valid_fraction = {}: {e}", self.valid_fraction),
+                )
+            });
         }
         let task = task.ok_or_else(|| {
             Error::value("data", "give a [task] table or a dataset in [data] path")
         })?;
         let samples_err = |name: &'static str, n: usize| {
-            move |e: rockpool_tasks::TaskError| {
-                Error::value("data", format!("{name} = {n}: {e}"))
-            }
+            move |e: rockpool_tasks::TaskError| Error::value("data", format!("{name} = {n}: {e}"))
         };
         let train = task
             .generate(self.train_samples, self.seed)
@@ -264,7 +260,10 @@ impl TrainingOptions {
             }
         }
         if !(self.lr > 0.0 && self.lr.is_finite()) {
-            return bad(format!("lr = {}: must be a positive, finite number", self.lr));
+            return bad(format!(
+                "lr = {}: must be a positive, finite number",
+                self.lr
+            ));
         }
         for (name, value) in [
             ("lr_min", self.lr_min),
@@ -286,7 +285,12 @@ impl TrainingOptions {
             ));
         }
         for (name, [lo, hi]) in &self.bounds {
-            if lo.is_nan() || hi.is_nan() || lo > hi || *lo == f64::INFINITY || *hi == f64::NEG_INFINITY {
+            if lo.is_nan()
+                || hi.is_nan()
+                || lo > hi
+                || *lo == f64::INFINITY
+                || *hi == f64::NEG_INFINITY
+            {
                 return bad(format!(
                     "bounds.{name} = [{lo}, {hi}]: need lower <= upper (inf / -inf for no bound)"
                 ));
@@ -305,7 +309,9 @@ impl TrainingOptions {
                 ("nontarget_output", p.nontarget_output),
             ] {
                 if !value.is_finite() {
-                    return bad(format!("loss.peak.{name} = {value}: must be a finite number"));
+                    return bad(format!(
+                        "loss.peak.{name} = {value}: must be a finite number"
+                    ));
                 }
             }
             if p.weight_nontarget < 0.0 {

@@ -101,7 +101,8 @@ pub(crate) fn checked_elements(
         _ => {
             let names: Vec<&str> = dims.iter().map(|&(n, _)| n).collect();
             let values: Vec<String> = dims.iter().map(|&(_, d)| d.to_string()).collect();
-            let size = total.map_or_else(|| "more than fits in memory".to_string(), |n| n.to_string());
+            let size =
+                total.map_or_else(|| "more than fits in memory".to_string(), |n| n.to_string());
             Err(check.error(
                 field,
                 value,

@@ -185,7 +185,9 @@ fn sizes_beyond_the_limit_are_refused_before_allocation() {
     for task in &tasks {
         let e = task.generate(1_000_000_000_000, 0).unwrap_err().to_string();
         assert!(
-            e.contains("n_samples") && e.contains("1000000000000") && e.contains(&MAX_ELEMENTS.to_string()),
+            e.contains("n_samples")
+                && e.contains("1000000000000")
+                && e.contains(&MAX_ELEMENTS.to_string()),
             "{}: {e}",
             task.name()
         );
@@ -230,7 +232,10 @@ fn datasets_without_steps_channels_or_with_absurd_labels_are_refused() {
     )
     .unwrap_err()
     .to_string();
-    assert!(e.contains("1000000000000") && e.contains(&MAX_CLASSES.to_string()), "{e}");
+    assert!(
+        e.contains("1000000000000") && e.contains(&MAX_CLASSES.to_string()),
+        "{e}"
+    );
     let e = Dataset::new(
         Array3::zeros((2, 3, 1)),
         Targets::Sequence(Array3::zeros((2, 3, 0))),

@@ -1014,7 +1014,9 @@ mod tests {
             ..bomb
         };
         assert_eq!(fine.structure_error(), None);
-        assert_eq!(fine.to_array("m").unwrap(), ndarray::Array2::from_elem((3, 2), 1));
+        assert_eq!(
+            fine.to_array("m").unwrap(),
+            ndarray::Array2::from_elem((3, 2), 1)
+        );
     }
 }
-

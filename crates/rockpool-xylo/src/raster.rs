@@ -35,10 +35,7 @@ pub fn raster_from_npy(array: &NpyArray, what: &str) -> Result<Array2<u32>> {
         return Err(XyloError::value(
             what,
             c,
-            format!(
-                "at index {:?}: event counts must be >= 0",
-                i.slice()
-            ),
+            format!("at index {:?}: event counts must be >= 0", i.slice()),
         ));
     }
     let (t, c) = (array.shape()[0], array.shape()[1]);
@@ -84,7 +81,10 @@ mod tests {
         let e = raster_from_npy(&npy(&[1, 2], vec![1i64, -2]), "r.npy")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("r.npy") && e.contains("-2") && e.contains(">= 0"), "{e}");
+        assert!(
+            e.contains("r.npy") && e.contains("-2") && e.contains(">= 0"),
+            "{e}"
+        );
         let e = raster_from_npy(&npy(&[1, 2], vec![1.5f64, f64::NAN]), "r.npy")
             .unwrap_err()
             .to_string();
