@@ -58,7 +58,15 @@ impl DataConfig {
     /// `[0, 1]`, a positive finite `dt`. Errors name `file`, the `[data]` field and the value
     /// given.
     pub fn validate(&self, file: &str) -> Result<()> {
-        let bad = |m: String| Err(Error::config(file, format!("[data] {m}")));
+        match self.problem() {
+            Some(m) => Err(Error::config(file, format!("[data] {m}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// What [`validate`](Self::validate) refuses, if anything: the field, the value, the rule.
+    fn problem(&self) -> Option<String> {
+        let bad = Some;
         for (name, value) in [
             ("train_samples", self.train_samples),
             ("valid_samples", self.valid_samples),
@@ -81,14 +89,16 @@ impl DataConfig {
                 self.dt
             ));
         }
-        Ok(())
+        None
     }
 
     /// Builds the (training, validation) datasets: the `.npz` dataset at [`path`](Self::path)
     /// split by [`valid_fraction`](Self::valid_fraction), or else `task` generated with
     /// [`train_samples`](Self::train_samples) and [`valid_samples`](Self::valid_samples).
     pub fn datasets(&self, task: Option<&TaskConfig>) -> Result<(Dataset, Dataset)> {
-        self.validate("[data]")?;
+        if let Some(m) = self.problem() {
+            return Err(Error::config("[data]", m));
+        }
         let task_err = |e: rockpool_tasks::TaskError| Error::value("data", e.to_string());
         if let Some(path) = &self.path {
             let ds = rockpool_tasks::load_npz_dataset(path, self.dt).map_err(task_err)?;
@@ -392,5 +402,57 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("[task]"), "{err}");
+    }
+
+    #[test]
+    fn data_settings_are_checked_through_the_library_too() {
+        let task = TaskConfig::default();
+        let bad = DataConfig {
+            valid_fraction: 1.5,
+            ..DataConfig::default()
+        };
+        let err = bad.datasets(Some(&task)).unwrap_err().to_string();
+        assert!(
+            err.contains("valid_fraction = 1.5") && !err.contains("-0.5"),
+            "{err}"
+        );
+        let err = DataConfig {
+            train_samples: 1_000_000_000_000,
+            ..DataConfig::default()
+        }
+        .datasets(Some(&task))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("train_samples = 1000000000000"), "{err}");
+    }
+
+    #[test]
+    fn a_dataset_without_time_steps_is_refused() {
+        use rockpool_io::NpyArray;
+        let dir = std::env::temp_dir().join(format!("rockpool-opts-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("empty_steps.npz");
+        let x = ndarray::ArrayD::<f32>::zeros(ndarray::IxDyn(&[2, 0, 3]));
+        let y = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[2]), vec![0i64, 1]).unwrap();
+        rockpool_io::write_npz(
+            &path,
+            &[
+                ("x".to_string(), NpyArray::from(x)),
+                ("y".to_string(), NpyArray::from(y)),
+            ],
+        )
+        .unwrap();
+        let err = DataConfig {
+            path: Some(path),
+            ..DataConfig::default()
+        }
+        .datasets(None)
+        .unwrap_err()
+        .to_string();
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(
+            err.contains("[2, 0, 3]") && err.contains("time step"),
+            "{err}"
+        );
     }
 }
