@@ -53,7 +53,7 @@ impl Default for DataConfig {
 
 impl DataConfig {
     /// Checks the values serde cannot: sample counts of at least 1 and at most
-    /// [`MAX_COUNT`] (the size of the generated arrays is checked again, against
+    /// `MAX_COUNT` = 10⁸ (the size of the generated arrays is checked again, against
     /// [`rockpool_tasks::MAX_ELEMENTS`], when they are generated), a `valid_fraction` in
     /// `[0, 1]`, a positive finite `dt`. Errors name `file`, the `[data]` field and the value
     /// given.
@@ -253,7 +253,7 @@ impl TrainingOptions {
     }
 
     /// Checks the values serde cannot: counts of at least 1 (and at most
-    /// [`MAX_COUNT`]), a positive learning rate, finite non-negative weights, ordered bounds,
+    /// `MAX_COUNT` = 10⁸), a positive learning rate, finite non-negative weights, ordered bounds,
     /// a sensible peak loss. NaN and ±inf are refused wherever a finite number is meant.
     /// Errors name `file`, the `[training]` field and the value given.
     pub fn validate(&self, file: &str) -> Result<()> {
