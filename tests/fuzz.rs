@@ -622,6 +622,66 @@ fn fuzz_task_dataset_npz() {
     });
 }
 
+/// Task tables (`[task]`): parsed, validated and, where the data are small, generated (the
+/// keyword task's filter bank and encoder run on whatever the table sets).
+#[test]
+fn fuzz_task_toml() {
+    use rockpool_tasks::{
+        DelayConfig, FrozenNoiseConfig, KeywordConfig, KeywordOutput, TaskConfig,
+    };
+    let tasks: Vec<TaskConfig> = vec![
+        FrozenNoiseConfig {
+            num_steps: 20,
+            num_channels: 4,
+            ..FrozenNoiseConfig::default()
+        }
+        .into(),
+        KeywordConfig {
+            sample_rate: 8000.0,
+            duration: 0.3,
+            num_channels: 4,
+            f_high: 2000.0,
+            base_frequency: 300.0,
+            ..KeywordConfig::default()
+        }
+        .into(),
+        KeywordConfig {
+            output: KeywordOutput::Envelope,
+            ..KeywordConfig::default()
+        }
+        .into(),
+        DelayConfig::default().into(),
+    ];
+    let seeds = tasks
+        .iter()
+        .map(|t| toml::to_string(t).unwrap().into_bytes())
+        .collect();
+    fuzz("task_toml", 10_000, true, seeds, &|b| {
+        let Ok(task) = toml::from_str::<TaskConfig>(&text(b)) else {
+            return false;
+        };
+        if task.validate().is_err() {
+            return false;
+        }
+        // Generate only what is cheap: the fuzzer looks for panics, not for big data.
+        let work = match &task {
+            TaskConfig::FrozenNoise(c) => c
+                .num_classes
+                .saturating_mul(c.num_steps)
+                .saturating_mul(c.num_channels),
+            TaskConfig::Keyword(c) => c
+                .num_steps()
+                .saturating_mul((c.sample_rate * c.dt).round() as usize)
+                .saturating_mul(c.num_channels),
+            TaskConfig::Delay(c) => c.num_steps.saturating_mul(c.num_channels),
+        };
+        if work <= 50_000 {
+            let _ = task.generate(2, 0);
+        }
+        true
+    });
+}
+
 /// A small configuration of each Xylo family, as JSON, and the example from samna.
 fn xylo_json_seeds() -> Vec<Vec<u8>> {
     use rockpool_xylo::{XyloFamily, XyloSpec, config_from_spec};

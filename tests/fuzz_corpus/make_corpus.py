@@ -32,7 +32,8 @@ def npz(entries):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
         for name, data in entries:
-            z.writestr(name + ".npy", data)
+            # A fixed date keeps the files byte for byte the same on every run.
+            z.writestr(zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0)), data)
     return buf.getvalue()
 
 
@@ -87,3 +88,10 @@ w["offsets"] = {"value0": 0, "value1": 0}
 put("xylo_json", "input_weights_2e40_rows.json", json.dumps(cfg))
 w["dimensions"] = {"value0": -3, "value1": 5}
 put("xylo_json", "input_weights_negative_rows.json", json.dumps(cfg))
+
+# Task tables: spike rates so high that drawing spikes one by one never finished (found by
+# the task_toml target), and caps far above any chip.
+put("task_toml", "rate_1e300.toml", 'type = "frozen_noise"\nrate = 1e300\n')
+put("task_toml", "noise_rate_1e12.toml", 'type = "frozen_noise"\nnoise_rate = 1e12\n'
+    "max_spikes_per_step = 4294967295\n")
+put("task_toml", "keyword_cap_huge.toml", 'type = "keyword"\nmax_spikes_per_step = 4294967295\n')

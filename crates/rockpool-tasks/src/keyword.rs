@@ -40,7 +40,7 @@ use crate::error::Result;
 use crate::filterbank::FilterBank;
 use crate::frontend::AudioFrontEnd;
 use crate::random::{TaskRng, add_normal_noise, balanced_labels, rng, stream};
-use crate::validate::{Check, checked_elements};
+use crate::validate::{Check, MAX_SPIKES_PER_STEP, checked_elements};
 
 /// One keyword class; see the table in the [module docs](self). Named in configuration files
 /// by its snake-case name (any case; [`rockpool_io::text_enum!`]).
@@ -335,6 +335,11 @@ impl KeywordConfig {
             ));
         }
         c.at_least("max_spikes_per_step", self.max_spikes_per_step, 1)?;
+        c.at_most(
+            "max_spikes_per_step",
+            self.max_spikes_per_step,
+            MAX_SPIKES_PER_STEP,
+        )?;
         Ok(())
     }
 

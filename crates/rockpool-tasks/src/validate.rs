@@ -38,6 +38,20 @@ impl Check {
         }
     }
 
+    /// `value <= max`.
+    pub fn at_most<T: PartialOrd + Display + Copy>(
+        self,
+        field: &'static str,
+        value: T,
+        max: T,
+    ) -> Result<()> {
+        if value <= max {
+            Ok(())
+        } else {
+            Err(self.error(field, value, format!("must be at most {max}")))
+        }
+    }
+
     /// A finite number `> 0`.
     pub fn positive(self, field: &'static str, value: f64) -> Result<()> {
         if value.is_finite() && value > 0.0 {
@@ -78,6 +92,10 @@ impl Check {
         }
     }
 }
+
+/// The most spikes per channel and step a task may ask for (its cap, or its mean rate × dt):
+/// far above Xylo's 15, low enough that drawing spikes one by one always finishes.
+pub(crate) const MAX_SPIKES_PER_STEP: u32 = 1000;
 
 /// The most elements one generated or loaded array may hold: 2³⁰ (4 GiB of `f32`). Sizes are
 /// computed with checked arithmetic and compared with this before anything is allocated.

@@ -206,6 +206,25 @@ fn sizes_beyond_the_limit_are_refused_before_allocation() {
         ..DelayConfig::default()
     };
     assert!(huge.validate().unwrap_err().to_string().contains("limit"));
+    // Spikes are drawn one by one: absurd rates and caps are refused, not run for ever.
+    let fast = FrozenNoiseConfig {
+        rate: 1e9,
+        ..FrozenNoiseConfig::default()
+    };
+    let e = fast.validate().unwrap_err().to_string();
+    assert!(
+        e.contains("`rate` = 1000000000") && e.contains("spikes per step"),
+        "{e}"
+    );
+    let capped = KeywordConfig {
+        max_spikes_per_step: u32::MAX,
+        ..KeywordConfig::default()
+    };
+    let e = capped.validate().unwrap_err().to_string();
+    assert!(
+        e.contains("max_spikes_per_step") && e.contains("at most 1000"),
+        "{e}"
+    );
     let long = KeywordConfig {
         duration: 1e9,
         ..KeywordConfig::default()
