@@ -96,6 +96,11 @@ impl JobConfig {
         let cfg: JobConfig =
             toml::from_str(text).map_err(|e| Error::config(file, e.to_string().trim_end()))?;
         cfg.training.validate(file)?;
+        cfg.data.validate(file)?;
+        if let Some(task) = &cfg.task {
+            task.validate()
+                .map_err(|e| Error::config(file, format!("[task] {e}")))?;
+        }
         if cfg.task.is_none() && cfg.data.path.is_none() {
             return Err(Error::config(
                 file,
@@ -304,5 +309,96 @@ mod tests {
             assert_eq!(delay.steps, chip.hop_delay_steps);
             assert!(hidden.quantize_decays && out.quantize_decays);
         }
+    }
+
+    fn job_error(extra: &str) -> String {
+        JobConfig::from_toml_str(&format!("{NET}{extra}"), "job.toml")
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn sizes_and_fractions_are_refused_with_the_users_numbers() {
+        let e = job_error("[data]\ntrain_samples = 1000000000000\n");
+        assert!(
+            e.contains("job.toml") && e.contains("train_samples = 1000000000000"),
+            "{e}"
+        );
+        let e = job_error("[data]\nvalid_samples = 0\n");
+        assert!(e.contains("valid_samples = 0"), "{e}");
+        let e = job_error("[data]\nvalid_fraction = 1.5\n");
+        assert!(
+            e.contains("valid_fraction = 1.5") && e.contains("[0, 1]") && !e.contains("-0.5"),
+            "{e}"
+        );
+        let e = job_error("[training]\nbatch_size = 1000000000000\n");
+        assert!(e.contains("batch_size = 1000000000000"), "{e}");
+        let e = job_error(
+            "[training]\nloss = { peak = { max_interval = 18446744073709551615, \
+             weight_nontarget = 0.5, target_output = 1.0 } }\n",
+        );
+        assert!(e.contains("max_interval = 18446744073709551615"), "{e}");
+    }
+
+    #[test]
+    fn non_finite_numbers_are_refused_with_the_field_named() {
+        for field in [
+            "grad_clip_norm",
+            "l2",
+            "weight_decay",
+            "activity_weight",
+            "activity_target_hz",
+            "lr_min",
+            "bounds_weight",
+            "gamma",
+            "lr",
+        ] {
+            for value in ["nan", "inf", "-inf"] {
+                let e = job_error(&format!("[training]\n{field} = {value}\n"));
+                assert!(
+                    e.contains(&format!("{field} = {}", value.replace("nan", "NaN")))
+                        && e.contains("job.toml"),
+                    "{field} = {value}: {e}"
+                );
+            }
+        }
+        let e = job_error("[data]\ndt = nan\n");
+        assert!(e.contains("dt = NaN"), "{e}");
+        let e = job_error("[training]\nbounds = { tau_mem = [nan, 1.0] }\n");
+        assert!(e.contains("bounds.tau_mem"), "{e}");
+    }
+
+    #[test]
+    fn task_tables_are_checked_when_the_job_is_read() {
+        let job = NET.replace(
+            "type = \"frozen_noise\"",
+            "type = \"frozen_noise\"\nnum_steps = 4294967296\nnum_channels = 4294967296",
+        );
+        let e = JobConfig::from_toml_str(&job, "job.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("job.toml") && e.contains("num_steps") && e.contains("limit"),
+            "{e}"
+        );
+        let job = NET.replace("type = \"frozen_noise\"", "type = \"delay\"\ndt = inf");
+        let e = JobConfig::from_toml_str(&job, "job.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`dt` = inf"), "{e}");
+    }
+
+    #[test]
+    fn generated_data_too_large_for_memory_is_refused_before_allocation() {
+        let cfg = JobConfig::from_toml_str(
+            &format!("{NET}[data]\ntrain_samples = 100000000\n"),
+            "job.toml",
+        )
+        .unwrap();
+        let e = cfg.datasets().unwrap_err().to_string();
+        assert!(
+            e.contains("train_samples = 100000000") && e.contains("limit"),
+            "{e}"
+        );
     }
 }

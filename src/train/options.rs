@@ -15,6 +15,10 @@ use super::loss::Loss;
 use crate::error::{Error, Result};
 use rockpool_tasks::{Dataset, TaskConfig};
 
+/// The most samples, epochs, steps or batch size a job may ask for (10⁸): far above any
+/// real run, low enough that no count from a file reaches an allocation that cannot succeed.
+pub const MAX_COUNT: usize = 100_000_000;
+
 /// Where the data come from (`[data]`; every key is optional).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -48,26 +52,76 @@ impl Default for DataConfig {
 }
 
 impl DataConfig {
+    /// Checks the values serde cannot: sample counts of at least 1 and at most
+    /// `MAX_COUNT` = 10⁸ (the size of the generated arrays is checked again, against
+    /// [`rockpool_tasks::MAX_ELEMENTS`], when they are generated), a `valid_fraction` in
+    /// `[0, 1]`, a positive finite `dt`. Errors name `file`, the `[data]` field and the value
+    /// given.
+    pub fn validate(&self, file: &str) -> Result<()> {
+        match self.problem() {
+            Some(m) => Err(Error::config(file, format!("[data] {m}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// What [`validate`](Self::validate) refuses, if anything: the field, the value, the rule.
+    fn problem(&self) -> Option<String> {
+        let bad = Some;
+        for (name, value) in [
+            ("train_samples", self.train_samples),
+            ("valid_samples", self.valid_samples),
+        ] {
+            if value == 0 || value > MAX_COUNT {
+                return bad(format!(
+                    "{name} = {value}: must be at least 1 and at most {MAX_COUNT}"
+                ));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.valid_fraction) {
+            return bad(format!(
+                "valid_fraction = {}: must lie in [0, 1] (e.g. 0.2 holds out a fifth)",
+                self.valid_fraction
+            ));
+        }
+        if !(self.dt.is_finite() && self.dt > 0.0) {
+            return bad(format!(
+                "dt = {}: must be a positive, finite number of seconds",
+                self.dt
+            ));
+        }
+        None
+    }
+
     /// Builds the (training, validation) datasets: the `.npz` dataset at [`path`](Self::path)
     /// split by [`valid_fraction`](Self::valid_fraction), or else `task` generated with
     /// [`train_samples`](Self::train_samples) and [`valid_samples`](Self::valid_samples).
     pub fn datasets(&self, task: Option<&TaskConfig>) -> Result<(Dataset, Dataset)> {
+        if let Some(m) = self.problem() {
+            return Err(Error::config("[data]", m));
+        }
         let task_err = |e: rockpool_tasks::TaskError| Error::value("data", e.to_string());
         if let Some(path) = &self.path {
             let ds = rockpool_tasks::load_npz_dataset(path, self.dt).map_err(task_err)?;
-            return ds
-                .split(1.0 - self.valid_fraction, self.seed)
-                .map_err(task_err);
+            // The split takes the training fraction; messages keep the user's number.
+            return ds.split(1.0 - self.valid_fraction, self.seed).map_err(|e| {
+                Error::value(
+                    "data",
+                    format!("valid_fraction = {}: {e}", self.valid_fraction),
+                )
+            });
         }
         let task = task.ok_or_else(|| {
             Error::value("data", "give a [task] table or a dataset in [data] path")
         })?;
+        let samples_err = |name: &'static str, n: usize| {
+            move |e: rockpool_tasks::TaskError| Error::value("data", format!("{name} = {n}: {e}"))
+        };
         let train = task
             .generate(self.train_samples, self.seed)
-            .map_err(task_err)?;
+            .map_err(samples_err("train_samples", self.train_samples))?;
         let valid = task
             .generate(self.valid_samples, self.seed.wrapping_add(1_000_003))
-            .map_err(task_err)?;
+            .map_err(samples_err("valid_samples", self.valid_samples))?;
         Ok((train, valid))
     }
 }
@@ -198,31 +252,84 @@ impl TrainingOptions {
         }
     }
 
-    /// Checks the values serde cannot: counts of at least 1, a positive learning rate,
-    /// non-negative weights, ordered bounds. Errors name `file` and the `[training]` field.
+    /// Checks the values serde cannot: counts of at least 1 (and at most
+    /// `MAX_COUNT` = 10⁸), a positive learning rate, finite non-negative weights, ordered bounds,
+    /// a sensible peak loss. NaN and ±inf are refused wherever a finite number is meant.
+    /// Errors name `file`, the `[training]` field and the value given.
     pub fn validate(&self, file: &str) -> Result<()> {
-        let bad = |m: &str| Err(Error::config(file, format!("[training] {m}")));
-        if self.epochs == 0 {
-            return bad("epochs must be at least 1");
-        }
-        if self.batch_size == 0 {
-            return bad("batch_size must be at least 1");
-        }
-        if !(self.lr > 0.0 && self.lr.is_finite()) {
-            return bad(&format!("lr must be positive, got {}", self.lr));
-        }
-        for (name, [lo, hi]) in &self.bounds {
-            if lo.is_nan() || hi.is_nan() || lo > hi {
-                return bad(&format!(
-                    "bounds.{name}: need lower <= upper, got [{lo}, {hi}]"
+        let bad = |m: String| Err(Error::config(file, format!("[training] {m}")));
+        for (name, value) in [
+            ("epochs", self.epochs),
+            ("batch_size", self.batch_size),
+            ("step_epochs", self.step_epochs),
+        ] {
+            if value == 0 || value > MAX_COUNT {
+                return bad(format!(
+                    "{name} = {value}: must be at least 1 and at most {MAX_COUNT}"
                 ));
             }
         }
-        if self.bounds_weight < 0.0 {
-            return bad("bounds_weight must be non-negative");
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return bad(format!(
+                "lr = {}: must be a positive, finite number",
+                self.lr
+            ));
         }
-        if self.grad_clip_norm < 0.0 || self.weight_decay < 0.0 || self.l2 < 0.0 {
-            return bad("grad_clip_norm, weight_decay and l2 must be non-negative");
+        for (name, value) in [
+            ("lr_min", self.lr_min),
+            ("weight_decay", self.weight_decay),
+            ("grad_clip_norm", self.grad_clip_norm),
+            ("activity_weight", self.activity_weight),
+            ("activity_target_hz", self.activity_target_hz),
+            ("l2", self.l2),
+            ("bounds_weight", self.bounds_weight),
+        ] {
+            if !(value.is_finite() && value >= 0.0) {
+                return bad(format!("{name} = {value}: must be a finite number >= 0"));
+            }
+        }
+        if !(self.gamma.is_finite() && self.gamma > 0.0) {
+            return bad(format!(
+                "gamma = {}: must be a positive, finite number",
+                self.gamma
+            ));
+        }
+        for (name, [lo, hi]) in &self.bounds {
+            if lo.is_nan()
+                || hi.is_nan()
+                || lo > hi
+                || *lo == f64::INFINITY
+                || *hi == f64::NEG_INFINITY
+            {
+                return bad(format!(
+                    "bounds.{name} = [{lo}, {hi}]: need lower <= upper (inf / -inf for no bound)"
+                ));
+            }
+        }
+        if let Loss::Peak(p) = &self.loss {
+            if p.max_interval == 0 || p.max_interval > MAX_COUNT {
+                return bad(format!(
+                    "loss.peak.max_interval = {}: must be at least 1 and at most {MAX_COUNT}",
+                    p.max_interval
+                ));
+            }
+            for (name, value) in [
+                ("weight_nontarget", p.weight_nontarget),
+                ("target_output", p.target_output),
+                ("nontarget_output", p.nontarget_output),
+            ] {
+                if !value.is_finite() {
+                    return bad(format!(
+                        "loss.peak.{name} = {value}: must be a finite number"
+                    ));
+                }
+            }
+            if p.weight_nontarget < 0.0 {
+                return bad(format!(
+                    "loss.peak.weight_nontarget = {}: must be >= 0",
+                    p.weight_nontarget
+                ));
+            }
         }
         Ok(())
     }
@@ -295,5 +402,57 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("[task]"), "{err}");
+    }
+
+    #[test]
+    fn data_settings_are_checked_through_the_library_too() {
+        let task = TaskConfig::default();
+        let bad = DataConfig {
+            valid_fraction: 1.5,
+            ..DataConfig::default()
+        };
+        let err = bad.datasets(Some(&task)).unwrap_err().to_string();
+        assert!(
+            err.contains("valid_fraction = 1.5") && !err.contains("-0.5"),
+            "{err}"
+        );
+        let err = DataConfig {
+            train_samples: 1_000_000_000_000,
+            ..DataConfig::default()
+        }
+        .datasets(Some(&task))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("train_samples = 1000000000000"), "{err}");
+    }
+
+    #[test]
+    fn a_dataset_without_time_steps_is_refused() {
+        use rockpool_io::NpyArray;
+        let dir = std::env::temp_dir().join(format!("rockpool-opts-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("empty_steps.npz");
+        let x = ndarray::ArrayD::<f32>::zeros(ndarray::IxDyn(&[2, 0, 3]));
+        let y = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[2]), vec![0i64, 1]).unwrap();
+        rockpool_io::write_npz(
+            &path,
+            &[
+                ("x".to_string(), NpyArray::from(x)),
+                ("y".to_string(), NpyArray::from(y)),
+            ],
+        )
+        .unwrap();
+        let err = DataConfig {
+            path: Some(path),
+            ..DataConfig::default()
+        }
+        .datasets(None)
+        .unwrap_err()
+        .to_string();
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(
+            err.contains("[2, 0, 3]") && err.contains("time step"),
+            "{err}"
+        );
     }
 }

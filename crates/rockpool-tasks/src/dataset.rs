@@ -85,6 +85,9 @@ pub struct Dataset {
     pub name: String,
 }
 
+/// The most classes a dataset may have: class labels must be below this (2²⁰).
+pub const MAX_CLASSES: usize = 1 << 20;
+
 impl Dataset {
     /// Builds a dataset from inputs `x` `[N, T, C]` and targets `y`, checking that they fit.
     ///
@@ -92,7 +95,8 @@ impl Dataset {
     /// `"0"`, `"1"`, …; [`Dataset::with_class_names`] names them.
     ///
     /// # Errors
-    /// [`TaskError::Dataset`] if `x` and `y` disagree on `N`, sequence targets on `T`, if `x` or
+    /// [`TaskError::Dataset`] if `x` has no time steps or no channels, a label is not below
+    /// [`MAX_CLASSES`], `x` and `y` disagree on `N`, sequence targets on `T`, if `x` or
     /// `y` holds NaN or infinity; [`TaskError::Argument`] if `dt` is not a positive finite
     /// number of seconds.
     pub fn new(x: Array3<f32>, y: Targets, dt: f64, name: impl Into<String>) -> Result<Self> {
@@ -103,7 +107,13 @@ impl Dataset {
                 reason: "the time step must be a positive, finite number of seconds".into(),
             });
         }
-        let (n, t, _) = x.dim();
+        let (n, t, c) = x.dim();
+        if t == 0 || c == 0 {
+            return Err(TaskError::Dataset(format!(
+                "x has shape {:?}: a sample needs at least one time step and one channel",
+                x.shape()
+            )));
+        }
         if y.len() != n {
             return Err(TaskError::Dataset(format!(
                 "x has {n} samples (shape {:?}) but y has {}",
@@ -118,10 +128,23 @@ impl Dataset {
         }
         let (num_classes, class_names) = match &y {
             Targets::Class(labels) => {
-                let k = labels.iter().max().map_or(0, |&m| m + 1);
+                let k = labels.iter().max().map_or(0, |&m| m.saturating_add(1));
+                if k > MAX_CLASSES {
+                    return Err(TaskError::Dataset(format!(
+                        "class label {} is too large: labels must be below {MAX_CLASSES} \
+                         (they count classes from 0)",
+                        k - 1
+                    )));
+                }
                 (Some(k), (0..k).map(|c| c.to_string()).collect())
             }
             Targets::Sequence(seq) => {
+                if seq.len_of(Axis(2)) == 0 {
+                    return Err(TaskError::Dataset(format!(
+                        "the sequence targets have shape {:?}: they need at least one channel",
+                        seq.shape()
+                    )));
+                }
                 if seq.len_of(Axis(1)) != t {
                     return Err(TaskError::Dataset(format!(
                         "x has {t} time steps (shape {:?}) but the sequence targets have {} \

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::dataset::{Dataset, Targets};
 use crate::error::Result;
 use crate::random::{rng, stream};
-use crate::validate::Check;
+use crate::validate::{Check, checked_elements};
 
 /// Configuration of the delay task; see the [module docs](self).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,6 +74,16 @@ impl DelayConfig {
                 format!("must be smaller than num_steps = {}", self.num_steps),
             ));
         }
+        checked_elements(
+            c,
+            "num_steps",
+            self.num_steps,
+            "one sample",
+            &[
+                ("num_steps", self.num_steps),
+                ("num_channels", self.num_channels),
+            ],
+        )?;
         let slots = (self.num_steps - self.delay) * self.num_channels;
         if self.num_pulses > slots {
             return Err(c.error(
@@ -96,6 +106,17 @@ impl DelayConfig {
     /// As [`validate`](Self::validate).
     pub fn generate(&self, n_samples: usize, seed: u64) -> Result<Dataset> {
         self.validate()?;
+        checked_elements(
+            Check(Self::NAME),
+            "n_samples",
+            n_samples,
+            "x",
+            &[
+                ("n_samples", n_samples),
+                ("num_steps", self.num_steps),
+                ("num_channels", self.num_channels),
+            ],
+        )?;
         let (t_len, c_len, d) = (self.num_steps, self.num_channels, self.delay);
         let slots = (t_len - d) * c_len;
         let mut r = rng(seed, stream::SAMPLES);

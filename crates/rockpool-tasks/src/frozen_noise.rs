@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::dataset::{Dataset, Targets};
 use crate::error::Result;
 use crate::random::{Poisson, TaskRng, balanced_labels, rng, stream};
-use crate::validate::Check;
+use crate::validate::{Check, MAX_SPIKES_PER_STEP, checked_elements};
 
 /// Configuration of the frozen-noise classification task; see the [module docs](self).
 ///
@@ -104,6 +104,36 @@ impl FrozenNoiseConfig {
             ));
         }
         c.at_least("max_spikes_per_step", self.max_spikes_per_step, 1)?;
+        c.at_most(
+            "max_spikes_per_step",
+            self.max_spikes_per_step,
+            MAX_SPIKES_PER_STEP,
+        )?;
+        // Spikes are drawn one by one: a mean of thousands per step would never finish.
+        for (field, rate) in [("rate", self.rate), ("noise_rate", self.noise_rate)] {
+            if rate * self.dt > MAX_SPIKES_PER_STEP as f64 {
+                return Err(c.error(
+                    field,
+                    rate,
+                    format!(
+                        "{field} × dt = {} spikes per step on average, more than \
+                         {MAX_SPIKES_PER_STEP}",
+                        rate * self.dt
+                    ),
+                ));
+            }
+        }
+        checked_elements(
+            c,
+            "num_steps",
+            self.num_steps,
+            "the class patterns",
+            &[
+                ("num_classes", self.num_classes),
+                ("num_steps", self.num_steps),
+                ("num_channels", self.num_channels),
+            ],
+        )?;
         Ok(())
     }
 
@@ -128,6 +158,18 @@ impl FrozenNoiseConfig {
     /// # Errors
     /// As [`validate`](Self::validate).
     pub fn generate(&self, n_samples: usize, seed: u64) -> Result<Dataset> {
+        self.validate()?;
+        checked_elements(
+            Check(Self::NAME),
+            "n_samples",
+            n_samples,
+            "x",
+            &[
+                ("n_samples", n_samples),
+                ("num_steps", self.num_steps),
+                ("num_channels", self.num_channels),
+            ],
+        )?;
         let patterns = self.patterns()?;
         let (k, t_len, c_len) = patterns.dim();
         let mut r = rng(seed, stream::SAMPLES);

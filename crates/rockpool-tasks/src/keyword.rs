@@ -40,7 +40,7 @@ use crate::error::Result;
 use crate::filterbank::FilterBank;
 use crate::frontend::AudioFrontEnd;
 use crate::random::{TaskRng, add_normal_noise, balanced_labels, rng, stream};
-use crate::validate::Check;
+use crate::validate::{Check, MAX_SPIKES_PER_STEP, checked_elements};
 
 /// One keyword class; see the table in the [module docs](self). Named in configuration files
 /// by its snake-case name (any case; [`rockpool_io::text_enum!`]).
@@ -264,6 +264,17 @@ impl KeywordConfig {
             return Err(c.error("duration", self.duration, "shorter than one time step"));
         }
         c.at_least("num_channels", self.num_channels, 1)?;
+        checked_elements(
+            c,
+            "duration",
+            self.duration,
+            "the filtered audio of one sample",
+            &[
+                ("num_steps", self.num_steps()),
+                ("sample_rate · dt", self.decimation()),
+                ("num_channels", self.num_channels),
+            ],
+        )?;
         let nyquist = self.sample_rate / 2.0;
         c.positive("f_low", self.f_low)?;
         c.ordered("f_low", self.f_low, self.f_high)?;
@@ -324,6 +335,11 @@ impl KeywordConfig {
             ));
         }
         c.at_least("max_spikes_per_step", self.max_spikes_per_step, 1)?;
+        c.at_most(
+            "max_spikes_per_step",
+            self.max_spikes_per_step,
+            MAX_SPIKES_PER_STEP,
+        )?;
         Ok(())
     }
 
@@ -366,6 +382,17 @@ impl KeywordConfig {
     /// As [`validate`](Self::validate).
     pub fn audio(&self, n_samples: usize, seed: u64) -> Result<(Vec<Vec<f32>>, Vec<usize>)> {
         self.validate()?;
+        checked_elements(
+            Check(Self::NAME),
+            "n_samples",
+            n_samples,
+            "the audio",
+            &[
+                ("n_samples", n_samples),
+                ("num_steps", self.num_steps()),
+                ("sample_rate · dt", self.decimation()),
+            ],
+        )?;
         let mut r = rng(seed, stream::SAMPLES);
         let labels = balanced_labels(&mut r, n_samples, self.keywords.len());
         let audio = labels
@@ -383,6 +410,17 @@ impl KeywordConfig {
     /// As [`validate`](Self::validate).
     pub fn generate(&self, n_samples: usize, seed: u64) -> Result<Dataset> {
         let front = self.front_end()?;
+        checked_elements(
+            Check(Self::NAME),
+            "n_samples",
+            n_samples,
+            "x",
+            &[
+                ("n_samples", n_samples),
+                ("num_steps", self.num_steps()),
+                ("num_channels", self.num_channels),
+            ],
+        )?;
         let mut r = rng(seed, stream::SAMPLES);
         let labels = balanced_labels(&mut r, n_samples, self.keywords.len());
         let mut x = Array3::<f32>::zeros((n_samples, self.num_steps(), self.num_channels));

@@ -53,7 +53,7 @@ pub mod npz;
 mod random;
 mod validate;
 
-pub use dataset::{Batch, Batches, Dataset, Targets};
+pub use dataset::{Batch, Batches, Dataset, MAX_CLASSES, Targets};
 pub use delay::DelayConfig;
 pub use encoder::SpikeEncoder;
 pub use error::{Result, TaskError};
@@ -62,6 +62,7 @@ pub use frontend::AudioFrontEnd;
 pub use frozen_noise::FrozenNoiseConfig;
 pub use keyword::{Keyword, KeywordConfig, KeywordOutput, Spacing};
 pub use npz::{load_npz_dataset, save_npz_dataset};
+pub use validate::MAX_ELEMENTS;
 
 use serde::{Deserialize, Serialize};
 

@@ -31,7 +31,19 @@ use crate::error::{Result, TaskError};
 /// [`TaskError::Argument`] if `dt` is needed and not a positive finite number.
 pub fn load_npz_dataset(path: impl AsRef<Path>, dt: f64) -> Result<Dataset> {
     let path = path.as_ref();
-    let entries = read_npz(path)?;
+    dataset_from_npz_arrays(&read_npz(path)?, path, dt)
+}
+
+/// The dataset held by the arrays of an npz file, as [`load_npz_dataset`] reads it; `path`
+/// names the source in errors and gives the dataset its name.
+///
+/// # Errors
+/// As [`load_npz_dataset`], except reading the file.
+pub fn dataset_from_npz_arrays(
+    entries: &[(String, NpyArray)],
+    path: &Path,
+    dt: f64,
+) -> Result<Dataset> {
     let fail = |key: &str, message: String| TaskError::File {
         path: path.to_path_buf(),
         key: Some(key.to_string()),

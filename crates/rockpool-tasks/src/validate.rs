@@ -38,6 +38,20 @@ impl Check {
         }
     }
 
+    /// `value <= max`.
+    pub fn at_most<T: PartialOrd + Display + Copy>(
+        self,
+        field: &'static str,
+        value: T,
+        max: T,
+    ) -> Result<()> {
+        if value <= max {
+            Ok(())
+        } else {
+            Err(self.error(field, value, format!("must be at most {max}")))
+        }
+    }
+
     /// A finite number `> 0`.
     pub fn positive(self, field: &'static str, value: f64) -> Result<()> {
         if value.is_finite() && value > 0.0 {
@@ -74,6 +88,48 @@ impl Check {
                 field,
                 format!("[{lo}, {hi}]"),
                 "the lower end must not exceed the upper",
+            ))
+        }
+    }
+}
+
+/// The most spikes per channel and step a task may ask for (its cap, or its mean rate × dt):
+/// far above Xylo's 15, low enough that drawing spikes one by one always finishes.
+pub(crate) const MAX_SPIKES_PER_STEP: u32 = 1000;
+
+/// The most elements one generated or loaded array may hold: 2³⁰ (4 GiB of `f32`). Sizes are
+/// computed with checked arithmetic and compared with this before anything is allocated.
+pub const MAX_ELEMENTS: usize = 1 << 30;
+
+/// The product of `dims` (name, length), or an error naming the sizes and [`MAX_ELEMENTS`]
+/// when it overflows or exceeds the limit. `what` names the array, `field`/`value` the setting
+/// that made it so large.
+pub(crate) fn checked_elements(
+    check: Check,
+    field: &'static str,
+    value: impl Display,
+    what: &str,
+    dims: &[(&str, usize)],
+) -> Result<usize> {
+    let total = dims
+        .iter()
+        .try_fold(1usize, |acc, &(_, d)| acc.checked_mul(d));
+    match total {
+        Some(n) if n <= MAX_ELEMENTS => Ok(n),
+        _ => {
+            let names: Vec<&str> = dims.iter().map(|&(n, _)| n).collect();
+            let values: Vec<String> = dims.iter().map(|&(_, d)| d.to_string()).collect();
+            let size =
+                total.map_or_else(|| "more than fits in memory".to_string(), |n| n.to_string());
+            Err(check.error(
+                field,
+                value,
+                format!(
+                    "{what} would hold {} = {} = {size} elements, over the limit of \
+                     {MAX_ELEMENTS} (4 GiB of f32); use fewer samples, steps or channels",
+                    names.join(" × "),
+                    values.join(" × "),
+                ),
             ))
         }
     }

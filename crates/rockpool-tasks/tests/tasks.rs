@@ -169,3 +169,99 @@ fn speed() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// hostile sizes and empty data (issue 13)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn sizes_beyond_the_limit_are_refused_before_allocation() {
+    use rockpool_tasks::MAX_ELEMENTS;
+    let tasks: [TaskConfig; 3] = [
+        FrozenNoiseConfig::default().into(),
+        KeywordConfig::default().into(),
+        DelayConfig::default().into(),
+    ];
+    for task in &tasks {
+        let e = task.generate(1_000_000_000_000, 0).unwrap_err().to_string();
+        assert!(
+            e.contains("n_samples")
+                && e.contains("1000000000000")
+                && e.contains(&MAX_ELEMENTS.to_string()),
+            "{}: {e}",
+            task.name()
+        );
+    }
+    // Products that overflow usize are refused too, not wrapped.
+    let huge = FrozenNoiseConfig {
+        num_steps: 1 << 33,
+        num_channels: 1 << 33,
+        ..FrozenNoiseConfig::default()
+    };
+    let e = huge.validate().unwrap_err().to_string();
+    assert!(e.contains("num_steps") && e.contains("limit"), "{e}");
+    let huge = DelayConfig {
+        num_steps: 1 << 40,
+        num_channels: 1 << 40,
+        ..DelayConfig::default()
+    };
+    assert!(huge.validate().unwrap_err().to_string().contains("limit"));
+    // Spikes are drawn one by one: absurd rates and caps are refused, not run for ever.
+    let fast = FrozenNoiseConfig {
+        rate: 1e9,
+        ..FrozenNoiseConfig::default()
+    };
+    let e = fast.validate().unwrap_err().to_string();
+    assert!(
+        e.contains("`rate` = 1000000000") && e.contains("spikes per step"),
+        "{e}"
+    );
+    let capped = KeywordConfig {
+        max_spikes_per_step: u32::MAX,
+        ..KeywordConfig::default()
+    };
+    let e = capped.validate().unwrap_err().to_string();
+    assert!(
+        e.contains("max_spikes_per_step") && e.contains("at most 1000"),
+        "{e}"
+    );
+    let long = KeywordConfig {
+        duration: 1e9,
+        ..KeywordConfig::default()
+    };
+    let e = long.validate().unwrap_err().to_string();
+    assert!(e.contains("duration") && e.contains("limit"), "{e}");
+}
+
+#[test]
+fn datasets_without_steps_channels_or_with_absurd_labels_are_refused() {
+    use ndarray::Array3;
+    use rockpool_tasks::{Dataset, MAX_CLASSES};
+    for shape in [(2, 0, 3), (2, 3, 0)] {
+        let e = Dataset::new(Array3::zeros(shape), Targets::Class(vec![0, 1]), 1e-3, "d")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("at least one time step and one channel"), "{e}");
+    }
+    let e = Dataset::new(
+        Array3::zeros((2, 1, 1)),
+        Targets::Class(vec![0, 1_000_000_000_000]),
+        1e-3,
+        "d",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("1000000000000") && e.contains(&MAX_CLASSES.to_string()),
+        "{e}"
+    );
+    let e = Dataset::new(
+        Array3::zeros((2, 3, 1)),
+        Targets::Sequence(Array3::zeros((2, 3, 0))),
+        1e-3,
+        "d",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("at least one channel"), "{e}");
+}

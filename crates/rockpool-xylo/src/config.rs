@@ -51,6 +51,11 @@ pub struct Pair {
     pub value1: i64,
 }
 
+/// The most elements a configuration matrix may declare (2²⁴): far above any Xylo chip
+/// (at most 1000 × 1000), low enough that a hostile file cannot make the reader allocate
+/// gigabytes from a few bytes of dimensions.
+pub const MAX_MATRIX_ELEMENTS: usize = 1 << 24;
+
 /// A dense integer matrix as samna writes it: dimensions `(rows, cols)`, strides
 /// `offsets = (cols, 1)` for row-major data, and the values.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -99,6 +104,15 @@ impl Matrix {
         }
         if rows == 0 || cols == 0 {
             return None;
+        }
+        match rows.checked_mul(cols) {
+            Some(n) if n <= MAX_MATRIX_ELEMENTS as i64 => {}
+            _ => {
+                return Some(format!(
+                    "dimensions ({rows}, {cols}) exceed the limit of {MAX_MATRIX_ELEMENTS} \
+                     elements (no Xylo chip comes near it)"
+                ));
+            }
         }
         if r_off < 0 || c_off < 0 {
             return Some(format!("negative offsets ({r_off}, {c_off})"));
@@ -968,5 +982,41 @@ mod tests {
         assert!(e.contains("aliases[0]"), "{e}");
         let spec = XyloSpec::<i32>::zeros(1, 3, 1, 2);
         assert!(config_from_spec(&spec, XyloFamily::Imu).is_err());
+    }
+
+    #[test]
+    fn matrices_declaring_more_elements_than_the_limit_are_malformed() {
+        // One value, offsets 0: every element reads it, so only the size guard refuses it.
+        let bomb = Matrix {
+            dimensions: Pair {
+                value0: 1 << 40,
+                value1: 5,
+            },
+            offsets: Pair::default(),
+            values: vec![1],
+        };
+        let e = bomb.structure_error().unwrap();
+        assert!(e.contains("1099511627776") && e.contains("limit"), "{e}");
+        assert!(bomb.to_array("input.weights").is_err());
+        let overflow = Matrix {
+            dimensions: Pair {
+                value0: i64::MAX,
+                value1: i64::MAX,
+            },
+            ..bomb.clone()
+        };
+        assert!(overflow.structure_error().unwrap().contains("limit"));
+        let fine = Matrix {
+            dimensions: Pair {
+                value0: 3,
+                value1: 2,
+            },
+            ..bomb
+        };
+        assert_eq!(fine.structure_error(), None);
+        assert_eq!(
+            fine.to_array("m").unwrap(),
+            ndarray::Array2::from_elem((3, 2), 1)
+        );
     }
 }

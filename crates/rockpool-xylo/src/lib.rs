@@ -51,6 +51,7 @@ pub mod cycles;
 mod error;
 pub mod mapper;
 pub mod quantize;
+pub mod raster;
 pub mod sim;
 pub mod spec;
 pub mod validate;
@@ -63,6 +64,7 @@ pub use mapper::{
     DesignRule, HardwareIds, MapError, MapWarning, MappedNetwork, NeuronClass, map_graph,
 };
 pub use quantize::{QuantizeOptions, channel_quantize, global_quantize, round_half_even};
+pub use raster::{raster_from_npy, read_raster};
 pub use sim::{OutputMode, SimOutput, SimRecord, SimState, XyloSim};
 pub use spec::{SpecDims, SpecElement, XyloSpec};
 pub use validate::{Problem, Severity, ValidationReport, validate_config, validate_spec};

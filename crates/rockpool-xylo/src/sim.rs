@@ -48,6 +48,9 @@ use crate::validate::{ValidationReport, check_simulable};
 
 /// Most events per input channel per step; more are clipped.
 pub const MAX_INPUT_EVENTS: u32 = 15;
+/// The most elements (steps × neurons) one trace returned by [`XyloSim::evolve`] may hold
+/// (2²⁸, 1 GiB of `i32`): a longer run is refused before anything is allocated.
+pub const MAX_OUTPUT_ELEMENTS: usize = 1 << 28;
 /// Most events per hidden neuron per step.
 pub const MAX_HIDDEN_SPIKES: u8 = 31;
 /// Most events per readout neuron per step.
@@ -413,7 +416,8 @@ impl XyloSim {
         Ok(())
     }
 
-    /// Runs the core over an input raster.
+    /// Runs the core over an input raster (at most [`MAX_OUTPUT_ELEMENTS`] steps × neurons
+    /// per returned trace).
     ///
     /// - `raster`: `(T, Nin)` input event counts per step and channel; counts above 15 are
     ///   clipped to 15, as on the chip.
@@ -439,6 +443,21 @@ impl XyloSim {
             ));
         }
         let (nh, no) = (self.dims.n_hidden, self.dims.n_out);
+        let widest = if record { nh.max(no) } else { no };
+        if n_steps
+            .checked_mul(widest)
+            .is_none_or(|n| n > MAX_OUTPUT_ELEMENTS)
+        {
+            return Err(XyloError::shape(
+                "input raster",
+                raster.shape(),
+                format!(
+                    "at most {MAX_OUTPUT_ELEMENTS} elements per output trace: {n_steps} steps × \
+                     {widest} neurons is too long; simulate the raster in shorter pieces (the \
+                     state carries over between calls)"
+                ),
+            ));
+        }
         let mut output = Array2::<i32>::zeros((n_steps, no));
         let mut rec = record.then(|| SimRecord {
             vmem: Array2::zeros((n_steps, nh)),
