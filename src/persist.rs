@@ -161,11 +161,45 @@ pub fn load_checkpoint<M: Module>(module: M, path: impl AsRef<Path>) -> Result<M
             format!("not a readable checkpoint: {e:?}"),
         )
     })?;
-    module.try_load_record(record).map_err(|e| {
-        Error::value(
+    // Burn panics (instead of returning an error) on some damaged records, e.g. an entry whose
+    // dtype does not match the parameter's ("Expected float dtype, got I32"). A damaged file is
+    // the user's input, not a bug: the panic is caught, kept off the terminal, and reported as
+    // an error naming the file.
+    let loaded = quietly_catch_unwind(std::panic::AssertUnwindSafe(|| {
+        module.try_load_record(record)
+    }));
+    match loaded {
+        Ok(result) => result.map_err(|e| {
+            Error::value(
+                path.display().to_string(),
+                format!("checkpoint does not fit this network: {e:?}"),
+            )
+        }),
+        Err(message) => Err(Error::value(
             path.display().to_string(),
-            format!("checkpoint does not fit this network: {e:?}"),
-        )
+            format!("not a readable checkpoint (damaged record: {message})"),
+        )),
+    }
+}
+
+/// Runs `f`, turning a panic into `Err(message)` without printing it: the process's panic
+/// hook is swapped for a silent one for the duration (serialised, so concurrent callers do
+/// not restore each other's hooks).
+fn quietly_catch_unwind<R>(
+    f: impl FnOnce() -> R + std::panic::UnwindSafe,
+) -> std::result::Result<R, String> {
+    static HOOK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = HOOK.lock().unwrap_or_else(|e| e.into_inner());
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(f);
+    std::panic::set_hook(previous);
+    result.map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown fault".into())
     })
 }
 

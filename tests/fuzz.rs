@@ -556,8 +556,6 @@ fn fuzz_network_toml() {
 /// Parses and builds networks: building allocates the parameters, so sizes from the file
 /// must be checked before.
 #[test]
-#[ignore = "network sizes are not checked before allocation yet (n = 2^33 LIF neurons aborts \
-            in PerNeuron::to_tensor); enable once the models check sizes (issue 13)"]
 fn fuzz_network_build() {
     let dev = device();
     fuzz("network_build", 3000, true, network_seeds(), &|b| {
@@ -785,9 +783,6 @@ fn fuzz_parameters_npz() {
 }
 
 #[test]
-#[ignore = "a checkpoint whose tensor has another dtype panics inside Burn's try_load_record \
-            ('Expected float dtype, got I32'; tests/fuzz_corpus/checkpoint_bpk/); enable once \
-            persist::load_checkpoint refuses it"]
 fn fuzz_checkpoint_bpk() {
     let path = scratch("checkpoint", "bpk");
     let net = small_network();

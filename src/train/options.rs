@@ -99,9 +99,9 @@ impl DataConfig {
         if let Some(m) = self.problem() {
             return Err(Error::config("[data]", m));
         }
-        let task_err = |e: rockpool_tasks::TaskError| Error::value("data", e.to_string());
         if let Some(path) = &self.path {
-            let ds = rockpool_tasks::load_npz_dataset(path, self.dt).map_err(task_err)?;
+            let ds = rockpool_tasks::load_npz_dataset(path, self.dt)
+                .map_err(|e| Error::value(format!("data {}", path.display()), e.to_string()))?;
             // The split takes the training fraction; messages keep the user's number.
             return ds.split(1.0 - self.valid_fraction, self.seed).map_err(|e| {
                 Error::value(
