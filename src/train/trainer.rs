@@ -3,6 +3,14 @@
 //! ([`run_dir`](super::run_dir)) so a run can resume.
 
 use std::io::Write;
+
+/// Progress lines on stderr; a closed or full stderr does not stop training (unlike
+/// `eprintln!`, which panics), the run's files are still written.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -140,7 +148,7 @@ pub fn train_with(
     let mut state = TrainState::default();
     if resume {
         (net, optim, state) = run.resume(net, optim)?;
-        eprintln!("resuming after epoch {}", state.epochs_done);
+        note!("resuming after epoch {}", state.epochs_done);
     }
     let dt = crate::timed::module_dt(&net).unwrap_or(crate::nn::defaults::DT);
     let mut stale = 0usize;
@@ -222,7 +230,7 @@ pub fn train_with(
             seconds,
             samples_per_s: seen as f64 / seconds.max(1e-9),
         };
-        eprintln!(
+        note!(
             "epoch {:>3}/{}: train loss {:.4} acc {:.3} | valid loss {:.4} acc {:.3} | lr {:.2e} | {:.1} s, {:.0} samples/s",
             m.epoch,
             opts.epochs,
@@ -246,7 +254,7 @@ pub fn train_with(
         }
         run.save_epoch(&net, &optim, &state)?;
         if opts.early_stopping_patience > 0 && stale >= opts.early_stopping_patience {
-            eprintln!("early stop: no better validation accuracy for {stale} epochs");
+            note!("early stop: no better validation accuracy for {stale} epochs");
             break;
         }
     }
