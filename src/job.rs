@@ -155,6 +155,9 @@ impl JobConfig {
     }
 }
 
+/// The file a Xylo-mode job writes into its run folder: the exported chip configuration.
+pub const XYLO_CONFIG: &str = "config.json";
+
 /// What a job produced.
 #[derive(Clone, Debug)]
 pub struct JobReport {
@@ -209,7 +212,7 @@ pub fn run(cfg: &JobConfig, out_dir: &Path, device: &Device, resume: bool) -> Re
             crate::xylo::probe_raster(300, crate::module::ModuleExt::size_in(&best), 0.05, 0);
         let ex = crate::xylo::export(&best, x.family, x.quantize, x.fuzzy, &probe)?;
         ex.config
-            .save(out_dir.join("config.json"))
+            .save(out_dir.join(XYLO_CONFIG))
             .map_err(|e| Error::value("xylo", e.to_string()))?;
         xylo_report = ex.report.clone();
         if let Some(labels) = valid_set.y.as_class() {

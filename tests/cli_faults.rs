@@ -624,3 +624,30 @@ fn huge_sample_counts_are_refused_before_allocation() {
     let out = rockpool(&dir, &["train", "job.toml", "--out", "run"]);
     assert_refused(&out, 1, &["train_samples", "1000000000000"]);
 }
+
+/// `train` into a folder that holds a run is refused (the run untouched); `--overwrite`
+/// starts afresh there, `--resume` with `--overwrite` is a usage error.
+#[test]
+fn train_refuses_a_folder_holding_a_run_unless_told() {
+    let dir = setup("train-twice");
+    let job = dataset_job(&dir, &[4, 3, 2]);
+    let ok = rockpool(&dir, &["train", job, "--out", "run", "--epochs", "1"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    let before = snapshot(&dir.join("run"), &["metrics.csv", "params.npz"]);
+    let again = rockpool(&dir, &["train", job, "--out", "run", "--epochs", "1"]);
+    assert_refused(&again, 1, &["already holds a training run", "--overwrite"]);
+    assert_eq!(
+        snapshot(&dir.join("run"), &["metrics.csv", "params.npz"]),
+        before
+    );
+    let both = rockpool(
+        &dir,
+        &["train", job, "--out", "run", "--resume", "--overwrite"],
+    );
+    assert_refused(&both, 2, &["--overwrite"]);
+    let fresh = rockpool(
+        &dir,
+        &["train", job, "--out", "run", "--epochs", "1", "--overwrite"],
+    );
+    assert_eq!(fresh.status.code(), Some(0), "{}", stderr(&fresh));
+}

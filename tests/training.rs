@@ -181,3 +181,33 @@ fn parameter_bounds_push_parameters_inside() {
         "{err}"
     );
 }
+
+/// A second run into a folder that holds one is refused (the first run's files untouched)
+/// unless it resumes or the folder is cleared (`--overwrite`); temporary files that an
+/// interrupted write left behind are removed on the next start.
+#[test]
+fn a_folder_holding_a_run_is_refused_unless_resumed_or_cleared() {
+    let out = tmp("twice");
+    job::run(&config(1), &out, &device(), false).unwrap();
+    let before = std::fs::read(out.join("metrics.csv")).unwrap();
+    // The leftover of an interrupted atomic write, by a process that is gone.
+    let stale = out.join(".optimizer.bpk.4294967.0.tmp");
+    std::fs::write(&stale, b"partial").unwrap();
+    let err = job::run(&config(1), &out, &device(), false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("already holds a training run") && err.contains("--resume"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(out.join("metrics.csv")).unwrap(),
+        before,
+        "the first run's files are untouched"
+    );
+    assert!(!stale.exists(), "the stale temporary file is removed");
+    rockpool::train::clear_run(&out).unwrap();
+    assert!(!out.join("train_state.json").exists());
+    job::run(&config(1), &out, &device(), false).unwrap();
+    std::fs::remove_dir_all(&out).ok();
+}

@@ -11,27 +11,16 @@ use super::output::outln;
 use super::paths::check_output_distinct;
 use super::values;
 
-/// The files `rockpool train` writes into its output folder (checkpoints, the best model,
-/// metrics, plots, and in Xylo mode the chip configuration).
-const RUN_FILES: [&str; 9] = [
-    "checkpoint.bpk",
-    "optimizer.bpk",
-    "train_state.json",
-    "best.bpk",
-    "params.npz",
-    "metrics.csv",
-    "loss.png",
-    "accuracy.png",
-    "config.json",
-];
-
+/// The help text's examples and the run folder's files.
 pub const EXAMPLE: &str = "Example:
   rockpool train configs/default.toml                 # writes runs/default/
   rockpool train configs/default.toml --out runs/a --resume
+  rockpool train configs/default.toml --overwrite     # start runs/default/ afresh
 
 The output folder gets checkpoint.bpk / optimizer.bpk / train_state.json (every epoch, for
 --resume), best.bpk and params.npz (the best model; params.npz uses Rockpool's keys),
-metrics.csv, loss.png and accuracy.png.";
+metrics.csv, loss.png and accuracy.png (and config.json in Xylo mode). A folder that already
+holds a run is refused unless --resume or --overwrite is given.";
 
 /// Arguments of `rockpool train`.
 #[derive(Args, Debug)]
@@ -42,8 +31,11 @@ pub struct TrainArgs {
     #[arg(long)]
     out: Option<PathBuf>,
     /// Continue from the checkpoint in the output folder.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "overwrite")]
     resume: bool,
+    /// Replace a run already in the output folder (its files are removed first).
+    #[arg(long)]
+    overwrite: bool,
     /// Override the number of epochs (at least 1).
     #[arg(long, allow_hyphen_values = true, value_parser = values::at_least_one)]
     epochs: Option<usize>,
@@ -73,10 +65,21 @@ pub fn train(args: TrainArgs) -> Result<()> {
         inputs.push(("the dataset", p));
     }
     check_output_distinct("--out", &out, &inputs)?;
-    for name in RUN_FILES {
+    let run_files = rockpool::train::RUN_FILES.iter().chain(&[job::XYLO_CONFIG]);
+    for name in run_files.clone() {
         check_output_distinct("--out", &out.join(name), &inputs)?;
     }
     let device = select_device(args.device)?;
+    if args.overwrite {
+        rockpool::train::clear_run(&out)?;
+        let config = out.join(job::XYLO_CONFIG);
+        if config.exists() {
+            std::fs::remove_file(&config).map_err(|source| rockpool::Error::File {
+                path: config,
+                source,
+            })?;
+        }
+    }
     let report = job::run(&cfg, &out, &device, args.resume)?;
     for line in &report.xylo_report {
         outln!("{line}");

@@ -27,6 +27,60 @@ pub(crate) struct TrainState {
     pub(crate) history: Vec<EpochMetrics>,
 }
 
+/// The files a training run writes into its folder. A folder holding `train_state.json` or
+/// `checkpoint.bpk` holds a run.
+pub const RUN_FILES: [&str; 8] = [
+    "checkpoint.bpk",
+    "optimizer.bpk",
+    "train_state.json",
+    "best.bpk",
+    "params.npz",
+    "metrics.csv",
+    "loss.png",
+    "accuracy.png",
+];
+
+/// Removes the files of a previous run from `out` (those of [`RUN_FILES`] that exist), so that
+/// a new run starts afresh there (`rockpool train --overwrite`). Other files are left alone.
+pub fn clear_run(out: &Path) -> Result<()> {
+    for name in RUN_FILES {
+        let path = out.join(name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(Error::File { path, source }),
+        }
+    }
+    Ok(())
+}
+
+/// Removes temporary files that an interrupted atomic write of a run file left behind
+/// (`.<name>.<pid>.<n>.tmp`, see [`rockpool_io::write_atomic`]) when their writer is gone.
+fn remove_stale_temporaries(out: &Path) {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(inner) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+            continue;
+        };
+        let Some(file) = RUN_FILES
+            .iter()
+            .find(|f| inner.starts_with(&format!("{f}.")))
+        else {
+            continue;
+        };
+        let pid = inner[file.len() + 1..].split('.').next().unwrap_or("");
+        let alive = pid
+            .parse::<u32>()
+            .is_ok_and(|p| p == std::process::id() || Path::new(&format!("/proc/{p}")).exists());
+        if !alive {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// The files of one run's output folder.
 pub(crate) struct RunDir {
     out: PathBuf,
@@ -36,12 +90,29 @@ pub(crate) struct RunDir {
 }
 
 impl RunDir {
-    /// The run folder `out`, created if missing.
-    pub(crate) fn create(out: &Path) -> Result<Self> {
+    /// The run folder `out`, created if missing; temporary files of an interrupted earlier
+    /// run are removed. Unless `resume`, a folder that already holds a run is refused, so that
+    /// a second run never silently replaces the first one's results.
+    pub(crate) fn create(out: &Path, resume: bool) -> Result<Self> {
         std::fs::create_dir_all(out).map_err(|source| Error::File {
             path: out.to_path_buf(),
             source,
         })?;
+        remove_stale_temporaries(out);
+        if !resume
+            && let Some(found) = ["train_state.json", "checkpoint.bpk"]
+                .into_iter()
+                .find(|f| out.join(f).exists())
+        {
+            return Err(Error::value(
+                "--out",
+                format!(
+                    "{} already holds a training run ({found}); pass --resume to continue it, \
+                     --overwrite to replace it, or choose another folder (nothing was changed)",
+                    out.display()
+                ),
+            ));
+        }
         Ok(Self {
             out: out.to_path_buf(),
             checkpoint: out.join("checkpoint.bpk"),

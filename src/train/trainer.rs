@@ -120,7 +120,7 @@ pub fn train_with(
     resume: bool,
     forward: Forward<'_>,
 ) -> Result<TrainReport> {
-    let run = RunDir::create(out_dir)?;
+    let run = RunDir::create(out_dir, resume)?;
     let ad = crate::device::autodiff(device);
     let mut net = network.build(&ad)?;
     if net.size_in() != train_set.size_in() {
