@@ -211,3 +211,40 @@ fn a_folder_holding_a_run_is_refused_unless_resumed_or_cleared() {
     job::run(&config(1), &out, &device(), false).unwrap();
     std::fs::remove_dir_all(&out).ok();
 }
+
+/// The early-stopping patience counter is part of the saved state: a run interrupted one
+/// epoch before it would stop early, and resumed, stops after the same epoch as the
+/// uninterrupted run, with the same metrics (a forgotten counter trains one epoch more).
+#[test]
+fn a_resumed_run_stops_early_where_the_uninterrupted_one_does() {
+    // A constant learning rate, so that the interrupted half (configured with fewer epochs)
+    // sees the same rates as the uninterrupted run.
+    let patient = |epochs: usize| {
+        let mut cfg = config(epochs);
+        cfg.training.early_stopping_patience = 2;
+        cfg.training.schedule = rockpool::train::Schedule::Constant;
+        cfg
+    };
+    let full_out = tmp("patience-full");
+    let full = job::run(&patient(12), &full_out, &device(), false)
+        .unwrap()
+        .training;
+    let stopped = full.history.len();
+    assert!(stopped < 12, "the run stops early ({stopped} epochs)");
+    assert!(
+        stopped > full.best_epoch,
+        "it stops after epochs without progress"
+    );
+    let out = tmp("patience-resumed");
+    job::run(&patient(stopped - 1), &out, &device(), false).unwrap();
+    let resumed = job::run(&patient(12), &out, &device(), true)
+        .unwrap()
+        .training;
+    assert_eq!(resumed.history.len(), stopped);
+    for (a, b) in resumed.history.iter().zip(&full.history) {
+        assert_eq!((a.train_loss, a.valid_acc), (b.train_loss, b.valid_acc));
+    }
+    for d in [full_out, out] {
+        std::fs::remove_dir_all(d).ok();
+    }
+}

@@ -25,6 +25,10 @@ pub(crate) struct TrainState {
     pub(crate) best_epoch: usize,
     /// Every finished epoch's metrics.
     pub(crate) history: Vec<EpochMetrics>,
+    /// Epochs since the best one (the early-stopping patience counter), so that a resumed
+    /// run stops where the uninterrupted one would (absent in older state files: 0).
+    #[serde(default)]
+    pub(crate) stale_epochs: usize,
 }
 
 /// The files a training run writes into its folder. A folder holding `train_state.json` or

@@ -151,7 +151,7 @@ pub fn train_with(
         note!("resuming after epoch {}", state.epochs_done);
     }
     let dt = crate::timed::module_dt(&net).unwrap_or(crate::nn::defaults::DT);
-    let mut stale = 0usize;
+    let mut stale = state.stale_epochs;
     for epoch in state.epochs_done..opts.epochs {
         let lr = opts.lr_at(epoch);
         let started = Instant::now();
@@ -252,6 +252,7 @@ pub fn train_with(
         } else {
             stale += 1;
         }
+        state.stale_epochs = stale;
         run.save_epoch(&net, &optim, &state)?;
         if opts.early_stopping_patience > 0 && stale >= opts.early_stopping_patience {
             note!("early stop: no better validation accuracy for {stale} epochs");
