@@ -21,7 +21,7 @@
 //!
 //! Layers (dependencies point one way): [`device`] ← [`module`] ← [`nn`] (its [`nn::kernels`]
 //! below the models) ← ([`graph`], [`persist`], [`network`], [`timed`], [`data`]) ←
-//! ([`quant`], [`xylo`]) ← [`train`] ← [`job`] ← the `rockpool` command; training never
+//! [`train`] beside ([`quant`], [`xylo`]) ← [`job`] ← the `rockpool` command; training never
 //! imports Xylo. The map of every file, the rules and the invariants are in `ARCHITECTURE.md`;
 //! the user guide is [`guide`].
 
