@@ -2,9 +2,6 @@
 //! on one class of fault and asserts the exit status, that standard error names the problem,
 //! that nothing panicked, and that no input file changed. Networks are tiny, so the whole
 //! suite runs in a few seconds.
-//!
-//! Tests marked `#[ignore]` cover faults whose fix belongs to another part of issue 13
-//! (models, loaders); they are to be enabled once those parts are merged.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
