@@ -158,6 +158,14 @@ impl JobConfig {
 /// The file a Xylo-mode job writes into its run folder: the exported chip configuration.
 pub const XYLO_CONFIG: &str = "config.json";
 
+/// Removes a previous job's files from its run folder `out` (the training run's,
+/// [`crate::train::RUN_FILES`], and the Xylo export [`XYLO_CONFIG`]), so that a new job starts
+/// afresh there (`rockpool train --overwrite`); other files are left alone.
+pub fn clear_run(out: &Path) -> Result<()> {
+    crate::train::clear_run(out)?;
+    crate::train::remove_files(out, &[XYLO_CONFIG])
+}
+
 /// What a job produced.
 #[derive(Clone, Debug)]
 pub struct JobReport {
@@ -177,29 +185,20 @@ pub fn run(cfg: &JobConfig, out_dir: &Path, device: &Device, resume: bool) -> Re
     let (train_set, valid_set) = cfg.datasets()?;
     let (network, mode) = cfg.xylo_setup()?;
     let data = (&train_set, &valid_set);
-    let training = match &mode {
-        Some(m) => {
-            let forward = |net: &_, x, s, r| m.evolve(net, x, s, r);
-            train_with(
-                &network,
-                data,
-                &cfg.training,
-                out_dir,
-                device,
-                resume,
-                &forward,
-            )?
-        }
-        None => train_with(
-            &network,
-            data,
-            &cfg.training,
-            out_dir,
-            device,
-            resume,
-            &plain,
-        )?,
+    // Xylo mode evolves the chain with its constraints; otherwise the plain evolution.
+    let forward = |net: &_, x, s, r| match &mode {
+        Some(m) => m.evolve(net, x, s, r),
+        None => plain(net, x, s, r),
     };
+    let training = train_with(
+        &network,
+        data,
+        &cfg.training,
+        out_dir,
+        device,
+        resume,
+        &forward,
+    )?;
     let (mut chip_acc, mut xylo_report) = (None, Vec::new());
     if let Some(x) = &cfg.xylo {
         let mut best = network.build(device)?;

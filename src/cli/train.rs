@@ -71,14 +71,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
     }
     let device = select_device(args.device)?;
     if args.overwrite {
-        rockpool::train::clear_run(&out)?;
-        let config = out.join(job::XYLO_CONFIG);
-        if config.exists() {
-            std::fs::remove_file(&config).map_err(|source| rockpool::Error::File {
-                path: config,
-                source,
-            })?;
-        }
+        job::clear_run(&out)?;
     }
     let report = job::run(&cfg, &out, &device, args.resume)?;
     for line in &report.xylo_report {

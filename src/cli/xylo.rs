@@ -151,28 +151,16 @@ pub fn run(cmd: XyloCommand) -> Result<()> {
             let mut sim = XyloSim::from_config(&config, a.output_mode)
                 .map_err(|e| Error::value("xylo sim", e.to_string()))?;
             let arr = rockpool_io::read_npy(&a.input)?;
-            let counts = arr
-                .to_i64()
-                .map_err(|e| Error::value(format!("{}", a.input.display()), e.to_string()))?;
-            if counts.ndim() != 2 || counts.shape().contains(&0) {
+            if arr.ndim() == 2 && arr.shape().contains(&0) {
                 return Err(Error::Shape {
                     what: format!("input raster {}", a.input.display()),
                     expected: "(T, N_in) event counts, with T and N_in at least 1".into(),
-                    got: fmt_shape(counts.shape()),
+                    got: fmt_shape(arr.shape()),
                 });
             }
-            if let Some((i, c)) = counts.iter().enumerate().find(|(_, c)| **c < 0) {
-                return Err(Error::value(
-                    format!("input raster {}", a.input.display()),
-                    format!(
-                        "element {i} (in row-major order) is {c}; event counts cannot be negative"
-                    ),
-                ));
-            }
-            let raster = counts
-                .mapv(|x| x.min(i64::from(u32::MAX)) as u32)
-                .into_dimensionality::<ndarray::Ix2>()
-                .map_err(|e| Error::value(format!("{}", a.input.display()), e.to_string()))?;
+            let what = format!("input raster {}", a.input.display());
+            let raster = rockpool_xylo::raster_from_npy(&arr, &what)
+                .map_err(|e| Error::value("xylo sim", e.to_string()))?;
             let t = raster.nrows();
             let out = sim
                 .evolve(raster.view(), a.record)

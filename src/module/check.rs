@@ -99,12 +99,20 @@ pub fn check_value(what: &str, name: &str, attr: &Attr, value: &Value) -> Result
                 x >= 0.0
             })
         }
-        (None, AttrKind::SimulationParameter) => match name {
-            "dt" => require(what, &v, "the time step must be positive", |x| x > 0.0),
-            "noise_std" => require(what, &v, "must be non-negative", |x| x >= 0.0),
-            "max_spikes_per_dt" => require(what, &v, "must be at least 1", |x| x >= 1.0),
-            _ => Ok(()),
-        },
+        (None, AttrKind::SimulationParameter) => check_simulation_value(what, name, &v),
+        _ => Ok(()),
+    }
+}
+
+/// The rules for the simulation parameters Rockpool's models share by name, whichever way
+/// they come (a config's builder or `set_attributes`): finite, and `dt` positive, `noise_std`
+/// non-negative, `max_spikes_per_dt` at least 1; other names have no rule here.
+pub fn check_simulation_value(what: &str, name: &str, values: &[f64]) -> Result<()> {
+    require_finite(what, values)?;
+    match name {
+        "dt" => require(what, values, "the time step must be positive", |x| x > 0.0),
+        "noise_std" => require(what, values, "must be non-negative", |x| x >= 0.0),
+        "max_spikes_per_dt" => require(what, values, "must be at least 1", |x| x >= 1.0),
         _ => Ok(()),
     }
 }

@@ -97,33 +97,25 @@ pub fn check_elements(what: &str, dims: &[usize]) -> crate::error::Result<usize>
 }
 
 /// Checks the simulation parameters the LIF family and the rate neurons share, naming them
-/// `{model}.dt`, …: `dt` positive and finite, `noise_std` non-negative and finite and, where
-/// the model has one, `max_spikes_per_dt` finite and at least 1.
+/// `{model}.dt`, …, with the same rules as `set_attributes`
+/// ([`check_simulation_value`](crate::module::check::check_simulation_value)): `dt` positive,
+/// `noise_std` non-negative and, where the model has one, `max_spikes_per_dt` at least 1, all
+/// finite.
 pub fn check_simulation(
     model: &str,
     dt: f64,
     noise_std: f64,
     max_spikes_per_dt: Option<f64>,
 ) -> crate::error::Result<()> {
-    if !dt.is_finite() || dt <= 0.0 {
-        return Err(crate::error::Error::value(
-            format!("{model}.dt"),
-            format!("the time step must be positive and finite, got {dt}"),
-        ));
-    }
-    if !noise_std.is_finite() || noise_std < 0.0 {
-        return Err(crate::error::Error::value(
-            format!("{model}.noise_std"),
-            format!("must be non-negative and finite, got {noise_std}"),
-        ));
-    }
-    if let Some(m) = max_spikes_per_dt
-        && (!m.is_finite() || m < 1.0)
-    {
-        return Err(crate::error::Error::value(
-            format!("{model}.max_spikes_per_dt"),
-            format!("must be finite and at least 1, got {m}"),
-        ));
+    use crate::module::check::check_simulation_value;
+    check_simulation_value(&format!("{model}.dt"), "dt", &[dt])?;
+    check_simulation_value(&format!("{model}.noise_std"), "noise_std", &[noise_std])?;
+    if let Some(m) = max_spikes_per_dt {
+        check_simulation_value(
+            &format!("{model}.max_spikes_per_dt"),
+            "max_spikes_per_dt",
+            &[m],
+        )?;
     }
     Ok(())
 }

@@ -40,5 +40,5 @@ mod trainer;
 
 pub use metrics::EpochMetrics;
 pub use options::{DataConfig, OptimizerKind, Schedule, TrainingOptions};
-pub use run_dir::{RUN_FILES, clear_run};
+pub use run_dir::{RUN_FILES, clear_run, remove_files};
 pub use trainer::{Forward, TrainReport, evaluate, plain, train, train_with};

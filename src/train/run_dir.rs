@@ -47,7 +47,12 @@ pub const RUN_FILES: [&str; 8] = [
 /// Removes the files of a previous run from `out` (those of [`RUN_FILES`] that exist), so that
 /// a new run starts afresh there (`rockpool train --overwrite`). Other files are left alone.
 pub fn clear_run(out: &Path) -> Result<()> {
-    for name in RUN_FILES {
+    remove_files(out, &RUN_FILES)
+}
+
+/// Removes the files `names` from folder `out`, those that exist.
+pub fn remove_files(out: &Path, names: &[&str]) -> Result<()> {
+    for name in names {
         let path = out.join(name);
         match std::fs::remove_file(&path) {
             Ok(()) => {}

@@ -35,7 +35,10 @@ pub fn raster_from_npy(array: &NpyArray, what: &str) -> Result<Array2<u32>> {
         return Err(XyloError::value(
             what,
             c,
-            format!("at index {:?}: event counts must be >= 0", i.slice()),
+            format!(
+                "at index {:?}: event counts must be >= 0 (a count cannot be negative)",
+                i.slice()
+            ),
         ));
     }
     let (t, c) = (array.shape()[0], array.shape()[1]);
