@@ -40,7 +40,7 @@ use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::network::NetworkConfig;
 use crate::quant::XyloMode;
-use crate::train::{DataConfig, TrainReport, TrainingOptions, plain, train_with};
+use crate::train::{DataConfig, ForwardFn, TrainReport, TrainingOptions, train_with};
 use crate::xylo::Quantization;
 
 /// Xylo mode: train under the chip's constraints, then export (`[xylo]` in a job file).
@@ -182,22 +182,35 @@ pub struct JobReport {
 /// and, in Xylo mode, `config.json` (the best model exported for the chip). With `resume`,
 /// training continues from the checkpoint in `out_dir`.
 pub fn run(cfg: &JobConfig, out_dir: &Path, device: &Device, resume: bool) -> Result<JobReport> {
+    run_on(cfg, out_dir, std::slice::from_ref(device), resume)
+}
+
+/// [`run`] with training data-parallel over `devices` (see [`train_with`]); the export and
+/// the chip simulation run on the first.
+pub fn run_on(
+    cfg: &JobConfig,
+    out_dir: &Path,
+    devices: &[Device],
+    resume: bool,
+) -> Result<JobReport> {
+    let Some(device) = devices.first() else {
+        return Err(Error::value("--devices", "no device given"));
+    };
     let (train_set, valid_set) = cfg.datasets()?;
     let (network, mode) = cfg.xylo_setup()?;
     let data = (&train_set, &valid_set);
     // Xylo mode evolves the chain with its constraints; otherwise the plain evolution.
-    let forward = |net: &_, x, s, r| match &mode {
-        Some(m) => m.evolve(net, x, s, r),
-        None => plain(net, x, s, r),
-    };
+    let forward = mode.clone().map(|m| -> ForwardFn {
+        std::sync::Arc::new(move |net: &_, x, s, r| m.evolve(net, x, s, r))
+    });
     let training = train_with(
         &network,
         data,
         &cfg.training,
         out_dir,
-        device,
+        devices,
         resume,
-        &forward,
+        forward,
     )?;
     let (mut chip_acc, mut xylo_report) = (None, Vec::new());
     if let Some(x) = &cfg.xylo {

@@ -17,10 +17,13 @@ pub const EXAMPLE: &str = "Example:
   rockpool train configs/default.toml --out runs/a --resume
   rockpool train configs/default.toml --overwrite     # start runs/default/ afresh
 
-The output folder gets checkpoint.bpk / optimizer.bpk / train_state.json (every epoch, for
+  rockpool train configs/default.toml --devices cuda:0,cuda:1   # data-parallel
+
+The output folder gets checkpoints/ (one generation per epoch, committed as a set, for
 --resume), best.bpk and params.npz (the best model; params.npz uses Rockpool's keys),
 metrics.csv, loss.png and accuracy.png (and config.json in Xylo mode). A folder that already
-holds a run is refused unless --resume or --overwrite is given.";
+holds a run is refused unless --resume or --overwrite is given. Progress: Burn's dashboard
+when stdout is a terminal (ROCKPOOL_PLAIN_PROGRESS=1 turns it off), else one line per epoch.";
 
 /// Arguments of `rockpool train`.
 #[derive(Args, Debug)]
@@ -41,8 +44,13 @@ pub struct TrainArgs {
     epochs: Option<usize>,
     /// Device: default or a compiled-in backend (flex, ndarray, wgpu, cuda; cuda:1 for a
     /// second GPU).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "devices")]
     device: Option<DeviceName>,
+    /// Train data-parallel on several devices, comma-separated (e.g. cuda:0,cuda:1; a device
+    /// may repeat, e.g. flex,flex for two CPU workers): every batch is split across them and
+    /// the gradients are summed on the first (Burn's multi-device strategy).
+    #[arg(long, value_delimiter = ',', num_args = 1..)]
+    devices: Vec<DeviceName>,
 }
 
 /// Runs `rockpool train`: refuses an output folder whose files would replace the
@@ -69,11 +77,18 @@ pub fn train(args: TrainArgs) -> Result<()> {
     for name in run_files.clone() {
         check_output_distinct("--out", &out.join(name), &inputs)?;
     }
-    let device = select_device(args.device)?;
+    let devices = if args.devices.is_empty() {
+        vec![select_device(args.device)?]
+    } else {
+        args.devices
+            .iter()
+            .map(|d| d.device())
+            .collect::<Result<Vec<_>>>()?
+    };
     if args.overwrite {
         job::clear_run(&out)?;
     }
-    let report = job::run(&cfg, &out, &device, args.resume)?;
+    let report = job::run_on(&cfg, &out, &devices, args.resume)?;
     for line in &report.xylo_report {
         outln!("{line}");
     }

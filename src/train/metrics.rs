@@ -26,15 +26,20 @@ pub struct EpochMetrics {
     pub seconds: f64,
     /// Training samples per second.
     pub samples_per_s: f64,
+    /// Mean firing rate of the hidden spiking layers over the validation set, Hz (`None`
+    /// when the network has no hidden spiking layer or validation did not record it).
+    #[serde(default)]
+    pub valid_rate_hz: Option<f64>,
 }
 
 /// `metrics.csv`: a header and one row per epoch.
 pub(crate) fn metrics_csv(history: &[EpochMetrics]) -> String {
-    let mut csv =
-        String::from("epoch,train_loss,train_acc,valid_loss,valid_acc,lr,seconds,samples_per_s\n");
+    let mut csv = String::from(
+        "epoch,train_loss,train_acc,valid_loss,valid_acc,lr,seconds,samples_per_s,valid_rate_hz\n",
+    );
     for m in history {
         csv.push_str(&format!(
-            "{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{}\n",
             m.epoch,
             m.train_loss,
             m.train_acc,
@@ -42,7 +47,8 @@ pub(crate) fn metrics_csv(history: &[EpochMetrics]) -> String {
             m.valid_acc,
             m.lr,
             m.seconds,
-            m.samples_per_s
+            m.samples_per_s,
+            m.valid_rate_hz.map(|r| r.to_string()).unwrap_or_default()
         ));
     }
     csv
@@ -94,6 +100,7 @@ mod tests {
                 lr: 0.001,
                 seconds: 2.0,
                 samples_per_s: 400.0,
+                valid_rate_hz: Some(12.5),
             },
             EpochMetrics {
                 epoch: 2,
@@ -104,7 +111,7 @@ mod tests {
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[0].starts_with("epoch,train_loss"));
-        assert_eq!(lines[1], "1,0.5,0.25,0.75,0.5,0.001,2,400");
-        assert_eq!(lines[2], "2,0,0,0,0,0,0,0");
+        assert_eq!(lines[1], "1,0.5,0.25,0.75,0.5,0.001,2,400,12.5");
+        assert_eq!(lines[2], "2,0,0,0,0,0,0,0,");
     }
 }

@@ -1,12 +1,15 @@
-//! Training: BPTT with surrogate gradients on Burn's autodiff, from Rust or through a job file
-//! ([`crate::job`], `rockpool train configs/x.toml`).
+//! Training: BPTT with surrogate gradients on Burn's autodiff and Burn's training engine
+//! (`burn-train`), from Rust or through a job file ([`crate::job`], `rockpool train
+//! configs/x.toml`).
 //!
 //! [`train`] takes a network description, a training and a validation [`Dataset`] and the
-//! [`TrainingOptions`]; it runs epochs over shuffled mini-batches with a progress bar,
-//! evaluates on the validation set, keeps the best model, stops early when validation accuracy
-//! stalls, and writes into the output folder: `checkpoint.bpk` and `optimizer.bpk` (every
-//! epoch, atomically; `resume` continues from them), `train_state.json`, `params.npz` (best
-//! model, Rockpool keys), `best.bpk`, `metrics.csv`, and `loss.png` / `accuracy.png`.
+//! [`TrainingOptions`]; it trains through Burn's `SupervisedTraining` (one device, or several
+//! with [`train_with`]) with a progress display, evaluates on the validation set after every
+//! epoch, keeps the best model, stops early when validation accuracy stalls, and keeps the
+//! output folder as one generation per epoch (see [`run_dir`]): `checkpoints/` (what
+//! `--resume` continues from), `params.npz` (best model, Rockpool keys), `best.bpk`,
+//! `metrics.csv`, and `loss.png` / `accuracy.png`. A Rust user trains a network of their own
+//! with their own loss through the same engine with a [`Trainee`] (see [`step`]).
 //!
 //! Training knows nothing of deployment: Xylo-mode training, export and the simulated-chip
 //! accuracy are composed around it by [`crate::job`].
@@ -14,8 +17,13 @@
 //! | file | what lives there |
 //! | --- | --- |
 //! | `options.rs` | [`DataConfig`] (`[data]`), [`TrainingOptions`] (`[training]`), [`Schedule`], [`OptimizerKind`], their checks |
-//! | `trainer.rs` | the loop: [`train`], [`train_with`] (through a [`Forward`]), [`evaluate`], [`TrainReport`] |
-//! | `run_dir.rs` | the run folder: per-epoch checkpoint set, best model, resume |
+//! | `step.rs` | [`Trainee`], [`Objective`]: Burn's `TrainStep`/`InferenceStep` over our networks |
+//! | `loader.rs` | [`EpochLoader`]: the datasets as Burn `DataLoader`s, resumable and shardable |
+//! | `schedule.rs` | [`EpochSchedule`]: the schedules as a Burn `LrScheduler` |
+//! | `meters.rs` | accuracy and firing-rate metrics, the in-memory metric logger |
+//! | `render.rs` | Burn's dashboard or a plain progress bar |
+//! | `trainer.rs` | [`train`], [`train_with`]: the engine assembled; [`evaluate`], [`TrainReport`] |
+//! | `run_dir.rs` | the run folder: generations committed as a set, resume, best model |
 //! | `metrics.rs` | [`EpochMetrics`], `metrics.csv` and the curves |
 //! | `regularisers.rs` | what the activity, L2 and bounds penalties act on |
 //! | `loss.rs` | [`loss`]: losses, accuracy, the penalties |
@@ -31,14 +39,22 @@
 //!
 //! [`Dataset`]: rockpool_tasks::Dataset
 
+pub mod loader;
 pub mod loss;
+pub mod meters;
 mod metrics;
 mod options;
 mod regularisers;
-mod run_dir;
+pub mod render;
+pub mod run_dir;
+pub mod schedule;
+pub mod step;
 mod trainer;
 
+pub use loader::{EpochLoader, Minibatch};
 pub use metrics::EpochMetrics;
 pub use options::{DataConfig, OptimizerKind, Schedule, TrainingOptions};
 pub use run_dir::{RUN_FILES, clear_run, remove_files};
-pub use trainer::{Forward, TrainReport, evaluate, plain, train, train_with};
+pub use schedule::EpochSchedule;
+pub use step::{ForwardFn, LossFn, Objective, Trainee};
+pub use trainer::{Forward, TrainReport, evaluate, objective, plain, train, train_with};

@@ -1,29 +1,28 @@
-//! The training loop: epochs of shuffled mini-batches through BPTT, validation after each
-//! epoch, the best model kept, early stopping, and everything written to the run folder
-//! ([`run_dir`](super::run_dir)) so a run can resume.
+//! `rockpool train`'s trainer, assembled from Burn's training engine: the network and its
+//! [`Objective`] as a [`Trainee`] (Burn's `TrainStep`/`InferenceStep`), the task datasets
+//! behind [`EpochLoader`]s, Burn's optimisers with our schedules ([`EpochSchedule`]), Burn's
+//! loss and learning-rate metrics with ours (accuracy, firing rate), and the run folder as
+//! Burn's checkpointers, checkpointing strategy and early-stopping strategy
+//! ([`run_dir`](super::run_dir)). One device trains with Burn's single-device strategy,
+//! several with its multi-device strategy (gradients gathered on the first device).
 
-use std::io::Write;
-
-/// Progress lines on stderr; a closed or full stderr does not stop training (unlike
-/// `eprintln!`, which panics), the run's files are still written.
-macro_rules! note {
-    ($($arg:tt)*) => {{
-        let _ = writeln!(std::io::stderr(), $($arg)*);
-    }};
-}
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::Arc;
 
+use burn::data::dataloader::DataLoader;
 use burn::module::Module;
-use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
-use indicatif::{ProgressBar, ProgressStyle};
+use burn_train::metric::{LearningRateMetric, LossMetric};
+use burn_train::{ExecutionStrategy, Interrupter, Learner, MultiDeviceOptim, SupervisedTraining};
 
-use super::loss::{self, Loss, Target};
+use super::loader::EpochLoader;
+use super::loss::{Loss, Target};
+use super::meters::{AccuracyMetric, FiringRateMetric, MemoryLogger};
 use super::metrics::EpochMetrics;
 use super::options::TrainingOptions;
-use super::regularisers::{bounds_of, hidden_spikes, weights_of};
-use super::run_dir::{RunDir, TrainState};
+use super::run_dir::{Ledger, LedgerStrategy, Part, Patience, RunCheckpointer};
+use super::schedule::EpochSchedule;
+use super::step::{ForwardFn, Objective, Trainee};
 use crate::error::{Error, Result};
 use crate::module::{Evolution, Evolve, ModuleExt, StateTree};
 use crate::network::NetworkConfig;
@@ -43,10 +42,8 @@ pub struct TrainReport {
     pub out_dir: PathBuf,
 }
 
-/// How the trainer evolves the network on a batch `[B, T, C]` from a state, with or without
-/// records: [`Evolve::evolve_with`] ([`plain`]) unless a transform of ordinary modules says
-/// otherwise (Xylo-mode training, composed by [`crate::job`], fake-quantises weights and puts
-/// thresholds on their grid this way).
+/// How [`evaluate`] evolves the network on a batch `[B, T, C]` from a state, with or without
+/// records: [`Evolve::evolve_with`] ([`plain`]) or a transform (see [`ForwardFn`]).
 pub type Forward<'a> =
     &'a (dyn Fn(&Sequential<Layer>, Tensor<3>, StateTree, bool) -> Result<Evolution> + 'a);
 
@@ -88,14 +85,8 @@ pub fn evaluate(
 }
 
 /// Trains `network` on `train_set`, validating on `valid_set` after every epoch, and writes
-/// everything into `out_dir` (see the [module docs](super)): the network is built on the
-/// autodiff form of `device` (seeded by its own `seed`), trained with BPTT for
-/// [`opts.epochs`](TrainingOptions::epochs) epochs or until early stopping, and the best
-/// model by validation accuracy is kept in `params.npz` / `best.bpk`. With `resume`, continues
-/// from the checkpoint in `out_dir`.
-///
-/// Errors when the network's input or output width does not fit the data, the loss becomes
-/// non-finite, or a file cannot be read or written.
+/// everything into `out_dir` (see the [module docs](super)) on one device: [`train_with`]
+/// with the plain forward.
 pub fn train(
     network: &NetworkConfig,
     train_set: &Dataset,
@@ -106,23 +97,51 @@ pub fn train(
     resume: bool,
 ) -> Result<TrainReport> {
     let data = (train_set, valid_set);
-    train_with(network, data, opts, out_dir, device, resume, &plain)
+    train_with(
+        network,
+        data,
+        opts,
+        out_dir,
+        std::slice::from_ref(device),
+        resume,
+        None,
+    )
 }
 
-/// [`train`] with the network evolved through `forward` (see [`Forward`]) in training and
-/// validation; `data` is (training set, validation set).
+/// The objective `opts` describes for a network of time step `dt`.
+pub fn objective(opts: &TrainingOptions, dt: f64) -> Objective {
+    Objective::new(opts.loss)
+        .with_activity(opts.activity_weight, opts.activity_target_hz)
+        .with_l2(opts.l2)
+        .with_bounds(opts.bounds.clone(), opts.bounds_weight)
+        .with_dt(dt)
+}
+
+/// Trains `network` (built on the autodiff form of `devices[0]`, seeded by its own `seed`)
+/// for [`opts.epochs`](TrainingOptions::epochs) epochs or until early stopping, on Burn's
+/// training engine: one device, or data-parallel over all of `devices` (every global batch of
+/// `batch_size` samples split across them, gradients summed on the first; the same device may
+/// appear more than once, e.g. to run two CPU workers). `data` is (training set, validation
+/// set); `forward`, when given, evolves the network instead of [`Evolve::evolve_with`] in
+/// training and validation. With `resume`, continues from the last committed generation in
+/// `out_dir`.
+///
+/// Errors when the network's input or output width does not fit the data, a loss becomes
+/// non-finite, a file cannot be read or written, or `devices` is empty.
 pub fn train_with(
     network: &NetworkConfig,
     (train_set, valid_set): (&Dataset, &Dataset),
     opts: &TrainingOptions,
     out_dir: &Path,
-    device: &Device,
+    devices: &[Device],
     resume: bool,
-    forward: Forward<'_>,
+    forward: Option<ForwardFn>,
 ) -> Result<TrainReport> {
-    let run = RunDir::create(out_dir, resume)?;
+    let Some(device) = devices.first() else {
+        return Err(Error::value("--devices", "no device given"));
+    };
     let ad = crate::device::autodiff(device);
-    let mut net = network.build(&ad)?;
+    let net = network.build(&ad)?;
     if net.size_in() != train_set.size_in() {
         return Err(Error::config(
             "network",
@@ -144,126 +163,105 @@ pub fn train_with(
             ),
         ));
     }
-    let mut optim = opts.optimizer();
-    let mut state = TrainState::default();
-    if resume {
-        (net, optim, state) = run.resume(net, optim)?;
-        note!("resuming after epoch {}", state.epochs_done);
-    }
     let dt = crate::timed::module_dt(&net).unwrap_or(crate::nn::defaults::DT);
-    let mut stale = state.stale_epochs;
-    for epoch in state.epochs_done..opts.epochs {
-        let lr = opts.lr_at(epoch);
-        let started = Instant::now();
-        let shuffle = opts.seed.wrapping_add(epoch as u64);
-        let batches = crate::data::batches(train_set, opts.batch_size, Some(shuffle), &ad)?;
-        let bar = ProgressBar::new(batches.len() as u64);
-        bar.set_style(
-            ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg}")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
-        bar.set_prefix(format!("{}/{}", epoch + 1, opts.epochs));
-        let (mut total, mut correct, mut seen) = (0.0, 0usize, 0usize);
-        for batch in batches {
-            let (x, target) = (batch.x, batch.target);
-            let b = x.dims()[0];
-            let want_record = opts.activity_weight > 0.0;
-            let ev = forward(&net, x, net.zero_state(b), want_record)?;
-            let mut loss = opts.loss.compute(ev.output.clone(), &target)?;
-            if want_record
-                && let Some(a) = loss::activity(
-                    &hidden_spikes(&net, &ev.record),
-                    dt,
-                    opts.activity_target_hz,
-                )
-            {
-                loss = loss + a * opts.activity_weight;
-            }
-            if opts.l2 > 0.0
-                && let Some(p) = loss::l2(&weights_of(&net))
-            {
-                loss = loss + p * opts.l2;
-            }
-            if opts.bounds_weight > 0.0
-                && let Some(b) = bounds_of(&net, &opts.bounds)
-            {
-                loss = loss + b * opts.bounds_weight;
-            }
-            let value = f64::from(loss.clone().into_scalar::<f32>());
-            if !value.is_finite() {
-                return Err(Error::value(
-                    "training",
-                    format!(
-                        "the loss became {value} in epoch {}; lower the learning rate",
-                        epoch + 1
-                    ),
-                ));
-            }
-            let grads = GradientsParams::from_grads(loss.backward(), &net);
-            net = optim.step(lr, net, grads);
-            total += value * b as f64;
-            if let Target::Classes(labels) = &target {
-                correct += opts.loss.correct(&ev.output, labels);
-            }
-            seen += b;
-            let secs = started.elapsed().as_secs_f64();
-            bar.set_message(format!(
-                "loss {:.4} acc {:.3} {:.0} samples/s",
-                total / seen as f64,
-                correct as f64 / seen as f64,
-                seen as f64 / secs.max(1e-9)
-            ));
-            bar.inc(1);
+    let interrupter = Interrupter::new();
+    let mut objective = objective(opts, dt).with_interrupter(interrupter.clone());
+    if let Some(f) = forward {
+        objective = objective.with_forward(f);
+    }
+    let trainee = Trainee::new(net, objective.clone());
+    let dashboard = super::render::dashboard();
+    let ledger = Ledger::open(
+        out_dir,
+        resume,
+        trainee.clone(),
+        (opts.epochs, train_set.len(), opts.early_stopping_patience),
+        dashboard,
+    )?;
+    let done = ledger.epochs_done();
+    let report = |ledger: &Ledger| {
+        let state = ledger.state();
+        TrainReport {
+            history: state.history,
+            best_valid_acc: state.best_valid_acc,
+            best_epoch: state.best_epoch,
+            out_dir: out_dir.to_path_buf(),
         }
-        bar.finish_and_clear();
-        let seconds = started.elapsed().as_secs_f64();
-        let (valid_loss, valid_acc) =
-            evaluate(&net, valid_set, opts.loss, opts.batch_size, device, forward)?;
-        let m = EpochMetrics {
-            epoch: epoch + 1,
-            train_loss: total / seen.max(1) as f64,
-            train_acc: correct as f64 / seen.max(1) as f64,
-            valid_loss,
-            valid_acc,
-            lr,
-            seconds,
-            samples_per_s: seen as f64 / seconds.max(1e-9),
-        };
-        note!(
-            "epoch {:>3}/{}: train loss {:.4} acc {:.3} | valid loss {:.4} acc {:.3} | lr {:.2e} | {:.1} s, {:.0} samples/s",
-            m.epoch,
-            opts.epochs,
-            m.train_loss,
-            m.train_acc,
-            m.valid_loss,
-            m.valid_acc,
-            m.lr,
-            m.seconds,
-            m.samples_per_s
-        );
-        state.history.push(m.clone());
-        state.epochs_done = epoch + 1;
-        if m.valid_acc > state.best_valid_acc || state.best_epoch == 0 {
-            state.best_valid_acc = m.valid_acc;
-            state.best_epoch = m.epoch;
-            run.save_best(&net)?;
-            stale = 0;
-        } else {
-            stale += 1;
-        }
-        state.stale_epochs = stale;
-        run.save_epoch(&net, &optim, &state)?;
-        if opts.early_stopping_patience > 0 && stale >= opts.early_stopping_patience {
-            note!("early stop: no better validation accuracy for {stale} epochs");
-            break;
+    };
+    if resume {
+        super::run_dir::note(&format!("resuming after epoch {done}"));
+        let state = ledger.state();
+        let patience = opts.early_stopping_patience;
+        if done >= opts.epochs || (patience > 0 && state.stale_epochs >= patience) {
+            return Ok(report(&ledger));
         }
     }
-    let _ = std::io::stderr().flush();
-    Ok(TrainReport {
-        history: state.history,
-        best_valid_acc: state.best_valid_acc,
-        best_epoch: state.best_epoch,
-        out_dir: out_dir.to_path_buf(),
-    })
+    let train = EpochLoader::new(
+        Arc::new(train_set.clone()),
+        opts.batch_size,
+        Some(opts.seed),
+        &ad,
+    )?
+    .starting_at(done)
+    .shards(devices.len());
+    let valid = EpochLoader::new(
+        Arc::new(valid_set.clone()),
+        opts.batch_size,
+        None,
+        &device.clone().inner(),
+    )?;
+    let schedule = EpochSchedule::new(opts, train.num_batches());
+    let learner = Learner::new(trainee, opts.optimizer(), schedule);
+    let part = |part| RunCheckpointer {
+        ledger: ledger.clone(),
+        part,
+    };
+    let mut training = SupervisedTraining::<Trainee>::new(
+        out_dir,
+        Arc::new(train) as Arc<dyn DataLoader<_>>,
+        Arc::new(valid) as Arc<dyn DataLoader<_>>,
+    )
+    .num_epochs(opts.epochs)
+    .with_interrupter(interrupter.clone())
+    .with_application_logger(None)
+    .with_metric_logger(MemoryLogger::default())
+    .metric_train_numeric(LossMetric::new())
+    .metric_valid_numeric(LossMetric::new())
+    .metric_train_numeric(AccuracyMetric::default())
+    .metric_valid_numeric(AccuracyMetric::default())
+    .metric_train_numeric(LearningRateMetric::new())
+    .metric_valid_numeric(FiringRateMetric::default())
+    .with_custom_checkpointers(
+        part(Part::Model),
+        part(Part::Optimizer),
+        part(Part::Scheduler),
+    )
+    .with_checkpointing_strategy(LedgerStrategy(ledger.clone()))
+    .early_stopping(Patience(ledger.clone()))
+    .renderer(super::render::renderer(
+        interrupter.clone(),
+        (done > 0).then_some(done),
+    ));
+    if done > 0 {
+        training = training.checkpoint(done);
+    }
+    let strategy = if devices.len() > 1 {
+        let ads = devices.iter().map(crate::device::autodiff).collect();
+        ExecutionStrategy::multi(ads, MultiDeviceOptim::OptimMainDevice)
+    } else {
+        ExecutionStrategy::single(ad)
+    };
+    let result = training
+        .with_training_strategy(strategy.into())
+        .launch(learner);
+    if let Some(e) = objective.take_failure() {
+        return Err(e);
+    }
+    if let Some(e) = ledger.take_failure() {
+        return Err(e);
+    }
+    if let Some(e) = result.error {
+        return Err(Error::Backend(format!("training failed: {e}")));
+    }
+    Ok(report(&ledger))
 }
