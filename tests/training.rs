@@ -286,3 +286,49 @@ fn two_devices_train_like_one_with_the_same_global_batch() {
         assert!((a.valid_acc - b.valid_acc).abs() <= 0.02, "{a:?} {b:?}");
     }
 }
+
+/// A step whose loss is not finite stops Burn's engine at once, and the error says which epoch
+/// and what to do; the model is not updated with the failed step's gradients.
+#[test]
+fn a_non_finite_loss_stops_training_with_a_clear_error() {
+    use burn::module::Module;
+    use burn_train::{Learner, SupervisedTraining};
+    use rockpool::train::{EpochLoader, Objective, Trainee, loss::Loss};
+    use std::sync::Arc;
+    let cfg = config(1);
+    let (train, valid) = cfg.datasets().unwrap();
+    let dev = rockpool::device::autodiff(&device());
+    let net = cfg.network.build(&dev).unwrap();
+    let before = rockpool::persist::parameter_arrays(&net.valid());
+    let objective = Objective::new(Loss::CrossEntropy).with_loss_fn(Arc::new(
+        |out: burn::tensor::Tensor<3>, _: &_| Ok(out.sum() * f32::NAN),
+    ));
+    let interrupter = burn_train::Interrupter::new();
+    let objective = objective.with_interrupter(interrupter.clone());
+    let train = EpochLoader::new(Arc::new(train), 32, Some(0), &dev).unwrap();
+    let valid = EpochLoader::new(Arc::new(valid), 32, None, &dev.clone().inner()).unwrap();
+    let out = tmp("nan");
+    let result = SupervisedTraining::new(&out, Arc::new(train), Arc::new(valid))
+        .num_epochs(3)
+        .with_interrupter(interrupter)
+        .with_application_logger(None)
+        .with_metric_logger(rockpool::train::meters::MemoryLogger::default())
+        .renderer(Box::new(rockpool::train::render::PlainRenderer::default()))
+        .launch(Learner::new(
+            Trainee::new(net, objective.clone()),
+            burn::optim::AdamConfig::new().init(),
+            1e-3,
+        ));
+    let err = objective
+        .take_failure()
+        .expect("the failure is kept")
+        .to_string();
+    assert!(
+        err.contains("NaN") && err.contains("epoch 1") && err.contains("learning rate"),
+        "{err}"
+    );
+    assert!(result.interrupted.is_some());
+    let after = rockpool::persist::parameter_arrays(&result.model.net);
+    assert_eq!(before, after, "no step was taken with the failed gradients");
+    std::fs::remove_dir_all(&out).ok();
+}

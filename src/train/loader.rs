@@ -1,5 +1,7 @@
-//! The training data as Burn's data API sees it: a task [`Dataset`] behind Burn's
-//! [`DataLoader`] trait, yielding [`Minibatch`]es prepared on a background thread (prefetch).
+//! The training data as Burn's data API sees it: samples ([`Sample`]) from any Burn
+//! [`Dataset`](BurnDataset) (a task [`Dataset`] through [`TaskDataset`]), collated by a Burn
+//! [`Batcher`] ([`SampleBatcher`]) and served by [`EpochLoader`], a Burn [`DataLoader`] that
+//! prepares the next [`Minibatch`] on a background thread (prefetch).
 //!
 //! Burn's own loaders shuffle with an RNG that advances on every pass and, with worker threads,
 //! hand batches out in the order the workers finish them; neither can be restored to "epoch
@@ -12,12 +14,133 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, sync_channel};
 
+use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataloader::{DataLoader, DataLoaderIterator, Progress};
-use burn::data::dataset::DatasetError;
-use burn::tensor::Device;
-use rockpool_tasks::Dataset;
+use burn::data::dataset::{Dataset as BurnDataset, DatasetError};
+use burn::tensor::{Device, Tensor, TensorData};
+use ndarray::{Array2, Axis};
+use rockpool_tasks::{Dataset, Targets, epoch_order};
 
-use crate::data::{Batch, inputs, targets};
+use crate::data::{Batch, Target};
+
+/// One sample: inputs `[T, C]` and its target.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    /// Inputs `[T, C]`: spike counts (or analog values) per time step.
+    pub x: Array2<f32>,
+    /// Its target.
+    pub target: SampleTarget,
+    /// Its index in the dataset.
+    pub index: usize,
+}
+
+/// A sample's target.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SampleTarget {
+    /// A class label.
+    Class(usize),
+    /// A target trace `[T, K]`.
+    Sequence(Array2<f32>),
+}
+
+/// A task [`Dataset`] as a Burn dataset of [`Sample`]s.
+#[derive(Clone, Debug)]
+pub struct TaskDataset(pub Arc<Dataset>);
+
+impl BurnDataset<Sample> for TaskDataset {
+    fn get(&self, index: usize) -> Result<Sample, DatasetError> {
+        let d = &self.0;
+        if index >= d.len() {
+            return Err(DatasetError::new(crate::Error::value(
+                format!("dataset '{}'", d.name),
+                format!("sample {index} asked for, but it holds {}", d.len()),
+            )));
+        }
+        let target = match &d.y {
+            Targets::Class(labels) => SampleTarget::Class(labels[index]),
+            Targets::Sequence(s) => SampleTarget::Sequence(s.index_axis(Axis(0), index).to_owned()),
+        };
+        Ok(Sample {
+            x: d.x.index_axis(Axis(0), index).to_owned(),
+            target,
+            index,
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// Collates [`Sample`]s into a [`Batch`] on a device: inputs `[B, T, C]` and the targets.
+/// Samples shorter than the longest one are padded with zeros at the end (inputs and target
+/// traces); samples with different channel counts, or a mix of class and sequence targets,
+/// are an error naming the sample.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SampleBatcher;
+
+impl Batcher<Sample, Result<Batch, DatasetError>> for SampleBatcher {
+    fn batch(&self, items: Vec<Sample>, device: &Device) -> Result<Batch, DatasetError> {
+        let bad = |m: String| DatasetError::new(crate::Error::value("batch", m));
+        let b = items.len();
+        let t = items.iter().map(|s| s.x.nrows()).max().unwrap_or(0);
+        let c = items.first().map_or(0, |s| s.x.ncols());
+        let mut x = vec![0.0f32; b * t * c];
+        let mut labels = Vec::new();
+        let mut traces: Option<(usize, Vec<f32>)> = None;
+        for (i, s) in items.iter().enumerate() {
+            if s.x.ncols() != c {
+                return Err(bad(format!(
+                    "sample {} has {} channels, sample {} has {c}",
+                    s.index,
+                    s.x.ncols(),
+                    items[0].index
+                )));
+            }
+            for (r, row) in s.x.rows().into_iter().enumerate() {
+                let at = (i * t + r) * c;
+                x[at..at + c].iter_mut().zip(row).for_each(|(d, v)| *d = *v);
+            }
+            match (&s.target, &mut traces) {
+                (SampleTarget::Class(l), None) if labels.len() == i => labels.push(*l),
+                (SampleTarget::Sequence(y), _) if labels.is_empty() => {
+                    let k = y.ncols();
+                    let (kk, buf) = traces.get_or_insert_with(|| (k, vec![0.0; b * t * k]));
+                    if *kk != k || y.nrows() > t {
+                        return Err(bad(format!(
+                            "sample {}'s target trace has another shape",
+                            s.index
+                        )));
+                    }
+                    for (r, row) in y.rows().into_iter().enumerate() {
+                        let at = (i * t + r) * k;
+                        buf[at..at + k]
+                            .iter_mut()
+                            .zip(row)
+                            .for_each(|(d, v)| *d = *v);
+                    }
+                }
+                _ => {
+                    return Err(bad(format!(
+                        "sample {} mixes class and sequence targets with the others",
+                        s.index
+                    )));
+                }
+            }
+        }
+        let target = match traces {
+            Some((k, buf)) => {
+                Target::Sequence(Tensor::from_data(TensorData::new(buf, [b, t, k]), device))
+            }
+            None => Target::Classes(labels),
+        };
+        Ok(Batch {
+            x: Tensor::from_data(TensorData::new(x, [b, t, c]), device),
+            target,
+            indices: items.iter().map(|s| s.index).collect(),
+        })
+    }
+}
 
 /// Batches prepared ahead of the one being trained on.
 const PREFETCH: usize = 2;
@@ -37,16 +160,18 @@ pub struct Minibatch {
     pub share: f64,
 }
 
-/// A [`DataLoader`] over a task [`Dataset`]: mini-batches of `batch_size` samples in an order
-/// drawn from `(seed, epoch)` (or the dataset's order, for evaluation), converted to tensors
-/// on a background thread while the previous batch trains.
+/// A [`DataLoader`] over a Burn dataset of [`Sample`]s (a task [`Dataset`] with
+/// [`EpochLoader::new`]): mini-batches of `batch_size` samples in an order drawn from
+/// `(seed, epoch)` (or the dataset's order, for evaluation), read and collated
+/// ([`SampleBatcher`]) on a background thread while the previous batch trains.
 ///
 /// Each [`DataLoader::iter`] is one epoch; the first is epoch [`starting_at`](Self::starting_at)
 /// (0 unless a run resumes). Cloned loaders ([`DataLoader::to_device`],
 /// [`DataLoader::slice`]) share the epoch counter.
 #[derive(Clone)]
 pub struct EpochLoader {
-    data: Arc<Dataset>,
+    data: Arc<dyn BurnDataset<Sample>>,
+    name: String,
     batch_size: usize,
     shuffle: Option<u64>,
     device: Device,
@@ -61,7 +186,7 @@ pub struct EpochLoader {
 impl std::fmt::Debug for EpochLoader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EpochLoader")
-            .field("dataset", &self.data.name)
+            .field("dataset", &self.name)
             .field("samples", &self.data.len())
             .field("batch_size", &self.batch_size)
             .field("shuffle", &self.shuffle)
@@ -85,6 +210,27 @@ impl EpochLoader {
         shuffle: Option<u64>,
         device: &Device,
     ) -> crate::Result<Self> {
+        let name = data.name.clone();
+        Self::from_dataset(
+            Arc::new(TaskDataset(data)),
+            &name,
+            batch_size,
+            shuffle,
+            device,
+        )
+    }
+
+    /// [`EpochLoader::new`] over any Burn dataset of [`Sample`]s, named `name` in messages.
+    ///
+    /// # Errors
+    /// [`crate::Error::Value`] if `batch_size` is 0.
+    pub fn from_dataset(
+        data: Arc<dyn BurnDataset<Sample>>,
+        name: &str,
+        batch_size: usize,
+        shuffle: Option<u64>,
+        device: &Device,
+    ) -> crate::Result<Self> {
         if batch_size == 0 {
             return Err(crate::Error::value(
                 "batch_size",
@@ -93,6 +239,7 @@ impl EpochLoader {
         }
         Ok(Self {
             data,
+            name: name.to_string(),
             batch_size,
             shuffle,
             device: device.clone(),
@@ -132,7 +279,7 @@ impl EpochLoader {
     }
 
     /// The dataset.
-    pub fn dataset(&self) -> &Arc<Dataset> {
+    pub fn dataset(&self) -> &Arc<dyn BurnDataset<Sample>> {
         &self.data
     }
 
@@ -175,41 +322,23 @@ impl DataLoader<Minibatch> for EpochLoader {
         let (shuffle, shard) = (self.shuffle, self.part_of());
         std::thread::spawn(move || {
             let seed = shuffle.map(|s| s.wrapping_add(epoch as u64));
-            let batches = match data.batches(batch_size, seed.is_some(), seed.unwrap_or(0)) {
-                Ok(b) => b,
-                Err(e) => {
-                    let _ = sender.send(Err(DatasetError::new(e)));
-                    return;
-                }
-            };
-            for (step, b) in batches.enumerate() {
-                let global = b.len();
-                let (start, end) = EpochLoader::part(global, shard);
+            let order = epoch_order(data.len(), seed.is_some(), seed.unwrap_or(0));
+            for (step, global) in order.chunks(batch_size).enumerate() {
+                let (start, end) = EpochLoader::part(global.len(), shard);
                 if start == end {
                     continue;
                 }
-                let (x, y, indices) = if shard.1 == 1 {
-                    (b.x, b.y, b.indices)
-                } else {
-                    let keep: Vec<usize> = (start..end).collect();
-                    (
-                        b.x.select(ndarray::Axis(0), &keep),
-                        b.y.select(&keep),
-                        b.indices[start..end].to_vec(),
-                    )
-                };
-                let batch = Batch {
-                    x: inputs(&x, &device),
-                    target: targets(&y, &device),
-                    indices,
-                };
-                let m = Minibatch {
+                let batch = data
+                    .get_many(global[start..end].to_vec())
+                    .and_then(|items| SampleBatcher.batch(items, &device));
+                let m = batch.map(|batch| Minibatch {
                     batch,
                     epoch,
                     step,
-                    share: (end - start) as f64 / global as f64,
-                };
-                if sender.send(Ok(m)).is_err() {
+                    share: (end - start) as f64 / global.len() as f64,
+                });
+                let failed = m.is_err();
+                if sender.send(m).is_err() || failed {
                     return;
                 }
             }
@@ -316,6 +445,31 @@ mod tests {
         }
         let m = parts[1].iter().next().unwrap().unwrap();
         assert_eq!(m.share, 0.5);
+    }
+
+    #[test]
+    fn the_batcher_pads_shorter_samples_and_names_a_misfit() {
+        let dev = device();
+        let sample = |t: usize, c: usize, index: usize| Sample {
+            x: Array2::from_elem((t, c), 1.0),
+            target: SampleTarget::Class(index % 2),
+            index,
+        };
+        let b = SampleBatcher
+            .batch(vec![sample(3, 2, 0), sample(2, 2, 1)], &dev)
+            .unwrap();
+        assert_eq!(b.x.dims(), [2, 3, 2]);
+        let v = b.x.to_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(&v[6..], [1.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
+        assert_eq!(b.labels().unwrap(), [0, 1]);
+        let err = SampleBatcher
+            .batch(vec![sample(3, 2, 0), sample(3, 5, 7)], &dev)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("sample 7") && err.contains("5 channels"),
+            "{err}"
+        );
     }
 
     #[test]

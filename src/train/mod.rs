@@ -24,6 +24,7 @@
 //! | `render.rs` | Burn's dashboard or a plain progress bar |
 //! | `trainer.rs` | [`train`], [`train_with`]: the engine assembled; [`evaluate`], [`TrainReport`] |
 //! | `run_dir.rs` | the run folder: generations committed as a set, resume, best model |
+//! | `checkpointer.rs` | the run folder as Burn's checkpointers, checkpointing and early-stopping strategies |
 //! | `metrics.rs` | [`EpochMetrics`], `metrics.csv` and the curves |
 //! | `regularisers.rs` | what the activity, L2 and bounds penalties act on |
 //! | `loss.rs` | [`loss`]: losses, accuracy, the penalties |
@@ -39,6 +40,7 @@
 //!
 //! [`Dataset`]: rockpool_tasks::Dataset
 
+mod checkpointer;
 pub mod loader;
 pub mod loss;
 pub mod meters;

@@ -8,9 +8,9 @@
 //!   params.npz best.bpk metrics.csv loss.png accuracy.png   published from the generation
 //! ```
 //!
-//! Burn's engine hands the epoch's records to three checkpointers ([`RunCheckpointer`], one
-//! per record: model, optimiser, learning-rate scheduler) after the [`Ledger`] (Burn's
-//! checkpointing strategy) has read the epoch's metrics from the event store and decided
+//! Burn's engine hands the epoch's records to three checkpointers (one per record: model,
+//! optimiser, learning-rate scheduler; see [`checkpointer`](super::checkpointer)) after the
+//! [`Ledger`] (through Burn's checkpointing strategy) has read the epoch's metrics from the event store and decided
 //! whether the model is the best so far. The generation is written into a staging folder; when
 //! its last part is in, the folder is renamed into place and `LATEST` is replaced: that rename
 //! is the commit. Only then are the user-facing files published (each atomically) and older
@@ -25,14 +25,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
-use burn::lr_scheduler::LrSchedulerRecord;
 use burn::module::Module;
-use burn::optim::OptimizerRecord;
 use burn::store::ModuleRecord;
-use burn_train::EarlyStoppingStrategy;
-use burn_train::checkpoint::{
-    Checkpoint, Checkpointer, CheckpointerError, CheckpointingAction, CheckpointingStrategy,
-};
+use burn_train::checkpoint::CheckpointerError;
 use burn_train::metric::store::{Aggregate, EventStoreClient, Split};
 use serde::{Deserialize, Serialize};
 
@@ -202,8 +197,8 @@ struct Inner {
     epoch_started: Instant,
 }
 
-/// The run folder's bookkeeping, shared by Burn's checkpointing strategy (this type), the
-/// three checkpointers and the early-stopping strategy ([`Patience`]).
+/// The run folder's bookkeeping, shared by Burn's checkpointing strategy, the three
+/// checkpointers and the early-stopping strategy ([`checkpointer`](super::checkpointer)).
 pub(crate) struct Ledger {
     out: PathBuf,
     checkpoints: PathBuf,
@@ -211,8 +206,8 @@ pub(crate) struct Ledger {
     template: Mutex<Trainee>,
     epochs: usize,
     train_samples: usize,
-    patience: usize,
-    quiet: bool,
+    pub(crate) patience: usize,
+    pub(crate) quiet: bool,
     inner: Mutex<Inner>,
     idle: Condvar,
 }
@@ -356,7 +351,7 @@ impl Ledger {
         self.lock().failure.take()
     }
 
-    fn fail(&self, e: Error) -> CheckpointerError {
+    pub(crate) fn fail(&self, e: Error) -> CheckpointerError {
         let message = e.to_string();
         let mut inner = self.lock();
         if inner.failure.is_none() {
@@ -391,7 +386,7 @@ impl Ledger {
 
     /// Starts generation `epoch`: its metrics, the best-model decision, the patience counter,
     /// a fresh staging folder. Waits for the previous generation's commit first.
-    fn begin(&self, epoch: usize, store: &EventStoreClient) -> Result<()> {
+    pub(crate) fn begin(&self, epoch: usize, store: &EventStoreClient) -> Result<()> {
         let mut inner = self.lock();
         while inner.pending.is_some() || inner.committing {
             inner = self.idle.wait(inner).unwrap_or_else(|p| p.into_inner());
@@ -448,7 +443,7 @@ impl Ledger {
 
     /// Writes `bytes` as `part` of generation `epoch`, and commits the generation when it is
     /// the last part in.
-    fn save_part(
+    pub(crate) fn save_part(
         &self,
         epoch: usize,
         part: Part,
@@ -574,7 +569,7 @@ impl Ledger {
     }
 
     /// The saved record of `part` in generation `epoch`.
-    fn restore_part(&self, epoch: usize, part: Part) -> Result<Vec<u8>> {
+    pub(crate) fn restore_part(&self, epoch: usize, part: Part) -> Result<Vec<u8>> {
         let path = self
             .checkpoints
             .join(generation_name(epoch))
@@ -583,7 +578,7 @@ impl Ledger {
     }
 
     /// Whether training should stop: `patience` epochs without a better validation accuracy.
-    fn exhausted(&self) -> bool {
+    pub(crate) fn exhausted(&self) -> bool {
         let inner = self.lock();
         let stale = inner
             .pending
@@ -597,141 +592,4 @@ impl Ledger {
 pub(crate) fn note(line: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{line}");
-}
-
-/// Burn's checkpointing strategy for a run: every epoch is saved (as the next generation of
-/// the run folder), after the [`Ledger`] has taken the epoch's metrics.
-#[derive(Clone)]
-pub(crate) struct LedgerStrategy(pub(crate) Arc<Ledger>);
-
-impl CheckpointingStrategy for LedgerStrategy {
-    fn checkpointing(
-        &mut self,
-        epoch: usize,
-        store: &EventStoreClient,
-    ) -> Vec<CheckpointingAction> {
-        match self.0.begin(epoch, store) {
-            Ok(()) => vec![CheckpointingAction::Save],
-            Err(e) => {
-                let _ = self.0.fail(e);
-                Vec::new()
-            }
-        }
-    }
-}
-
-/// One of the three checkpointers of a run (model, optimiser, scheduler), writing its record
-/// into the run folder's next generation.
-pub(crate) struct RunCheckpointer {
-    pub(crate) ledger: Arc<Ledger>,
-    pub(crate) part: Part,
-}
-
-/// A record as bytes, with the context of a failure.
-fn bytes_of<R: Checkpoint>(record: R) -> std::result::Result<Vec<u8>, CheckpointerError> {
-    record
-        .checkpoint_into_bytes()
-        .map(|b| b.to_vec())
-        .map_err(CheckpointerError::Record)
-}
-
-impl RunCheckpointer {
-    fn save_bytes(
-        &self,
-        epoch: usize,
-        bytes: Vec<u8>,
-        model: Option<ModuleRecord>,
-    ) -> std::result::Result<(), CheckpointerError> {
-        self.ledger
-            .save_part(epoch, self.part, &bytes, model)
-            .map_err(|e| self.ledger.fail(e))
-    }
-
-    fn restore_record<R: Checkpoint>(
-        &self,
-        epoch: usize,
-    ) -> std::result::Result<R, CheckpointerError> {
-        let bytes = self
-            .ledger
-            .restore_part(epoch, self.part)
-            .map_err(|e| CheckpointerError::Unknown(e.to_string()))?;
-        R::checkpoint_from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
-            .map_err(CheckpointerError::Record)
-    }
-}
-
-impl Checkpointer<ModuleRecord> for RunCheckpointer {
-    fn save(
-        &self,
-        epoch: usize,
-        record: ModuleRecord,
-    ) -> std::result::Result<(), CheckpointerError> {
-        let bytes = bytes_of(record.clone())?;
-        self.save_bytes(epoch, bytes, Some(record))
-    }
-
-    fn delete(&self, _epoch: usize) -> std::result::Result<(), CheckpointerError> {
-        Ok(())
-    }
-
-    fn restore(&self, epoch: usize) -> std::result::Result<ModuleRecord, CheckpointerError> {
-        self.restore_record(epoch)
-    }
-}
-
-impl Checkpointer<OptimizerRecord> for RunCheckpointer {
-    fn save(
-        &self,
-        epoch: usize,
-        record: OptimizerRecord,
-    ) -> std::result::Result<(), CheckpointerError> {
-        let bytes = bytes_of(record)?;
-        self.save_bytes(epoch, bytes, None)
-    }
-
-    fn delete(&self, _epoch: usize) -> std::result::Result<(), CheckpointerError> {
-        Ok(())
-    }
-
-    fn restore(&self, epoch: usize) -> std::result::Result<OptimizerRecord, CheckpointerError> {
-        self.restore_record(epoch)
-    }
-}
-
-impl Checkpointer<LrSchedulerRecord> for RunCheckpointer {
-    fn save(
-        &self,
-        epoch: usize,
-        record: LrSchedulerRecord,
-    ) -> std::result::Result<(), CheckpointerError> {
-        let bytes = bytes_of(record)?;
-        self.save_bytes(epoch, bytes, None)
-    }
-
-    fn delete(&self, _epoch: usize) -> std::result::Result<(), CheckpointerError> {
-        Ok(())
-    }
-
-    fn restore(&self, epoch: usize) -> std::result::Result<LrSchedulerRecord, CheckpointerError> {
-        self.restore_record(epoch)
-    }
-}
-
-/// Burn's early-stopping strategy for a run: stop after `early_stopping_patience` epochs
-/// without a better validation accuracy (the counter is part of every generation, so a resumed
-/// run stops where an uninterrupted one does).
-#[derive(Clone)]
-pub(crate) struct Patience(pub(crate) Arc<Ledger>);
-
-impl EarlyStoppingStrategy for Patience {
-    fn should_stop(&mut self, epoch: usize, _store: &EventStoreClient) -> bool {
-        let stop = self.0.exhausted();
-        if stop && !self.0.quiet {
-            note(&format!(
-                "early stop after epoch {epoch}: no better validation accuracy for {} epochs",
-                self.0.patience
-            ));
-        }
-        stop
-    }
 }

@@ -15,12 +15,13 @@ use burn::tensor::{Device, Tensor};
 use burn_train::metric::{LearningRateMetric, LossMetric};
 use burn_train::{ExecutionStrategy, Interrupter, Learner, MultiDeviceOptim, SupervisedTraining};
 
+use super::checkpointer::{LedgerStrategy, Patience, RunCheckpointer};
 use super::loader::EpochLoader;
 use super::loss::{Loss, Target};
 use super::meters::{AccuracyMetric, FiringRateMetric, MemoryLogger};
 use super::metrics::EpochMetrics;
 use super::options::TrainingOptions;
-use super::run_dir::{Ledger, LedgerStrategy, Part, Patience, RunCheckpointer};
+use super::run_dir::{Ledger, Part};
 use super::schedule::EpochSchedule;
 use super::step::{ForwardFn, Objective, Trainee};
 use crate::error::{Error, Result};

@@ -323,10 +323,7 @@ impl Dataset {
                 reason: "a batch must hold at least one sample".into(),
             });
         }
-        let mut order: Vec<usize> = (0..self.len()).collect();
-        if shuffle {
-            order.shuffle(&mut rng(seed, stream::BATCHES));
-        }
+        let order = epoch_order(self.len(), shuffle, seed);
         Ok(Batches {
             data: self,
             order,
@@ -334,6 +331,17 @@ impl Dataset {
             next: 0,
         })
     }
+}
+
+/// The order in which [`Dataset::batches`] visits `len` samples: `0..len`, or with `shuffle`
+/// a permutation fixed by `seed` (the same one `batches` uses, so a loader built on this order
+/// yields the same batches).
+pub fn epoch_order(len: usize, shuffle: bool, seed: u64) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..len).collect();
+    if shuffle {
+        order.shuffle(&mut rng(seed, stream::BATCHES));
+    }
+    order
 }
 
 /// The position and value of the first NaN or infinite element, if any.

@@ -53,7 +53,7 @@ pub mod npz;
 mod random;
 mod validate;
 
-pub use dataset::{Batch, Batches, Dataset, MAX_CLASSES, Targets};
+pub use dataset::{Batch, Batches, Dataset, MAX_CLASSES, Targets, epoch_order};
 pub use delay::DelayConfig;
 pub use encoder::SpikeEncoder;
 pub use error::{Result, TaskError};
