@@ -40,7 +40,7 @@ use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::network::NetworkConfig;
 use crate::quant::XyloMode;
-use crate::train::{DataConfig, ForwardFn, TrainReport, TrainingOptions, train_with};
+use crate::train::{DataConfig, Devices, ForwardFn, TrainReport, TrainingOptions, train_with};
 use crate::xylo::Quantization;
 
 /// Xylo mode: train under the chip's constraints, then export (`[xylo]` in a job file).
@@ -182,7 +182,7 @@ pub struct JobReport {
 /// and, in Xylo mode, `config.json` (the best model exported for the chip). With `resume`,
 /// training continues from the checkpoint in `out_dir`.
 pub fn run(cfg: &JobConfig, out_dir: &Path, device: &Device, resume: bool) -> Result<JobReport> {
-    run_on(cfg, out_dir, std::slice::from_ref(device), resume)
+    run_on(cfg, out_dir, &Devices::one(device), resume)
 }
 
 /// [`run`] with training data-parallel over `devices` (see [`train_with`]); the export and
@@ -190,10 +190,10 @@ pub fn run(cfg: &JobConfig, out_dir: &Path, device: &Device, resume: bool) -> Re
 pub fn run_on(
     cfg: &JobConfig,
     out_dir: &Path,
-    devices: &[Device],
+    devices: &Devices,
     resume: bool,
 ) -> Result<JobReport> {
-    let Some(device) = devices.first() else {
+    let Some(device) = devices.list.first() else {
         return Err(Error::value("--devices", "no device given"));
     };
     let (train_set, valid_set) = cfg.datasets()?;

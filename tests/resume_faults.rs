@@ -15,7 +15,8 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 /// A small frozen-noise job: 3 epochs of 3 batches, a cosine schedule (its position is part
-/// of the checkpoint), epochs that are not the best (the best model is carried over).
+/// of the checkpoint), membrane noise in the hidden layer (the random stream must resume where
+/// it was), epochs that are not the best (the best model is carried over).
 fn config(dir: &Path) -> PathBuf {
     let base = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/frozen_noise.toml"),
@@ -25,7 +26,9 @@ fn config(dir: &Path) -> PathBuf {
         .replace("train_samples = 800", "train_samples = 80")
         .replace("valid_samples = 200", "valid_samples = 40")
         .replace("epochs = 15", "epochs = 3")
-        .replace("early_stopping_patience = 5", "early_stopping_patience = 0");
+        .replace("early_stopping_patience = 5", "early_stopping_patience = 0")
+        .replacen("n = 64\n", "n = 64\nnoise_std = 0.05\n", 1);
+    assert!(text.contains("noise_std"), "the hidden layer is noisy");
     let path = dir.join("job.toml");
     std::fs::write(&path, text).unwrap();
     path

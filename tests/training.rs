@@ -257,14 +257,14 @@ fn a_resumed_run_stops_early_where_the_uninterrupted_one_does() {
 fn two_devices_train_like_one_with_the_same_global_batch() {
     let cfg = config(3);
     let (train, valid) = cfg.datasets().unwrap();
-    let run = |devices: &[rockpool::device::Device], name: &str| {
+    let run = |devices: Vec<rockpool::device::Device>, name: &str| {
         let out = tmp(name);
         let report = rockpool::train::train_with(
             &cfg.network,
             (&train, &valid),
             &cfg.training,
             &out,
-            devices,
+            &rockpool::train::Devices::new(devices),
             false,
             None,
         )
@@ -273,8 +273,8 @@ fn two_devices_train_like_one_with_the_same_global_batch() {
         report
     };
     let dev = device();
-    let one = run(std::slice::from_ref(&dev), "one-device");
-    let two = run(&[dev.clone(), dev.clone()], "two-devices");
+    let one = run(vec![dev.clone()], "one-device");
+    let two = run(vec![dev.clone(), dev.clone()], "two-devices");
     assert_eq!(one.history.len(), two.history.len());
     for (a, b) in one.history.iter().zip(&two.history) {
         let close = |x: f64, y: f64| (x - y).abs() <= 1e-3 * (1.0 + x.abs());
@@ -285,6 +285,11 @@ fn two_devices_train_like_one_with_the_same_global_batch() {
         );
         assert!((a.valid_acc - b.valid_acc).abs() <= 0.02, "{a:?} {b:?}");
     }
+    // The CPU backend cannot all-reduce: asked for, it is refused with the way out.
+    let all_reduce = rockpool::train::Devices::new(vec![dev.clone(), dev.clone()])
+        .with_strategy(rockpool::train::DeviceStrategy::AllReduce);
+    let err = all_reduce.execution().err().expect("refused").to_string();
+    assert!(err.contains("CUDA") && err.contains("gather"), "{err}");
 }
 
 /// A step whose loss is not finite stops Burn's engine at once, and the error says which epoch

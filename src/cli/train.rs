@@ -6,6 +6,7 @@ use clap::Args;
 use rockpool::Result;
 use rockpool::device::{DeviceName, select_device};
 use rockpool::job::{self, JobConfig};
+use rockpool::train::{DeviceStrategy, Devices};
 
 use super::output::outln;
 use super::paths::check_output_distinct;
@@ -51,6 +52,10 @@ pub struct TrainArgs {
     /// the gradients are summed on the first (Burn's multi-device strategy).
     #[arg(long, value_delimiter = ',', num_args = 1..)]
     devices: Vec<DeviceName>,
+    /// How several --devices share a step: auto (all-reduce on CUDA devices, gather
+    /// elsewhere), gather (gradients summed on the first device), all-reduce (CUDA + NCCL).
+    #[arg(long, default_value = "auto", requires = "devices")]
+    strategy: DeviceStrategy,
 }
 
 /// Runs `rockpool train`: refuses an output folder whose files would replace the
@@ -78,13 +83,17 @@ pub fn train(args: TrainArgs) -> Result<()> {
         check_output_distinct("--out", &out.join(name), &inputs)?;
     }
     let devices = if args.devices.is_empty() {
-        vec![select_device(args.device)?]
+        Devices::one(&select_device(args.device)?)
     } else {
-        args.devices
+        let list = args
+            .devices
             .iter()
             .map(|d| d.device())
-            .collect::<Result<Vec<_>>>()?
+            .collect::<Result<_>>()?;
+        Devices::new(list).with_strategy(args.strategy)
     };
+    // Checked before anything is written.
+    devices.execution()?;
     if args.overwrite {
         job::clear_run(&out)?;
     }

@@ -59,4 +59,6 @@ pub use options::{DataConfig, OptimizerKind, Schedule, TrainingOptions};
 pub use run_dir::{RUN_FILES, clear_run, remove_files};
 pub use schedule::EpochSchedule;
 pub use step::{ForwardFn, LossFn, Objective, Trainee};
-pub use trainer::{Forward, TrainReport, evaluate, objective, plain, train, train_with};
+pub use trainer::{
+    DeviceStrategy, Devices, Forward, TrainReport, evaluate, objective, plain, train, train_with,
+};

@@ -61,6 +61,7 @@ pub struct Objective {
     bounds_weight: f64,
     dt: f64,
     record_valid_rate: bool,
+    seed: Option<u64>,
     failure: Arc<Mutex<Option<Error>>>,
     interrupter: Option<Interrupter>,
 }
@@ -91,6 +92,7 @@ impl Objective {
             bounds_weight: 0.0,
             dt: crate::nn::defaults::DT,
             record_valid_rate: true,
+            seed: None,
             failure: Arc::new(Mutex::new(None)),
             interrupter: None,
         }
@@ -139,6 +141,27 @@ impl Objective {
     pub fn with_valid_rate(mut self, on: bool) -> Self {
         self.record_valid_rate = on;
         self
+    }
+
+    /// Draws each step's random numbers (membrane noise) from a stream fixed by
+    /// `(seed, epoch, step)`: the device is reseeded before every training and validation step,
+    /// so a resumed run draws what the uninterrupted one drew. (With several workers on one
+    /// device, their draws may interleave: noisy networks then are not reproducible.)
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Reseeds `device` for step `step` of epoch `epoch` (validation: `valid`), if seeded.
+    fn reseed(&self, device: &burn::tensor::Device, epoch: usize, step: usize, valid: bool) {
+        if let Some(seed) = self.seed {
+            // SplitMix64 of the position, so neighbouring steps get unrelated streams.
+            let mut z = seed ^ ((epoch as u64) << 33) ^ ((step as u64) << 1) ^ u64::from(valid);
+            z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            crate::device::seed(device, z ^ (z >> 31));
+        }
     }
 
     /// Stops training through `interrupter` when a step fails (a non-finite loss, a shape
@@ -231,6 +254,7 @@ impl Trainee {
     fn train_loss(&self, m: Minibatch) -> Result<(Tensor<1>, StepOutput)> {
         let o = &self.objective;
         let b = m.batch.len();
+        o.reseed(&m.batch.x.device(), m.epoch, m.step, false);
         let ev = o.forward(&self.net, m.batch.x, b, o.activity.is_some())?;
         let data = o.data_loss(ev.output.clone(), &m.batch.target)?;
         let value = f64::from(data.clone().into_scalar::<f32>());
@@ -278,6 +302,7 @@ impl Trainee {
         let o = &self.objective;
         let b = m.batch.len();
         let record = o.record_valid_rate;
+        o.reseed(&m.batch.x.device(), m.epoch, m.step, true);
         let ev = o.forward(&self.net, m.batch.x, b, record)?;
         let value = f64::from(
             o.data_loss(ev.output.clone(), &m.batch.target)?

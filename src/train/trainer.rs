@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use burn::data::dataloader::DataLoader;
 use burn::module::Module;
+use burn::tensor::distributed::{DistributedConfig, ReduceOperation};
 use burn::tensor::{Device, Tensor};
 use burn_train::metric::{LearningRateMetric, LossMetric};
 use burn_train::{ExecutionStrategy, Interrupter, Learner, MultiDeviceOptim, SupervisedTraining};
@@ -29,6 +30,112 @@ use crate::module::{Evolution, Evolve, ModuleExt, StateTree};
 use crate::network::NetworkConfig;
 use crate::nn::{Layer, Sequential};
 use rockpool_tasks::Dataset;
+
+/// How several devices share a training step (see [`Devices`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum DeviceStrategy {
+    /// All-reduce where the backend can (CUDA devices, with NCCL), gather elsewhere.
+    #[default]
+    Auto,
+    /// Burn's multi-device strategy: gradients gathered and summed on the first device, which
+    /// steps the optimiser (any backend; transfers go through the host where the runtime has
+    /// no device-to-device transport).
+    Gather,
+    /// Burn's distributed data parallel strategy: every device keeps a copy of the model and
+    /// the gradients are summed by an all-reduce in the backward (CUDA with NCCL only).
+    AllReduce,
+}
+
+rockpool_io::text_enum! {
+    DeviceStrategy("device strategy") {
+        Auto => "auto",
+        Gather => "gather",
+        AllReduce => "all-reduce" | "all_reduce" | "allreduce" | "ddp",
+    }
+}
+
+/// The devices a run trains on, and how they share a step.
+#[derive(Clone, Debug)]
+pub struct Devices {
+    /// The devices; the first one validates and holds the result. One device may appear more
+    /// than once (several workers on it).
+    pub list: Vec<Device>,
+    /// How they share a step.
+    pub strategy: DeviceStrategy,
+}
+
+impl Devices {
+    /// Several devices, [`DeviceStrategy::Auto`].
+    pub fn new(list: Vec<Device>) -> Self {
+        Self {
+            list,
+            strategy: DeviceStrategy::Auto,
+        }
+    }
+
+    /// One device.
+    pub fn one(device: &Device) -> Self {
+        Self::new(vec![device.clone()])
+    }
+
+    /// The same devices shared as `strategy` says.
+    pub fn with_strategy(mut self, strategy: DeviceStrategy) -> Self {
+        self.strategy = strategy;
+        self
+    }
+
+    /// Whether every device is a CUDA device (the backends whose devices can all-reduce).
+    fn all_cuda(&self) -> bool {
+        #[cfg(feature = "cuda")]
+        {
+            self.list.iter().all(|d| {
+                let d = d.clone().inner();
+                (0..64usize).any(|i| d == Device::cuda(i))
+            })
+        }
+        #[cfg(not(feature = "cuda"))]
+        {
+            false
+        }
+    }
+
+    /// Burn's execution strategy for these devices (their autodiff forms).
+    ///
+    /// # Errors
+    /// [`Error::Value`] if the list is empty, or all-reduce is asked for devices that cannot
+    /// all-reduce.
+    pub fn execution(&self) -> Result<ExecutionStrategy> {
+        let ads: Vec<Device> = self.list.iter().map(crate::device::autodiff).collect();
+        let Some(first) = ads.first().cloned() else {
+            return Err(Error::value("--devices", "no device given"));
+        };
+        if ads.len() == 1 {
+            return Ok(ExecutionStrategy::single(first));
+        }
+        let all_reduce = match self.strategy {
+            DeviceStrategy::Gather => false,
+            DeviceStrategy::Auto => self.all_cuda(),
+            DeviceStrategy::AllReduce if self.all_cuda() => true,
+            DeviceStrategy::AllReduce => {
+                return Err(Error::value(
+                    "--strategy",
+                    "all-reduce needs CUDA devices (and the NCCL library); Burn 0.22's other \
+                     backends cannot all-reduce: use --strategy gather",
+                ));
+            }
+        };
+        Ok(if all_reduce {
+            // Each device's loss is weighted by its share of the global batch: the sum of the
+            // gradients is the global batch's gradient.
+            let config = DistributedConfig {
+                all_reduce_op: ReduceOperation::Sum,
+            };
+            ExecutionStrategy::ddp(ads, config)
+        } else {
+            ExecutionStrategy::multi(ads, MultiDeviceOptim::OptimMainDevice)
+        })
+    }
+}
 
 /// What a training run produced.
 #[derive(Clone, Debug)]
@@ -103,7 +210,7 @@ pub fn train(
         data,
         opts,
         out_dir,
-        std::slice::from_ref(device),
+        &Devices::one(device),
         resume,
         None,
     )
@@ -116,13 +223,14 @@ pub fn objective(opts: &TrainingOptions, dt: f64) -> Objective {
         .with_l2(opts.l2)
         .with_bounds(opts.bounds.clone(), opts.bounds_weight)
         .with_dt(dt)
+        .with_seed(opts.seed)
 }
 
-/// Trains `network` (built on the autodiff form of `devices[0]`, seeded by its own `seed`)
+/// Trains `network` (built on the autodiff form of the first device, seeded by its own `seed`)
 /// for [`opts.epochs`](TrainingOptions::epochs) epochs or until early stopping, on Burn's
 /// training engine: one device, or data-parallel over all of `devices` (every global batch of
-/// `batch_size` samples split across them, gradients summed on the first; the same device may
-/// appear more than once, e.g. to run two CPU workers). `data` is (training set, validation
+/// `batch_size` samples split across them, the gradients summed as [`DeviceStrategy`] says;
+/// the same device may appear more than once, e.g. to run two CPU workers). `data` is (training set, validation
 /// set); `forward`, when given, evolves the network instead of [`Evolve::evolve_with`] in
 /// training and validation. With `resume`, continues from the last committed generation in
 /// `out_dir`.
@@ -134,11 +242,12 @@ pub fn train_with(
     (train_set, valid_set): (&Dataset, &Dataset),
     opts: &TrainingOptions,
     out_dir: &Path,
-    devices: &[Device],
+    devices: &Devices,
     resume: bool,
     forward: Option<ForwardFn>,
 ) -> Result<TrainReport> {
-    let Some(device) = devices.first() else {
+    let strategy = devices.execution()?;
+    let Some(device) = devices.list.first() else {
         return Err(Error::value("--devices", "no device given"));
     };
     let ad = crate::device::autodiff(device);
@@ -204,13 +313,15 @@ pub fn train_with(
         &ad,
     )?
     .starting_at(done)
-    .shards(devices.len());
+    .shards(devices.list.len());
     let valid = EpochLoader::new(
         Arc::new(valid_set.clone()),
         opts.batch_size,
         None,
         &device.clone().inner(),
-    )?;
+    )?
+    // Its epoch numbers seed validation's random draws.
+    .starting_at(done);
     let schedule = EpochSchedule::new(opts, train.num_batches());
     let learner = Learner::new(trainee, opts.optimizer(), schedule);
     let part = |part| RunCheckpointer {
@@ -246,12 +357,6 @@ pub fn train_with(
     if done > 0 {
         training = training.checkpoint(done);
     }
-    let strategy = if devices.len() > 1 {
-        let ads = devices.iter().map(crate::device::autodiff).collect();
-        ExecutionStrategy::multi(ads, MultiDeviceOptim::OptimMainDevice)
-    } else {
-        ExecutionStrategy::single(ad)
-    };
     let result = training
         .with_training_strategy(strategy.into())
         .launch(learner);
