@@ -97,7 +97,13 @@ impl AsGraph for Layer {
             Layer::Rate(m) => m.add_to_graph(g, name),
             // The chip delays events between layers by itself.
             Layer::Delay(m) => Ok(g.pass_through(name, m.n)),
-            Layer::ExpSyn(_) | Layer::LifNeuron(_) | Layer::ALif(_) => Err(Error::value(
+            Layer::ExpSyn(_)
+            | Layer::LifNeuron(_)
+            | Layer::ALif(_)
+            | Layer::Conv1d(_)
+            | Layer::Conv2d(_)
+            | Layer::Pool2d(_)
+            | Layer::Flatten(_) => Err(Error::value(
                 format!("{} '{name}'", self.class_name()),
                 "this module has no graph form yet",
             )),

@@ -5,13 +5,15 @@
 //! [`per_neuron`] (scalar-or-vector config values), [`init`] (weight initialisers),
 //! [`surrogate`] (surrogate gradients). The models: [`linear`], [`rate`], [`instant`],
 //! [`delay`], [`lif`] (LIF with exponential synapses: config, typed state, leaks, reference),
-//! [`alif`], [`lif_neuron`], [`exp_syn`]. [`combinators`] holds `Sequential`, `Residual` and
+//! [`alif`], [`lif_neuron`], [`exp_syn`], and for spiking convolutional networks [`conv`]
+//! (`Conv1d`, `Conv2d` on flattened frames) and [`pool`] (sum and average pooling, `Flatten`). [`combinators`] holds `Sequential`, `Residual` and
 //! [`Layer`], the enum that lets containers and network files hold any built-in module, and
 //! [`kernels`] the fused multi-step operations the models run on (they never import a model).
 
 pub mod activation;
 pub mod alif;
 pub mod combinators;
+pub mod conv;
 pub mod defaults;
 pub mod delay;
 pub mod exp_syn;
@@ -22,6 +24,7 @@ pub mod lif;
 pub mod lif_neuron;
 pub mod linear;
 pub mod per_neuron;
+pub mod pool;
 pub mod rate;
 pub mod surrogate;
 
@@ -29,6 +32,7 @@ pub use activation::Activation;
 pub use alif::{ALif, ALifConfig, ALifState};
 pub use combinators::layer::{self, Layer, LayerConfig, NamedLayerConfig};
 pub use combinators::{residual::Residual, sequential::Sequential};
+pub use conv::{Conv1d, Conv1dConfig, Conv2d, Conv2dConfig, Padding, PaddingName, Pair};
 pub use defaults::white_noise;
 pub use delay::{Delay, DelayConfig};
 pub use exp_syn::{ExpSyn, ExpSynConfig, ExpSynState};
@@ -38,5 +42,6 @@ pub use lif::{LeakMode, Lif, LifConfig, LifDynamics, LifOutput, LifState};
 pub use lif_neuron::{LifNeuron, LifNeuronConfig, LifNeuronState};
 pub use linear::{Linear, LinearConfig};
 pub use per_neuron::PerNeuron;
+pub use pool::{Flatten, FlattenConfig, Pool2d, Pool2dConfig, PoolMode};
 pub use rate::{Rate, RateConfig, RateState};
 pub use surrogate::Surrogate;

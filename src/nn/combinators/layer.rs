@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::module::{Attr, Evolution, Evolve, ModuleExt, ModuleView, StateTree, Value};
 use crate::nn::{
-    ALif, ALifConfig, Delay, DelayConfig, ExpSyn, ExpSynConfig, Instant, InstantConfig, Lif,
-    LifConfig, LifNeuron, LifNeuronConfig, Linear, LinearConfig, Rate, RateConfig, Residual,
-    Sequential,
+    ALif, ALifConfig, Conv1d, Conv1dConfig, Conv2d, Conv2dConfig, Delay, DelayConfig, ExpSyn,
+    ExpSynConfig, Flatten, FlattenConfig, Instant, InstantConfig, Lif, LifConfig, LifNeuron,
+    LifNeuronConfig, Linear, LinearConfig, Pool2d, Pool2dConfig, PoolMode, Rate, RateConfig,
+    Residual, Sequential,
 };
 
 /// Any built-in module.
@@ -34,6 +35,14 @@ pub enum Layer {
     ExpSyn(ExpSyn),
     /// LIF neurons without synapses.
     LifNeuron(LifNeuron),
+    /// A 1-D convolution on flattened frames.
+    Conv1d(Conv1d),
+    /// A 2-D convolution on flattened frames.
+    Conv2d(Conv2d),
+    /// Sum or average pooling.
+    Pool2d(Pool2d),
+    /// The identity on flattened frames.
+    Flatten(Flatten),
     /// A nested chain.
     Sequential(Sequential<Layer>),
     /// A residual block.
@@ -51,6 +60,10 @@ macro_rules! delegate {
             Layer::Delay($m) => $e,
             Layer::ExpSyn($m) => $e,
             Layer::LifNeuron($m) => $e,
+            Layer::Conv1d($m) => $e,
+            Layer::Conv2d($m) => $e,
+            Layer::Pool2d($m) => $e,
+            Layer::Flatten($m) => $e,
             Layer::Sequential($m) => $e,
             Layer::Residual($m) => $e,
         }
@@ -123,6 +136,10 @@ layer_from!(
     Delay(Delay),
     ExpSyn(ExpSyn),
     LifNeuron(LifNeuron),
+    Conv1d(Conv1d),
+    Conv2d(Conv2d),
+    Pool2d(Pool2d),
+    Flatten(Flatten),
     Sequential(Sequential<Layer>),
     Residual(Residual<Layer>)
 );
@@ -160,6 +177,16 @@ pub enum LayerConfig {
     ExpSyn(ExpSynConfig),
     /// [`LifNeuron`].
     LifNeuron(LifNeuronConfig),
+    /// [`Conv1d`].
+    Conv1d(Conv1dConfig),
+    /// [`Conv2d`].
+    Conv2d(Conv2dConfig),
+    /// [`Pool2d`] summing its windows (NIR's `SumPool2d`).
+    SumPool2d(Pool2dConfig),
+    /// [`Pool2d`] averaging its windows (NIR's `AvgPool2d`).
+    AvgPool2d(Pool2dConfig),
+    /// [`Flatten`].
+    Flatten(FlattenConfig),
     /// A nested [`Sequential`].
     Sequential(ChainConfig),
     /// A [`Residual`] block.
@@ -229,6 +256,11 @@ impl LayerConfig {
             LayerConfig::Delay(c) => c.init()?.into(),
             LayerConfig::ExpSyn(c) => c.init(device)?.into(),
             LayerConfig::LifNeuron(c) => c.init(device)?.into(),
+            LayerConfig::Conv1d(c) => c.init(device)?.into(),
+            LayerConfig::Conv2d(c) => c.init(device)?.into(),
+            LayerConfig::SumPool2d(c) => c.init(PoolMode::Sum)?.into(),
+            LayerConfig::AvgPool2d(c) => c.init(PoolMode::Avg)?.into(),
+            LayerConfig::Flatten(c) => c.init()?.into(),
             LayerConfig::Sequential(c) => c.init_sequential(device)?.into(),
             LayerConfig::Residual(c) => Residual::new(c.init_sequential(device)?)?.into(),
         })
