@@ -72,6 +72,53 @@ impl BurnDataset<Sample> for TaskDataset {
     }
 }
 
+/// One split of training data as the trainer takes it: a Burn dataset of [`Sample`]s and what
+/// is checked against the network before training (input width, classes).
+#[derive(Clone)]
+pub struct SampleSource {
+    /// The samples.
+    pub data: Arc<dyn BurnDataset<Sample>>,
+    /// A short name for messages.
+    pub name: String,
+    /// Input channels `C` of every sample.
+    pub size_in: usize,
+    /// Number of classes for class targets; `None` for sequence targets.
+    pub num_classes: Option<usize>,
+}
+
+impl std::fmt::Debug for SampleSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SampleSource")
+            .field("name", &self.name)
+            .field("samples", &self.data.len())
+            .field("size_in", &self.size_in)
+            .field("num_classes", &self.num_classes)
+            .finish()
+    }
+}
+
+impl SampleSource {
+    /// A task dataset (held in memory) as a source.
+    pub fn from_task(data: Arc<Dataset>) -> Self {
+        Self {
+            name: data.name.clone(),
+            size_in: data.size_in(),
+            num_classes: data.num_classes,
+            data: Arc::new(TaskDataset(data)),
+        }
+    }
+
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Whether it holds no sample.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+}
+
 /// Collates [`Sample`]s into a [`Batch`] on a device: inputs `[B, T, C]` and the targets.
 /// Samples shorter than the longest one are padded with zeros at the end (inputs and target
 /// traces); samples with different channel counts, or a mix of class and sequence targets,
@@ -214,6 +261,25 @@ impl EpochLoader {
         Self::from_dataset(
             Arc::new(TaskDataset(data)),
             &name,
+            batch_size,
+            shuffle,
+            device,
+        )
+    }
+
+    /// [`EpochLoader::new`] over a [`SampleSource`].
+    ///
+    /// # Errors
+    /// [`crate::Error::Value`] if `batch_size` is 0.
+    pub fn from_source(
+        source: &SampleSource,
+        batch_size: usize,
+        shuffle: Option<u64>,
+        device: &Device,
+    ) -> crate::Result<Self> {
+        Self::from_dataset(
+            source.data.clone(),
+            &source.name,
             batch_size,
             shuffle,
             device,

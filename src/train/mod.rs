@@ -53,12 +53,15 @@ pub mod schedule;
 pub mod step;
 mod trainer;
 
-pub use loader::{EpochLoader, Minibatch};
+pub use loader::{
+    EpochLoader, Minibatch, Sample, SampleBatcher, SampleSource, SampleTarget, TaskDataset,
+};
 pub use metrics::EpochMetrics;
 pub use options::{DataConfig, OptimizerKind, Schedule, TrainingOptions};
 pub use run_dir::{RUN_FILES, clear_run, remove_files};
 pub use schedule::EpochSchedule;
 pub use step::{ForwardFn, LossFn, Objective, Trainee};
 pub use trainer::{
-    DeviceStrategy, Devices, Forward, TrainReport, evaluate, objective, plain, train, train_with,
+    DeviceStrategy, Devices, Forward, TrainReport, evaluate, objective, plain, train,
+    train_sources, train_with,
 };

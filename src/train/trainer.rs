@@ -17,7 +17,7 @@ use burn_train::metric::{LearningRateMetric, LossMetric};
 use burn_train::{ExecutionStrategy, Interrupter, Learner, MultiDeviceOptim, SupervisedTraining};
 
 use super::checkpointer::{LedgerStrategy, Patience, RunCheckpointer};
-use super::loader::EpochLoader;
+use super::loader::{EpochLoader, SampleSource};
 use super::loss::{Loss, Target};
 use super::meters::{AccuracyMetric, FiringRateMetric, MemoryLogger};
 use super::metrics::EpochMetrics;
@@ -246,19 +246,37 @@ pub fn train_with(
     resume: bool,
     forward: Option<ForwardFn>,
 ) -> Result<TrainReport> {
+    let sources = (
+        SampleSource::from_task(Arc::new(train_set.clone())),
+        SampleSource::from_task(Arc::new(valid_set.clone())),
+    );
+    train_sources(network, sources, opts, out_dir, devices, resume, forward)
+}
+
+/// [`train_with`] on any sources of samples (e.g. event datasets read from disk as training
+/// goes: nothing needs to be held in memory).
+pub fn train_sources(
+    network: &NetworkConfig,
+    (train_set, valid_set): (SampleSource, SampleSource),
+    opts: &TrainingOptions,
+    out_dir: &Path,
+    devices: &Devices,
+    resume: bool,
+    forward: Option<ForwardFn>,
+) -> Result<TrainReport> {
     let strategy = devices.execution()?;
     let Some(device) = devices.list.first() else {
         return Err(Error::value("--devices", "no device given"));
     };
     let ad = crate::device::autodiff(device);
     let net = network.build(&ad)?;
-    if net.size_in() != train_set.size_in() {
+    if net.size_in() != train_set.size_in {
         return Err(Error::config(
             "network",
             format!(
                 "the network takes {} input channels but the data have {}",
                 net.size_in(),
-                train_set.size_in()
+                train_set.size_in
             ),
         ));
     }
@@ -306,22 +324,13 @@ pub fn train_with(
             return Ok(report(&ledger));
         }
     }
-    let train = EpochLoader::new(
-        Arc::new(train_set.clone()),
-        opts.batch_size,
-        Some(opts.seed),
-        &ad,
-    )?
-    .starting_at(done)
-    .shards(devices.list.len());
-    let valid = EpochLoader::new(
-        Arc::new(valid_set.clone()),
-        opts.batch_size,
-        None,
-        &device.clone().inner(),
-    )?
-    // Its epoch numbers seed validation's random draws.
-    .starting_at(done);
+    let train = EpochLoader::from_source(&train_set, opts.batch_size, Some(opts.seed), &ad)?
+        .starting_at(done)
+        .shards(devices.list.len());
+    let valid =
+        EpochLoader::from_source(&valid_set, opts.batch_size, None, &device.clone().inner())?
+            // Its epoch numbers seed validation's random draws.
+            .starting_at(done);
     let schedule = EpochSchedule::new(opts, train.num_batches());
     let learner = Learner::new(trainee, opts.optimizer(), schedule);
     let part = |part| RunCheckpointer {
