@@ -704,9 +704,10 @@ pub fn config_from_spec(spec: &XyloSpec<i32>, family: XyloFamily) -> Result<Xylo
     let input = InputConfig {
         weight_bit_shift: spec.weight_shift_in,
         weights: Matrix::from_array(w_in.view()),
+        // An unused second synapse is an empty (0×0) matrix, as Rockpool's pipeline writes it.
         syn2_weights: has_syn2_field.then(|| match &w_in2 {
             Some(w) => Matrix::from_array(w.view()),
-            None => Matrix::zeros(w_in.nrows(), w_in.ncols()),
+            None => Matrix::zeros(0, 0),
         }),
     };
     let neurons = (0..dims.n_hidden)
@@ -726,7 +727,7 @@ pub fn config_from_spec(spec: &XyloSpec<i32>, family: XyloFamily) -> Result<Xylo
             if two {
                 syn2(&spec.weights_rec)
             } else {
-                Matrix::zeros(dims.n_hidden, dims.n_hidden)
+                Matrix::zeros(0, 0)
             }
         }),
         neurons,

@@ -763,10 +763,13 @@ pub(crate) fn config_structure_problems(config: &XyloConfig) -> Vec<Problem> {
             ),
         );
     }
-    // Second-synapse matrices, where present, mirror the first.
+    // Second-synapse matrices, where present, mirror the first; an empty (0×0) one is how
+    // Rockpool's pipeline (samna's default matrix) stores an unused second synapse, and reads
+    // as all-zero when synapse2Enable is off.
     for (i, j) in [(1usize, 0usize), (3, 2)] {
         if let (Some(m2), Some(m1)) = (matrices[i].1, matrices[j].1)
             && m2.dim() != m1.dim()
+            && !(m2.dim() == (0, 0) && !core.synapse2_enable)
         {
             err(
                 matrices[i].0.clone(),
@@ -777,7 +780,16 @@ pub(crate) fn config_structure_problems(config: &XyloConfig) -> Vec<Problem> {
         }
     }
     if core.synapse2_enable {
-        for (i, _) in [(1usize, 0usize), (3, 2)] {
+        for (i, j) in [(1usize, 0usize), (3, 2)] {
+            let first_empty = matrices[j].1.is_none_or(|m| m.dim() == (0, 0));
+            if matrices[i].1.is_some_and(|m| m.dim() == (0, 0)) && !first_empty {
+                err(
+                    matrices[i].0.clone(),
+                    "(0, 0)".into(),
+                    "the shape of the first-synapse matrix".into(),
+                    "synapse2Enable is set but the second-synapse matrix is empty".into(),
+                );
+            }
             if matrices[i].1.is_none() {
                 err(
                     matrices[i].0.clone(),

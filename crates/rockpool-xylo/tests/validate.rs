@@ -2,7 +2,7 @@
 //! and all problems are reported together.
 
 use ndarray::{Array1, Array2, Array3};
-use rockpool_xylo::config::Matrix;
+use rockpool_xylo::config::{Matrix, spec_from_config};
 use rockpool_xylo::{
     OutputMode, Severity, ValidationReport, XyloConfig, XyloFamily, XyloSim, XyloSpec,
     config_from_spec, validate_config, validate_spec,
@@ -410,4 +410,55 @@ fn the_simulator_refuses_unrepresentable_values_all_at_once() {
     let mut big = XyloSpec::<i32>::zeros(40, 1200, 12, 2);
     big.threshold.fill(1);
     assert!(XyloSim::from_spec(&big, OutputMode::Spike).is_ok());
+}
+
+/// Rockpool's pipeline leaves an unused second synapse as samna's default matrix, 0×0: such a
+/// configuration is valid, reads as all-zero second-synapse weights and simulates like the
+/// same configuration with explicit zeros; the exporter writes it the same way. With
+/// synapse2Enable set, an empty matrix is an error naming it.
+#[test]
+fn empty_second_synapse_matrices_read_as_zero_when_unused() {
+    let mut s = XyloSpec::<i32>::zeros(4, 8, 2, 1);
+    s.weights_in[[0, 1, 0]] = 10;
+    s.weights_rec[[1, 2, 0]] = -10;
+    s.weights_out[[2, 1]] = 5;
+    s.threshold.fill(100);
+    s.threshold_out.fill(100);
+    let exported = config_from_spec(&s, XyloFamily::Audio2).unwrap();
+    let XyloConfig::Audio2(c) = &exported else {
+        unreachable!()
+    };
+    assert!(!c.synapse2_enable);
+    assert_eq!(c.input.syn2_weights.as_ref().unwrap().dim(), (0, 0));
+    assert_eq!(c.reservoir.syn2_weights.as_ref().unwrap().dim(), (0, 0));
+    let r = validate_config(&exported);
+    assert!(r.is_valid(), "{r}");
+    let back = spec_from_config(&exported).unwrap();
+    assert_eq!(back.weights_in, s.weights_in);
+    assert_eq!(back.weights_rec, s.weights_rec);
+
+    // The same with explicit zero matrices (how files were written before) reads the same.
+    let mut explicit = c.clone();
+    let (i, h) = (s.weights_in.dim(), s.weights_rec.dim());
+    explicit.input.syn2_weights = Some(Matrix::zeros(i.0, i.1));
+    explicit.reservoir.syn2_weights = Some(Matrix::zeros(h.0, h.1));
+    let explicit = XyloConfig::Audio2(explicit);
+    assert!(validate_config(&explicit).is_valid());
+    assert_eq!(
+        spec_from_config(&explicit).unwrap().weights_in,
+        back.weights_in
+    );
+
+    // Enabled but empty: refused, naming the matrix.
+    let mut enabled = c.clone();
+    enabled.synapse2_enable = true;
+    for n in &mut enabled.reservoir.neurons {
+        n.i_syn2_decay = Some(1);
+    }
+    let r = validate_config(&XyloConfig::Audio2(enabled));
+    let fields: Vec<_> = r.errors().map(|p| p.field.as_str()).collect();
+    assert!(
+        fields.contains(&"input.syn2_weights") && fields.contains(&"reservoir.syn2Weights"),
+        "{r}"
+    );
 }
