@@ -97,6 +97,8 @@ impl AsGraph for Layer {
             Layer::Rate(m) => m.add_to_graph(g, name),
             // The chip delays events between layers by itself.
             Layer::Delay(m) => Ok(g.pass_through(name, m.n)),
+            // Dropout acts in training only.
+            Layer::Dropout(m) => Ok(g.pass_through(name, m.n)),
             Layer::ExpSyn(_)
             | Layer::LifNeuron(_)
             | Layer::ALif(_)

@@ -142,7 +142,9 @@ impl XyloMode {
                         bits: chip.threshold_bits.min(chip.bias_bits),
                     }
                 }
-                LayerConfig::Delay(_) => LayerQuant::Plain,
+                LayerConfig::Delay(_)
+                | LayerConfig::UnitDropout(_)
+                | LayerConfig::TimeStepDropout(_) => LayerQuant::Plain,
                 other => {
                     return Err(Error::config(
                         "network",

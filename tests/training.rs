@@ -337,3 +337,20 @@ fn a_non_finite_loss_stops_training_with_a_clear_error() {
     assert_eq!(before, after, "no step was taken with the failed gradients");
     std::fs::remove_dir_all(&out).ok();
 }
+
+/// `configs/synnet_keyword.toml`: Rockpool's SynNet (geometric synaptic time constants,
+/// time-step dropout, PeriodicExponential surrogate) written as one `syn_net` layer trains on
+/// the keyword task through the engine; four of its fifteen epochs already reach well above
+/// the 20 % of chance (measured: 79.5 %; 99.5 % after the full run).
+#[test]
+fn the_synnet_config_trains_above_chance() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/synnet_keyword.toml");
+    let mut cfg = JobConfig::load(path).unwrap();
+    cfg.training.epochs = 4;
+    let out = tmp("synnet");
+    let report = job::run(&cfg, &out, &device(), false).unwrap().training;
+    std::fs::remove_dir_all(&out).ok();
+    assert!(report.best_valid_acc >= 0.6, "{}", report.best_valid_acc);
+    let net = cfg.network.build(&device()).unwrap();
+    assert_eq!(rockpool::module::ModuleExt::size_out(&net), 5);
+}

@@ -6,7 +6,9 @@
 //! [`surrogate`] (surrogate gradients). The models: [`linear`], [`rate`], [`instant`],
 //! [`delay`], [`lif`] (LIF with exponential synapses: config, typed state, leaks, reference),
 //! [`alif`], [`lif_neuron`], [`exp_syn`], and for spiking convolutional networks [`conv`]
-//! (`Conv1d`, `Conv2d` on flattened frames) and [`pool`] (sum and average pooling, `Flatten`). [`combinators`] holds `Sequential`, `Residual` and
+//! (`Conv1d`, `Conv2d` on flattened frames) and [`pool`] (sum and average pooling, `Flatten`);
+//! [`dropout`] (unit and time-step dropout) and [`synnet`] (Rockpool's `SynNet`, built from the
+//! modules above). [`combinators`] holds `Sequential`, `Residual` and
 //! [`Layer`], the enum that lets containers and network files hold any built-in module, and
 //! [`kernels`] the fused multi-step operations the models run on (they never import a model).
 
@@ -16,6 +18,7 @@ pub mod combinators;
 pub mod conv;
 pub mod defaults;
 pub mod delay;
+pub mod dropout;
 pub mod exp_syn;
 pub mod init;
 pub mod instant;
@@ -27,6 +30,7 @@ pub mod per_neuron;
 pub mod pool;
 pub mod rate;
 pub mod surrogate;
+pub mod synnet;
 
 pub use activation::Activation;
 pub use alif::{ALif, ALifConfig, ALifState};
@@ -35,6 +39,7 @@ pub use combinators::{residual::Residual, sequential::Sequential};
 pub use conv::{Conv1d, Conv1dConfig, Conv2d, Conv2dConfig, Padding, PaddingName, Pair};
 pub use defaults::white_noise;
 pub use delay::{Delay, DelayConfig};
+pub use dropout::{Dropout, DropoutConfig, DropoutKind};
 pub use exp_syn::{ExpSyn, ExpSynConfig, ExpSynState};
 pub use init::WeightInit;
 pub use instant::{Instant, InstantConfig, InstantFn};
@@ -45,3 +50,4 @@ pub use per_neuron::PerNeuron;
 pub use pool::{Flatten, FlattenConfig, Pool2d, Pool2dConfig, PoolMode};
 pub use rate::{Rate, RateConfig, RateState};
 pub use surrogate::Surrogate;
+pub use synnet::SynNetConfig;

@@ -10,12 +10,14 @@ use burn::tensor::Tensor;
 use crate::module::{DynTensor, ModuleExt, ModuleView, Node, Tree, Value};
 use crate::nn::{Layer, Sequential};
 
-/// Outputs `[B,T,N]` of every spiking hidden layer, from a Sequential's record. A `Delay`
-/// only shifts the spikes of the layer before it and is not counted again.
+/// Outputs `[B,T,N]` of every spiking hidden layer, from a Sequential's record. A `Delay` or
+/// `Dropout` only shifts or thins the spikes of the layer before it and is not counted again.
 pub(crate) fn hidden_spikes(net: &Sequential<Layer>, record: &Tree<DynTensor>) -> Vec<Tensor<3>> {
     let last = net.names().last().cloned().unwrap_or_default();
     net.iter()
-        .filter(|(name, m)| m.spiking_output() && !matches!(m, Layer::Delay(_)) && *name != last)
+        .filter(|(name, m)| {
+            m.spiking_output() && !matches!(m, Layer::Delay(_) | Layer::Dropout(_)) && *name != last
+        })
         .filter_map(
             |(name, _)| match record.get_node(&format!("{name}_output")) {
                 Some(Node::Leaf(DynTensor::D3(t))) => Some(t.clone()),

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::module::{Attr, Evolution, Evolve, ModuleExt, ModuleView, StateTree, Value};
 use crate::nn::{
-    ALif, ALifConfig, Conv1d, Conv1dConfig, Conv2d, Conv2dConfig, Delay, DelayConfig, ExpSyn,
-    ExpSynConfig, Flatten, FlattenConfig, Instant, InstantConfig, Lif, LifConfig, LifNeuron,
-    LifNeuronConfig, Linear, LinearConfig, Pool2d, Pool2dConfig, PoolMode, Rate, RateConfig,
-    Residual, Sequential,
+    ALif, ALifConfig, Conv1d, Conv1dConfig, Conv2d, Conv2dConfig, Delay, DelayConfig, Dropout,
+    DropoutConfig, DropoutKind, ExpSyn, ExpSynConfig, Flatten, FlattenConfig, Instant,
+    InstantConfig, Lif, LifConfig, LifNeuron, LifNeuronConfig, Linear, LinearConfig, Pool2d,
+    Pool2dConfig, PoolMode, Rate, RateConfig, Residual, Sequential, SynNetConfig,
 };
 
 /// Any built-in module.
@@ -31,6 +31,8 @@ pub enum Layer {
     ALif(ALif),
     /// A delay line.
     Delay(Delay),
+    /// Unit or time-step dropout.
+    Dropout(Dropout),
     /// Exponential synapses.
     ExpSyn(ExpSyn),
     /// LIF neurons without synapses.
@@ -58,6 +60,7 @@ macro_rules! delegate {
             Layer::Lif($m) => $e,
             Layer::ALif($m) => $e,
             Layer::Delay($m) => $e,
+            Layer::Dropout($m) => $e,
             Layer::ExpSyn($m) => $e,
             Layer::LifNeuron($m) => $e,
             Layer::Conv1d($m) => $e,
@@ -134,6 +137,7 @@ layer_from!(
     Lif(Lif),
     ALif(ALif),
     Delay(Delay),
+    Dropout(Dropout),
     ExpSyn(ExpSyn),
     LifNeuron(LifNeuron),
     Conv1d(Conv1d),
@@ -173,6 +177,10 @@ pub enum LayerConfig {
     ALif(ALifConfig),
     /// [`Delay`].
     Delay(DelayConfig),
+    /// [`Dropout`] of whole neurons per sample (Rockpool's `UnitDropout`).
+    UnitDropout(DropoutConfig),
+    /// [`Dropout`] of single events (Rockpool's `TimeStepDropout`).
+    TimeStepDropout(DropoutConfig),
     /// [`ExpSyn`].
     ExpSyn(ExpSynConfig),
     /// [`LifNeuron`].
@@ -191,6 +199,8 @@ pub enum LayerConfig {
     Sequential(ChainConfig),
     /// A [`Residual`] block.
     Residual(ChainConfig),
+    /// Rockpool's `SynNet` (TOML `type = "syn_net"`), built as a nested [`Sequential`].
+    SynNet(SynNetConfig),
 }
 
 /// The layers of a chain (`Sequential` or `Residual`). Unknown keys are refused (`layerz`
@@ -254,6 +264,8 @@ impl LayerConfig {
             LayerConfig::Lif(c) => c.init(device)?.into(),
             LayerConfig::ALif(c) => c.init(device)?.into(),
             LayerConfig::Delay(c) => c.init()?.into(),
+            LayerConfig::UnitDropout(c) => c.init(DropoutKind::Unit)?.into(),
+            LayerConfig::TimeStepDropout(c) => c.init(DropoutKind::TimeStep)?.into(),
             LayerConfig::ExpSyn(c) => c.init(device)?.into(),
             LayerConfig::LifNeuron(c) => c.init(device)?.into(),
             LayerConfig::Conv1d(c) => c.init(device)?.into(),
@@ -263,6 +275,7 @@ impl LayerConfig {
             LayerConfig::Flatten(c) => c.init()?.into(),
             LayerConfig::Sequential(c) => c.init_sequential(device)?.into(),
             LayerConfig::Residual(c) => Residual::new(c.init_sequential(device)?)?.into(),
+            LayerConfig::SynNet(c) => c.init(device)?.into(),
         })
     }
 }
