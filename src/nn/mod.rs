@@ -7,8 +7,8 @@
 //! [`delay`], [`lif`] (LIF with exponential synapses: config, typed state, leaks, reference),
 //! [`alif`], [`lif_neuron`], [`exp_syn`], and for spiking convolutional networks [`conv`]
 //! (`Conv1d`, `Conv2d` on flattened frames) and [`pool`] (sum and average pooling, `Flatten`);
-//! [`dropout`] (unit and time-step dropout) and [`synnet`] (Rockpool's `SynNet`, built from the
-//! modules above). [`combinators`] holds `Sequential`, `Residual` and
+//! [`dropout`] (unit and time-step dropout); [`synnet`] (Rockpool's `SynNet`, built from the
+//! modules above, in `combinators`). [`combinators`] holds `Sequential`, `Residual` and
 //! [`Layer`], the enum that lets containers and network files hold any built-in module, and
 //! [`kernels`] the fused multi-step operations the models run on (they never import a model).
 
@@ -30,11 +30,11 @@ pub mod per_neuron;
 pub mod pool;
 pub mod rate;
 pub mod surrogate;
-pub mod synnet;
 
 pub use activation::Activation;
 pub use alif::{ALif, ALifConfig, ALifState};
 pub use combinators::layer::{self, Layer, LayerConfig, NamedLayerConfig};
+pub use combinators::synnet::{self, SynNetConfig};
 pub use combinators::{residual::Residual, sequential::Sequential};
 pub use conv::{Conv1d, Conv1dConfig, Conv2d, Conv2dConfig, Padding, PaddingName, Pair};
 pub use defaults::white_noise;
@@ -50,4 +50,3 @@ pub use per_neuron::PerNeuron;
 pub use pool::{Flatten, FlattenConfig, Pool2d, Pool2dConfig, PoolMode};
 pub use rate::{Rate, RateConfig, RateState};
 pub use surrogate::Surrogate;
-pub use synnet::SynNetConfig;

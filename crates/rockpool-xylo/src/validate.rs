@@ -769,7 +769,7 @@ pub(crate) fn config_structure_problems(config: &XyloConfig) -> Vec<Problem> {
     for (i, j) in [(1usize, 0usize), (3, 2)] {
         if let (Some(m2), Some(m1)) = (matrices[i].1, matrices[j].1)
             && m2.dim() != m1.dim()
-            && !(m2.dim() == (0, 0) && !core.synapse2_enable)
+            && (m2.dim() != (0, 0) || core.synapse2_enable)
         {
             err(
                 matrices[i].0.clone(),

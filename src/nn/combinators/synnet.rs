@@ -19,11 +19,11 @@
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use super::{
+use crate::error::{Error, Result};
+use crate::nn::{
     DropoutConfig, DropoutKind, Layer, LifConfig, LifOutput, LinearConfig, PerNeuron, Sequential,
     Surrogate,
 };
-use crate::error::{Error, Result};
 
 /// Hyper-parameters of a [`SynNet`](self) (TOML `type = "syn_net"`), Rockpool's names and
 /// defaults; times in seconds.
@@ -256,7 +256,7 @@ fn scaled_linear(n_in: usize, taus: &[f64], dt: f64, device: &Device) -> Result<
         *v *= (dt / taus[i % n_out]) as f32;
     }
     let w = Tensor::<2>::from_data(TensorData::new(w, [n_in, n_out]), device);
-    Ok(Layer::from(super::Linear::from_weights(w, None)))
+    Ok(Layer::from(crate::nn::Linear::from_weights(w, None)))
 }
 
 #[cfg(test)]
