@@ -27,7 +27,8 @@ use crate::progress::{Progress, Stage};
 pub struct DownloadOptions {
     /// Attempts retried in a row without a single new byte before giving up. An attempt that
     /// received data resets the count, so a long download over a flaky link still finishes,
-    /// while a dead host fails after `retries + 1` tries.
+    /// while a dead host fails after `retries + 1` tries. A host name that does not resolve
+    /// before any byte arrived fails at once (no network, or a mistyped host).
     pub retries: u32,
     /// Wait before the first retry; doubled for each further retry in a row, capped at 30 s.
     pub backoff: Duration,
@@ -127,8 +128,8 @@ pub fn part_path(dest: &Path) -> PathBuf {
 
 /// Why one attempt ended without the whole file.
 enum Failure {
-    /// No connection could be made.
-    Unreachable(String),
+    /// No connection could be made; `unresolved` when the host name did not resolve.
+    Unreachable { cause: String, unresolved: bool },
     /// The transfer ended early or stalled; `progressed` when new bytes arrived first.
     Interrupted { cause: String, progressed: bool },
     /// A status worth retrying (408, 429, 5xx).
@@ -155,24 +156,26 @@ fn fetch_into(
         .into();
     let mut in_a_row = 0u32;
     let mut attempts = 0u32;
+    let mut ever_progressed = false;
     loop {
         attempts += 1;
         let failure = match attempt(&agent, url, part, progress) {
             Ok(()) => return Ok(()),
             Err(failure) => failure,
         };
-        let progressed = matches!(
-            failure,
-            Failure::Interrupted {
-                progressed: true,
-                ..
-            }
-        );
+        let (progressed, unresolved) = match &failure {
+            Failure::Interrupted { progressed, .. } => (*progressed, false),
+            Failure::Unreachable { unresolved, .. } => (false, *unresolved),
+            _ => (false, false),
+        };
+        ever_progressed |= progressed;
         in_a_row = if progressed { 1 } else { in_a_row + 1 };
         if let Failure::Fatal(error) = failure {
             return Err(error);
         }
-        if in_a_row > options.retries {
+        // A name that does not resolve before any byte arrived is almost always a machine
+        // without network (or a mistyped host): say so at once instead of after the backoff.
+        if in_a_row > options.retries || (unresolved && !ever_progressed) {
             return Err(give_up(url, part, failure, attempts));
         }
         let doublings = (in_a_row - 1).min(16);
@@ -189,17 +192,11 @@ fn fetch_into(
 fn give_up(url: &str, part: &Path, failure: Failure, attempts: u32) -> Error {
     let bytes = file_len(part).unwrap_or(0);
     match failure {
-        Failure::Unreachable(cause) => Error::Offline {
+        Failure::Unreachable { cause, .. } => Error::Offline {
             host: host_of(url).to_string(),
             cause,
-            kept: if bytes > 0 {
-                format!(
-                    "; the {bytes} bytes fetched so far are kept in {} and the next run resumes from there",
-                    part.display()
-                )
-            } else {
-                String::new()
-            },
+            bytes,
+            part: part.to_path_buf(),
         },
         Failure::Interrupted { cause, .. } => Error::Interrupted {
             url: url.to_string(),
@@ -329,22 +326,38 @@ fn attempt(
 fn classify(url: &str, error: ureq::Error) -> Failure {
     use ureq::Timeout;
     match error {
-        ureq::Error::HostNotFound => {
-            Failure::Unreachable("host not found (the name did not resolve)".into())
-        }
-        ureq::Error::ConnectionFailed => Failure::Unreachable("connection failed".into()),
+        ureq::Error::HostNotFound => Failure::Unreachable {
+            cause: "the host name did not resolve".into(),
+            unresolved: true,
+        },
+        ureq::Error::ConnectionFailed => Failure::Unreachable {
+            cause: "connection failed".into(),
+            unresolved: false,
+        },
         ureq::Error::Timeout(which @ (Timeout::Resolve | Timeout::Connect)) => {
-            Failure::Unreachable(format!("timed out ({which})"))
+            Failure::Unreachable {
+                cause: format!("timed out ({which})"),
+                unresolved: false,
+            }
         }
         ureq::Error::Timeout(which) => Failure::Interrupted {
             cause: format!("timed out ({which})"),
             progressed: false,
         },
-        ureq::Error::Io(e) if is_unreachable(e.kind()) => Failure::Unreachable(e.to_string()),
-        ureq::Error::Io(e) => Failure::Interrupted {
+        // Dropped by a server that was reached: worth a retry, not the offline hint.
+        ureq::Error::Io(e) if is_dropped(e.kind()) => Failure::Interrupted {
             cause: e.to_string(),
             progressed: false,
         },
+        // Everything else before a response: refused, unreachable, and the resolver's own
+        // error (std reports a failed lookup as an uncategorised `io::Error`).
+        ureq::Error::Io(e) => {
+            let cause = e.to_string();
+            Failure::Unreachable {
+                unresolved: cause.contains("lookup address"),
+                cause,
+            }
+        }
         other => Failure::Fatal(Error::Client {
             url: url.to_string(),
             cause: other.to_string(),
@@ -352,18 +365,12 @@ fn classify(url: &str, error: ureq::Error) -> Failure {
     }
 }
 
-/// I/O error kinds that mean no connection could be made.
-fn is_unreachable(kind: io::ErrorKind) -> bool {
+/// I/O error kinds of a connection that was made and then lost.
+fn is_dropped(kind: io::ErrorKind) -> bool {
     use io::ErrorKind::*;
     matches!(
         kind,
-        ConnectionRefused
-            | TimedOut
-            | NotConnected
-            | AddrNotAvailable
-            | NetworkUnreachable
-            | HostUnreachable
-            | NetworkDown
+        ConnectionReset | ConnectionAborted | UnexpectedEof | BrokenPipe | WriteZero
     )
 }
 

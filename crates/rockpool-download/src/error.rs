@@ -6,22 +6,23 @@ use std::path::PathBuf;
 /// Everything that can go wrong while fetching a dataset.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The server could not be reached at all: DNS failure, connection refused, no route,
-    /// connect timeout. Any partial file is kept for a later resume.
-    #[error("cannot reach {host}: {cause} (offline?){kept}")]
+    /// The server could not be reached at all: the name did not resolve, the connection was
+    /// refused, no route, connect timeout. Any partial file is kept for a later resume.
+    #[error("cannot reach {host}: {cause} (offline?){}", kept_note(*bytes, part))]
     Offline {
         /// Host name (and port, when one was given) of the URL.
         host: String,
         /// What the network stack said.
         cause: String,
-        /// A sentence about the partial file that was kept, or empty.
-        kept: String,
+        /// Bytes already in the partial file (0: none).
+        bytes: u64,
+        /// The partial file (`<dest>.part`).
+        part: PathBuf,
     },
     /// The connection dropped during the transfer more often than the retries allow.
     #[error(
-        "download of {url} was interrupted ({cause}) after {attempts} attempts; \
-         {bytes} bytes are kept in {} and the next run resumes from there",
-        part.display()
+        "download of {url} was interrupted ({cause}) after {attempts} attempts{}",
+        kept_note(*bytes, part)
     )]
     Interrupted {
         /// The URL being fetched.
@@ -146,6 +147,18 @@ pub enum Error {
         /// The known names, comma-separated.
         known: String,
     },
+}
+
+/// The sentence about a kept partial file that ends network errors.
+fn kept_note(bytes: u64, part: &std::path::Path) -> String {
+    if bytes == 0 {
+        String::new()
+    } else {
+        format!(
+            "; the {bytes} bytes fetched so far are kept in {} and the next run resumes from there",
+            part.display()
+        )
+    }
 }
 
 /// Result with this crate's [`Error`].

@@ -99,6 +99,39 @@ fn a_dropped_connection_is_resumed_with_range() {
 }
 
 #[test]
+fn a_stalled_transfer_times_out_and_resumes() {
+    let server = Server::start();
+    let data = bytes(100_000, 11);
+    server.add(
+        "/stall.bin",
+        data.clone(),
+        Mode::StallFirstAfter(30_000, Duration::from_millis(1_500)),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("stall.bin");
+    let options = DownloadOptions {
+        read_timeout: Duration::from_millis(300),
+        ..quick(1)
+    };
+    download_with(
+        &server.url("/stall.bin"),
+        &dest,
+        &md5_of(&data),
+        &options,
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(fs::read(&dest).unwrap(), data);
+    assert_eq!(
+        server.requests(),
+        [
+            request("/stall.bin", None),
+            request("/stall.bin", Some("bytes=30000-"))
+        ]
+    );
+}
+
+#[test]
 fn an_interrupted_run_keeps_its_part_and_the_next_run_resumes() {
     let server = Server::start();
     let data = bytes(200_000, 3);
@@ -308,6 +341,11 @@ fn connection_refused_says_offline_and_keeps_the_partial_file() {
     assert!(message.contains("(offline?)"), "{message}");
     assert!(message.contains("11 bytes"), "{message}");
     assert_eq!(fs::read(part_path(&dest)).unwrap(), b"first bytes");
+
+    // Without a partial file the message ends at the hint.
+    let fresh = dir.path().join("fresh.bin");
+    let err = download_with(&url, &fresh, &md5_of(b"x"), &quick(0), |_| {}).unwrap_err();
+    assert!(err.to_string().ends_with("(offline?)"), "{err}");
 }
 
 #[test]

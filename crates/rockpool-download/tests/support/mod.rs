@@ -9,6 +9,7 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
+use std::time::Duration;
 
 use md5::{Digest, Md5};
 use rockpool_download::Checksum;
@@ -23,6 +24,9 @@ pub enum Mode {
     DropFirstAfter(usize),
     /// Every request is cut after this many body bytes.
     DropAlwaysAfter(usize),
+    /// The first request gets this many body bytes, then nothing for the given time (the
+    /// connection stays open), then the connection closes.
+    StallFirstAfter(usize, Duration),
     /// `Range` is ignored: every answer is `200` with the whole file.
     IgnoreRange,
     /// The first request is answered with this status and no body; later ones normally.
@@ -67,8 +71,10 @@ impl Server {
                     if stop.load(Ordering::SeqCst) {
                         break;
                     }
+                    // One thread per connection, so a stalled answer does not hold up the next.
                     if let Ok(stream) = stream {
-                        let _ = serve(stream, &files, &requests);
+                        let (files, requests) = (files.clone(), requests.clone());
+                        thread::spawn(move || serve(stream, &files, &requests));
                     }
                 }
             })
@@ -155,8 +161,9 @@ fn serve(
         _ => {}
     }
     let cut = match mode {
-        Mode::DropFirstAfter(n) if nth == 1 => Some(n),
-        Mode::DropAlwaysAfter(n) => Some(n),
+        Mode::DropFirstAfter(n) if nth == 1 => Some((n, Duration::ZERO)),
+        Mode::DropAlwaysAfter(n) => Some((n, Duration::ZERO)),
+        Mode::StallFirstAfter(n, stall) if nth == 1 => Some((n, stall)),
         _ => None,
     };
     let len = body.len();
@@ -207,14 +214,14 @@ fn parse_range(value: &str) -> Option<(usize, Option<usize>)> {
     Some((first.parse().ok()?, last))
 }
 
-/// Writes a response with `Content-Length: body.len()`; with `cut`, sends only that many body
-/// bytes and closes the connection.
+/// Writes a response with `Content-Length: body.len()`; with `cut = (n, stall)`, sends only
+/// `n` body bytes, waits `stall` and closes the connection.
 fn respond(
     stream: &mut TcpStream,
     status: &str,
     headers: &[String],
     body: &[u8],
-    cut: Option<usize>,
+    cut: Option<(usize, Duration)>,
 ) -> std::io::Result<()> {
     let mut head = format!(
         "HTTP/1.1 {status}\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\nConnection: close\r\n",
@@ -226,9 +233,12 @@ fn respond(
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes())?;
-    let sent = cut.map_or(body.len(), |n| n.min(body.len()));
+    let sent = cut.map_or(body.len(), |(n, _)| n.min(body.len()));
     stream.write_all(&body[..sent])?;
     stream.flush()?;
+    if let Some((_, stall)) = cut {
+        thread::sleep(stall);
+    }
     stream.shutdown(Shutdown::Both)
 }
 
