@@ -61,10 +61,11 @@ const CHUNK: usize = 64 * 1024;
 /// Downloads `url` to `dest` with [`DownloadOptions::default`], checking the bytes against
 /// `expected`, and returns `dest`.
 ///
-/// If `dest` already exists with the expected hash, nothing is downloaded. If `<dest>.part`
+/// If `dest` already exists with the expected hash, nothing is downloaded (with another hash,
+/// it is deleted and downloaded anew). If `<dest>.part`
 /// exists, the download resumes from its end. On a network failure the partial file is kept
 /// and the error says so ([`Error::Offline`] when the host could not be reached at all:
-/// "cannot reach <host>: … (offline?)"). On a hash mismatch the partial file is deleted and
+/// `cannot reach <host>: … (offline?)`). On a hash mismatch the partial file is deleted and
 /// [`Error::ChecksumMismatch`] names both hashes. `progress` is called with
 /// [`Stage::Download`] while bytes arrive and [`Stage::Verify`] while they are hashed.
 pub fn download(

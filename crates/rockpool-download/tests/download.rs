@@ -99,6 +99,39 @@ fn a_dropped_connection_is_resumed_with_range() {
 }
 
 #[test]
+fn redirects_are_followed_and_keep_the_range() {
+    let server = Server::start();
+    let data = bytes(120_000, 12);
+    server.add("/real.bin", data.clone(), Mode::DropFirstAfter(50_000));
+    server.add(
+        "/file_downloaded",
+        Vec::new(),
+        Mode::RedirectTo("/real.bin"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("train.zip");
+
+    download_with(
+        &server.url("/file_downloaded"),
+        &dest,
+        &md5_of(&data),
+        &quick(1),
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(fs::read(&dest).unwrap(), data);
+    assert_eq!(
+        server.requests(),
+        [
+            request("/file_downloaded", None),
+            request("/real.bin", None),
+            request("/file_downloaded", Some("bytes=50000-")),
+            request("/real.bin", Some("bytes=50000-")),
+        ]
+    );
+}
+
+#[test]
 fn a_stalled_transfer_times_out_and_resumes() {
     let server = Server::start();
     let data = bytes(100_000, 11);

@@ -33,6 +33,8 @@ pub enum Mode {
     StatusFirst(u16),
     /// Every request is answered with this status.
     StatusAlways(u16),
+    /// Every request is answered `302 Found` with this path as `Location`.
+    RedirectTo(&'static str),
 }
 
 /// One request as the server saw it.
@@ -154,6 +156,10 @@ fn serve(
         (file.body.clone(), file.mode, file.served)
     };
     match mode {
+        Mode::RedirectTo(to) => {
+            let location = format!("Location: {to}");
+            return respond(&mut stream, "302 Found", &[location], b"", None);
+        }
         Mode::StatusAlways(code) => return respond(&mut stream, &status(code), &[], b"", None),
         Mode::StatusFirst(code) if nth == 1 => {
             return respond(&mut stream, &status(code), &[], b"", None);
