@@ -117,7 +117,10 @@ impl EventDataset for DvsGestureDataset {
         check_index(index, self.files.len())?;
         let (path, label) = &self.files[index];
         let at = Location::new(path, "").sample(index);
-        let array = rockpool_io::read_npy(path)?;
+        let array = rockpool_io::read_npy(path).map_err(|source| EventError::Array {
+            at: at.field("array"),
+            source,
+        })?;
         let mut stream = decode_xypt(&array, 1e3, &at)?;
         stream.validate(SensorSize::DVS_GESTURE, self.order, &at)?;
         Ok((stream, *label))

@@ -135,6 +135,16 @@ pub enum EventError {
         /// Why it is refused and what is allowed.
         reason: String,
     },
+    /// Reading one sample's `.npy` file failed (unreadable, truncated, unsupported dtype, or a
+    /// declared size over the limit or beyond the file).
+    #[error("{at}: {source}")]
+    Array {
+        /// Where.
+        at: Location,
+        /// The `.npy` reader's error (it names the file again).
+        #[source]
+        source: rockpool_io::IoError,
+    },
     /// Reading or writing a `.npy`/`.npz` file failed (the message names the file and entry).
     #[error(transparent)]
     Npy(#[from] rockpool_io::IoError),
