@@ -119,7 +119,7 @@ impl EventDataset for DvsGestureDataset {
         let at = Location::new(path, "").sample(index);
         let array = rockpool_io::read_npy(path).map_err(|source| EventError::Array {
             at: at.field("array"),
-            source,
+            source: Box::new(source),
         })?;
         let mut stream = decode_xypt(&array, 1e3, &at)?;
         stream.validate(SensorSize::DVS_GESTURE, self.order, &at)?;

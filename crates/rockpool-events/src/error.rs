@@ -143,11 +143,17 @@ pub enum EventError {
         at: Location,
         /// The `.npy` reader's error (it names the file again).
         #[source]
-        source: rockpool_io::IoError,
+        source: Box<rockpool_io::IoError>,
     },
     /// Reading or writing a `.npy`/`.npz` file failed (the message names the file and entry).
     #[error(transparent)]
-    Npy(#[from] rockpool_io::IoError),
+    Npy(Box<rockpool_io::IoError>),
+}
+
+impl From<rockpool_io::IoError> for EventError {
+    fn from(e: rockpool_io::IoError) -> Self {
+        EventError::Npy(Box::new(e))
+    }
 }
 
 impl EventError {

@@ -165,7 +165,7 @@ impl EventDataset for NmnistDataset {
 /// Decodes the records of one N-MNIST file (see the module docs); `at` names the file and
 /// sample in errors. Coordinates are not checked here ([`EventStream::validate`] does).
 pub fn decode_nmnist(bytes: &[u8], at: &Location) -> Result<EventStream> {
-    if bytes.len() % NMNIST_RECORD_BYTES != 0 {
+    if !bytes.len().is_multiple_of(NMNIST_RECORD_BYTES) {
         return Err(EventError::format(
             &at.field("records"),
             format!(

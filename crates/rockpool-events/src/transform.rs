@@ -3,7 +3,8 @@
 //! Each [`Transform`] maps `(events, sensor)` to `(events, sensor)`; [`Compose`] applies a list
 //! in order. Randomness comes only from the seed passed to [`Compose::apply`]: step *k* draws
 //! from a ChaCha8 generator seeded with that seed on stream *k*, so the same seed gives the
-//! same result on every platform, and adding a step does not change the draws of the others. A
+//! same result on every platform, steps draw independently of each other, and appending a step
+//! leaves the draws of the earlier ones unchanged. A
 //! loader passes [`sample_seed`]`(seed, epoch, index)` to vary augmentation per epoch and
 //! sample while keeping runs reproducible.
 //!
@@ -328,12 +329,12 @@ impl Transform {
                 clip_outliers,
             } => {
                 let mut keep = vec![true; ev.len()];
-                for i in 0..ev.len() {
+                for (i, k) in keep.iter_mut().enumerate() {
                     let nx = (ev.x[i] as f64 + std_x * gaussian(rng)).round();
                     let ny = (ev.y[i] as f64 + std_y * gaussian(rng)).round();
                     let (w, h) = (sensor.width as f64, sensor.height as f64);
                     if clip_outliers && (nx < 0.0 || nx >= w || ny < 0.0 || ny >= h) {
-                        keep[i] = false;
+                        *k = false;
                     } else {
                         ev.x[i] = nx.clamp(0.0, w - 1.0) as u16;
                         ev.y[i] = ny.clamp(0.0, h - 1.0) as u16;
@@ -367,10 +368,10 @@ impl Transform {
                 let (w, h) = (sensor.width, sensor.height);
                 let mut last = vec![f64::NEG_INFINITY; w * h];
                 let mut keep = vec![false; ev.len()];
-                for i in 0..ev.len() {
+                for (i, k) in keep.iter_mut().enumerate() {
                     let (x, y, t) = (ev.x[i] as usize, ev.y[i] as usize, ev.t[i]);
                     let recent = |xx: usize, yy: usize| t - last[xx + w * yy] < filter_time;
-                    keep[i] = (x > 0 && recent(x - 1, y))
+                    *k = (x > 0 && recent(x - 1, y))
                         || (x + 1 < w && recent(x + 1, y))
                         || (y > 0 && recent(x, y - 1))
                         || (y + 1 < h && recent(x, y + 1));
@@ -384,10 +385,10 @@ impl Transform {
                 let w = sensor.width;
                 let mut last = vec![f64::NEG_INFINITY; w * sensor.height];
                 let mut keep = vec![false; ev.len()];
-                for i in 0..ev.len() {
+                for (i, k) in keep.iter_mut().enumerate() {
                     let px = ev.x[i] as usize + w * ev.y[i] as usize;
                     if px < last.len() && ev.t[i] - last[px] >= period {
-                        keep[i] = true;
+                        *k = true;
                         last[px] = ev.t[i];
                     }
                 }

@@ -127,7 +127,8 @@ fn malformed_archives_name_the_key() {
             ("labels".to_string(), v(vec![0i64, 1])),
         ]
     };
-    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<(String, NpyArray)>)>, &str)> = vec![
+    type Edit = Box<dyn Fn(&mut Vec<(String, NpyArray)>)>;
+    let cases: Vec<(&str, Edit, &str)> = vec![
         (
             "missing",
             Box::new(|a| a.retain(|(k, _)| k != "labels")),

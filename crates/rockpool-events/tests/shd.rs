@@ -52,10 +52,10 @@ fn shd_float16_uint16_as_published() {
         }
     );
     let labels = [3, 19, 0, 7];
-    for i in 0..4 {
+    for (i, &want) in labels.iter().enumerate() {
         let (ev, label) = d.get(i).unwrap();
-        assert_eq!(label, labels[i]);
-        assert_eq!(d.label(i).unwrap(), labels[i]);
+        assert_eq!(label, want);
+        assert_eq!(d.label(i).unwrap(), want);
         assert_eq!(ev.t, expected_times(true)[i], "sample {i}");
         assert_eq!(ev.x, expected_units()[i], "sample {i}");
         assert!(ev.y.iter().all(|&y| y == 0) && ev.p.iter().all(|&p| p == 0));
