@@ -232,3 +232,69 @@ fn hostile_heap_sizes() {
         }
     }
 }
+
+/// The 16-byte vlen reference (length, heap collection address, object index) of sample 0's
+/// times, located in the file by its value, with its length replaced.
+fn with_reference_length(len: u32) -> (tempfile::TempDir, PathBuf) {
+    temp_copy_with(|b| {
+        let gcol = b.windows(4).position(|w| w == b"GCOL").unwrap() as u64;
+        let mut pattern = 4u32.to_le_bytes().to_vec(); // sample 0 has 4 times
+        pattern.extend_from_slice(&gcol.to_le_bytes());
+        let at = b
+            .windows(12)
+            .position(|w| w == pattern.as_slice())
+            .expect("sample 0's reference");
+        b[at..at + 4].copy_from_slice(&len.to_le_bytes());
+    })
+}
+
+#[test]
+fn hostile_reference_lengths() {
+    // 2^31 − 1 float16 values: 4 GiB, over the default 2 GiB limit, refused unallocated.
+    let (_d, path) = with_reference_length(u32::MAX >> 1);
+    let d = ShdDataset::open_shd(&path).unwrap();
+    // Opening reads no sample; the declared length shows in the event count.
+    assert_eq!(d.total_events(), Some(12 - 4 + (u32::MAX >> 1) as u64));
+    match d.get(0).unwrap_err() {
+        EventError::TooLarge { at, bytes, .. } => {
+            assert_eq!((at.sample, at.field.as_str()), (Some(0), "spikes/times"));
+            assert_eq!(bytes, 2 * (u32::MAX >> 1) as u64);
+        }
+        e => panic!("{e}"),
+    }
+    // More elements than the heap object holds.
+    let (_d, path) = with_reference_length(1000);
+    let m = ShdDataset::open_shd(&path)
+        .unwrap()
+        .get(0)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        m.contains("sample 0, field `spikes/times`") && m.contains("declares 1000 elements"),
+        "{m}"
+    );
+}
+
+#[test]
+fn shared_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<ShdDataset>();
+    send_sync::<rockpool_events::NmnistDataset>();
+    send_sync::<rockpool_events::DvsGestureDataset>();
+    send_sync::<rockpool_events::NpzEventDataset>();
+    let d: std::sync::Arc<dyn EventDataset> =
+        std::sync::Arc::new(ShdDataset::open_shd(fixture("shd_small.h5")).unwrap());
+    let handles: Vec<_> = (0..4)
+        .map(|k| {
+            let d = d.clone();
+            std::thread::spawn(move || {
+                (0..40)
+                    .map(|j| d.get((j + k) % 4).unwrap().0.x.len())
+                    .sum::<usize>()
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap(), 10 * 12);
+    }
+}
