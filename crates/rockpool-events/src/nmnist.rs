@@ -20,6 +20,9 @@
 //! what Tonic's reader (and the reader published with the dataset) does; a wrap of the 23-bit
 //! counter would call for 2^23 µs, but real samples last about 300 ms and never reach it.
 //! Times are returned in seconds (µs / 10^6).
+//!
+//! Tonic's `first_saccade_only` option (events before 100 ms) is the transform
+//! `crop_time` with `max = 0.1`.
 
 use std::fs;
 use std::path::{Path, PathBuf};

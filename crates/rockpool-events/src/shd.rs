@@ -231,7 +231,7 @@ impl ShdDataset {
         let size = GlobalHeapCollection::decode_size(&header, &self.ctx)
             .map_err(|e| EventError::format(at, format!("heap collection at {addr:#x}: {e}")))?
             as u64;
-        if size < header_len || addr + size > self.file_len {
+        if size < header_len || addr.checked_add(size).is_none_or(|end| end > self.file_len) {
             return Err(EventError::format(
                 at,
                 format!(

@@ -202,21 +202,23 @@ fn hostile_heap_sizes() {
         .collect();
     assert!(!gcols.is_empty());
     for &g in &gcols {
-        // Collection size (8 bytes at +8) → 2^60.
-        let (_d, path) =
-            temp_copy_with(|b| b[g + 8..g + 16].copy_from_slice(&(1u64 << 60).to_le_bytes()));
-        let d = ShdDataset::open_shd(&path).unwrap();
-        let errs: Vec<String> = (0..4)
-            .filter_map(|i| d.get(i).err())
-            .map(|e| e.to_string())
-            .collect();
-        assert!(!errs.is_empty());
-        for e in &errs {
-            assert!(
-                e.contains("edited.h5") && e.contains("sample") && e.contains("spikes/"),
-                "{e}"
-            );
-            assert!(e.contains("past the end of the file"), "{e}");
+        // Collection size (8 bytes at +8) → 2^60, and u64::MAX (address + size overflows).
+        for size in [1u64 << 60, u64::MAX] {
+            let (_d, path) =
+                temp_copy_with(|b| b[g + 8..g + 16].copy_from_slice(&size.to_le_bytes()));
+            let d = ShdDataset::open_shd(&path).unwrap();
+            let errs: Vec<String> = (0..4)
+                .filter_map(|i| d.get(i).err())
+                .map(|e| e.to_string())
+                .collect();
+            assert!(!errs.is_empty());
+            for e in &errs {
+                assert!(
+                    e.contains("edited.h5") && e.contains("sample") && e.contains("spikes/"),
+                    "{e}"
+                );
+                assert!(e.contains("past the end of the file"), "{e}");
+            }
         }
         // First object's size (8 bytes at +16+8) → 2^40.
         let (_d, path) =
