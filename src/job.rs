@@ -40,7 +40,9 @@ use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::network::NetworkConfig;
 use crate::quant::XyloMode;
-use crate::train::{DataConfig, Devices, ForwardFn, TrainReport, TrainingOptions, train_with};
+use crate::train::{
+    DataConfig, Devices, ForwardFn, Splits, TrainReport, TrainingOptions, train_sources, train_with,
+};
 use crate::xylo::Quantization;
 
 /// Xylo mode: train under the chip's constraints, then export (`[xylo]` in a job file).
@@ -196,13 +198,39 @@ pub fn run_on(
     let Some(device) = devices.list.first() else {
         return Err(Error::value("--devices", "no device given"));
     };
-    let (train_set, valid_set) = cfg.datasets()?;
     let (network, mode) = cfg.xylo_setup()?;
-    let data = (&train_set, &valid_set);
     // Xylo mode evolves the chain with its constraints; otherwise the plain evolution.
     let forward = mode.clone().map(|m| -> ForwardFn {
         std::sync::Arc::new(move |net: &_, x, s, r| m.evolve(net, x, s, r))
     });
+    let (train_set, valid_set) = match cfg.data.splits(cfg.task.as_ref())? {
+        Splits::InMemory(train, valid) => (train, valid),
+        Splits::Streamed(train, valid) => {
+            if cfg.xylo.is_some() {
+                return Err(Error::config(
+                    "[xylo]",
+                    "Xylo mode needs its validation data in memory for the simulated chip; \
+                     event datasets are not supported there yet",
+                ));
+            }
+            let sources = (train, valid);
+            let training = train_sources(
+                &network,
+                sources,
+                &cfg.training,
+                out_dir,
+                devices,
+                resume,
+                forward,
+            )?;
+            return Ok(JobReport {
+                training,
+                chip_acc: None,
+                xylo_report: Vec::new(),
+            });
+        }
+    };
+    let data = (&train_set, &valid_set);
     let training = train_with(
         &network,
         data,

@@ -43,6 +43,39 @@ pub enum SampleTarget {
     Sequence(Array2<f32>),
 }
 
+/// Samples by index for a given epoch: what [`EpochLoader`] reads. The epoch lets a dataset
+/// draw per-epoch augmentations reproducibly (from the seed, the epoch and the index); every
+/// Burn dataset of [`Sample`]s is one (through [`BurnSamples`]), ignoring the epoch.
+pub trait EpochDataset: Send + Sync {
+    /// Number of samples.
+    fn len(&self) -> usize;
+
+    /// Whether there is no sample.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Sample `index` as epoch `epoch` (0-based) sees it.
+    ///
+    /// # Errors
+    /// A [`DatasetError`] naming the sample when it cannot be read.
+    fn get(&self, index: usize, epoch: usize) -> Result<Sample, DatasetError>;
+}
+
+/// A Burn dataset of [`Sample`]s as an [`EpochDataset`].
+#[derive(Clone)]
+pub struct BurnSamples(pub Arc<dyn BurnDataset<Sample>>);
+
+impl EpochDataset for BurnSamples {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn get(&self, index: usize, _epoch: usize) -> Result<Sample, DatasetError> {
+        self.0.get(index)
+    }
+}
+
 /// A task [`Dataset`] as a Burn dataset of [`Sample`]s.
 #[derive(Clone, Debug)]
 pub struct TaskDataset(pub Arc<Dataset>);
@@ -77,7 +110,7 @@ impl BurnDataset<Sample> for TaskDataset {
 #[derive(Clone)]
 pub struct SampleSource {
     /// The samples.
-    pub data: Arc<dyn BurnDataset<Sample>>,
+    pub data: Arc<dyn EpochDataset>,
     /// A short name for messages.
     pub name: String,
     /// Input channels `C` of every sample.
@@ -104,7 +137,7 @@ impl SampleSource {
             name: data.name.clone(),
             size_in: data.size_in(),
             num_classes: data.num_classes,
-            data: Arc::new(TaskDataset(data)),
+            data: Arc::new(BurnSamples(Arc::new(TaskDataset(data)))),
         }
     }
 
@@ -217,7 +250,7 @@ pub struct Minibatch {
 /// [`DataLoader::slice`]) share the epoch counter.
 #[derive(Clone)]
 pub struct EpochLoader {
-    data: Arc<dyn BurnDataset<Sample>>,
+    data: Arc<dyn EpochDataset>,
     name: String,
     batch_size: usize,
     shuffle: Option<u64>,
@@ -277,7 +310,7 @@ impl EpochLoader {
         shuffle: Option<u64>,
         device: &Device,
     ) -> crate::Result<Self> {
-        Self::from_dataset(
+        Self::from_epoch_dataset(
             source.data.clone(),
             &source.name,
             batch_size,
@@ -286,12 +319,12 @@ impl EpochLoader {
         )
     }
 
-    /// [`EpochLoader::new`] over any Burn dataset of [`Sample`]s, named `name` in messages.
+    /// [`EpochLoader::new`] over any [`EpochDataset`], named `name` in messages.
     ///
     /// # Errors
     /// [`crate::Error::Value`] if `batch_size` is 0.
-    pub fn from_dataset(
-        data: Arc<dyn BurnDataset<Sample>>,
+    pub fn from_epoch_dataset(
+        data: Arc<dyn EpochDataset>,
         name: &str,
         batch_size: usize,
         shuffle: Option<u64>,
@@ -313,6 +346,26 @@ impl EpochLoader {
             shards: 1,
             shard: None,
         })
+    }
+
+    /// [`EpochLoader::new`] over any Burn dataset of [`Sample`]s, named `name` in messages.
+    ///
+    /// # Errors
+    /// [`crate::Error::Value`] if `batch_size` is 0.
+    pub fn from_dataset(
+        data: Arc<dyn BurnDataset<Sample>>,
+        name: &str,
+        batch_size: usize,
+        shuffle: Option<u64>,
+        device: &Device,
+    ) -> crate::Result<Self> {
+        Self::from_epoch_dataset(
+            Arc::new(BurnSamples(data)),
+            name,
+            batch_size,
+            shuffle,
+            device,
+        )
     }
 
     /// The same loader with its first pass being epoch `epoch` (0-based): a resumed run's.
@@ -345,7 +398,7 @@ impl EpochLoader {
     }
 
     /// The dataset.
-    pub fn dataset(&self) -> &Arc<dyn BurnDataset<Sample>> {
+    pub fn dataset(&self) -> &Arc<dyn EpochDataset> {
         &self.data
     }
 
@@ -394,8 +447,10 @@ impl DataLoader<Minibatch> for EpochLoader {
                 if start == end {
                     continue;
                 }
-                let batch = data
-                    .get_many(global[start..end].to_vec())
+                let batch = global[start..end]
+                    .iter()
+                    .map(|&i| data.get(i, epoch))
+                    .collect::<Result<Vec<_>, _>>()
                     .and_then(|items| SampleBatcher.batch(items, &device));
                 let m = batch.map(|batch| Minibatch {
                     batch,

@@ -18,6 +18,7 @@
 //! | --- | --- |
 //! | `options.rs` | [`DataConfig`] (`[data]`), [`TrainingOptions`] (`[training]`), [`Schedule`], [`OptimizerKind`], their checks |
 //! | `step.rs` | [`Trainee`], [`Objective`]: Burn's `TrainStep`/`InferenceStep` over our networks |
+//! | `events.rs` | event datasets (SHD, SSC, N-MNIST, DVS Gesture, npz) as streamed, transformed, binned samples |
 //! | `loader.rs` | [`EpochLoader`]: the datasets as Burn `DataLoader`s, resumable and shardable |
 //! | `schedule.rs` | [`EpochSchedule`]: the schedules as a Burn `LrScheduler` |
 //! | `meters.rs` | accuracy and firing-rate metrics, the in-memory metric logger |
@@ -41,6 +42,7 @@
 //! [`Dataset`]: rockpool_tasks::Dataset
 
 mod checkpointer;
+pub mod events;
 pub mod loader;
 pub mod loss;
 pub mod meters;
@@ -57,7 +59,7 @@ pub use loader::{
     EpochLoader, Minibatch, Sample, SampleBatcher, SampleSource, SampleTarget, TaskDataset,
 };
 pub use metrics::EpochMetrics;
-pub use options::{DataConfig, OptimizerKind, Schedule, TrainingOptions};
+pub use options::{DataConfig, OptimizerKind, Schedule, Splits, TrainingOptions};
 pub use run_dir::{RUN_FILES, clear_run, remove_files};
 pub use schedule::EpochSchedule;
 pub use step::{ForwardFn, LossFn, Objective, Trainee};

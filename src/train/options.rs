@@ -11,8 +11,11 @@ use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, AdamWConfig, SgdConfig};
 use serde::{Deserialize, Serialize};
 
+use super::events::{EventFormat, EventSamples};
+use super::loader::SampleSource;
 use super::loss::Loss;
 use crate::error::{Error, Result};
+use rockpool_events::{Compose, ToFrame};
 use rockpool_tasks::{Dataset, TaskConfig};
 
 /// The most samples, epochs, steps or batch size a job may ask for (10⁸): far above any
@@ -33,8 +36,32 @@ pub struct DataConfig {
     pub path: Option<PathBuf>,
     /// Fraction of an `.npz` dataset held out for validation (default 0.2).
     pub valid_fraction: f64,
-    /// Time step of an `.npz` dataset, seconds (default 1 ms).
+    /// Time step of an `.npz` dataset, and the bin width of an event dataset, seconds
+    /// (default 1 ms).
     pub dt: f64,
+    /// An event dataset at [`path`](Self::path) in this format (`"shd"`, `"ssc"`,
+    /// `"nmnist"`, `"dvs_gesture"`, `"npz"`), read as training goes (see [`super::events`]).
+    pub format: Option<EventFormat>,
+    /// The validation split of an event dataset (same format); default: a seeded
+    /// `valid_fraction` of [`path`](Self::path).
+    pub valid_path: Option<PathBuf>,
+    /// Event transforms applied to every split (e.g. downsampling), Tonic's names:
+    /// `transforms = [{ kind = "downsample", channel_factor = 0.25 }]`.
+    pub transforms: Compose,
+    /// Event transforms drawn anew every epoch for the training split only (augmentation):
+    /// `augment = [{ kind = "time_jitter", std = 1e-3 }]`.
+    pub augment: Compose,
+    /// Time steps per sample of an event dataset (later events dropped, shorter samples
+    /// padded); default: up to each sample's last event, zero-padded per batch.
+    pub num_steps: Option<usize>,
+}
+
+/// The (training, validation) data of a job.
+pub enum Splits {
+    /// Arrays in memory: a built-in task or a dense `.npz` dataset.
+    InMemory(Dataset, Dataset),
+    /// Samples read from disk as training goes: an event dataset.
+    Streamed(SampleSource, SampleSource),
 }
 
 impl Default for DataConfig {
@@ -47,6 +74,11 @@ impl Default for DataConfig {
             path: None,
             valid_fraction: 0.2,
             dt: crate::nn::defaults::DT,
+            format: None,
+            valid_path: None,
+            transforms: Compose::default(),
+            augment: Compose::default(),
+            num_steps: None,
         }
     }
 }
@@ -89,7 +121,72 @@ impl DataConfig {
                 self.dt
             ));
         }
+        if self.format.is_some() && self.path.is_none() {
+            return bad("format is set but path is not: give the dataset's file or folder".into());
+        }
+        if self.format.is_none()
+            && (self.valid_path.is_some()
+                || !self.transforms.steps().is_empty()
+                || !self.augment.steps().is_empty()
+                || self.num_steps.is_some())
+        {
+            return bad(
+                "valid_path, transforms, augment and num_steps apply to event datasets: set \
+                 format (shd, ssc, nmnist, dvs_gesture, npz)"
+                    .into(),
+            );
+        }
+        if self.num_steps == Some(0) {
+            return bad("num_steps = 0: must be at least 1".into());
+        }
         None
+    }
+
+    /// The (training, validation) data: [`Splits::Streamed`] for an event dataset
+    /// ([`format`](Self::format)), else [`Splits::InMemory`] from [`datasets`](Self::datasets).
+    pub fn splits(&self, task: Option<&TaskConfig>) -> Result<Splits> {
+        if let Some(m) = self.problem() {
+            return Err(Error::config("[data]", m));
+        }
+        let (Some(format), Some(path)) = (self.format, &self.path) else {
+            let (train, valid) = self.datasets(task)?;
+            return Ok(Splits::InMemory(train, valid));
+        };
+        let frame = ToFrame {
+            dt: self.dt,
+            bins: self.num_steps,
+        };
+        let data = super::events::open(format, path)?;
+        let fixed = (self.transforms.clone(), Compose::default());
+        let augmented = (self.transforms.clone(), self.augment.clone());
+        let (train, valid) = match &self.valid_path {
+            Some(v) => {
+                let valid = super::events::open(format, v)?;
+                (
+                    EventSamples::new(data, None, augmented, frame, self.seed)?,
+                    EventSamples::new(valid, None, fixed, frame, self.seed)?,
+                )
+            }
+            None => {
+                let (t, v) =
+                    super::events::split_indices(data.len(), self.valid_fraction, self.seed);
+                (
+                    EventSamples::new(data.clone(), Some(t), augmented, frame, self.seed)?,
+                    EventSamples::new(data, Some(v), fixed, frame, self.seed)?,
+                )
+            }
+        };
+        if train.channels() != valid.channels() {
+            return Err(Error::value(
+                "[data] valid_path",
+                format!(
+                    "the validation data have {} channels, the training data {}",
+                    valid.channels(),
+                    train.channels()
+                ),
+            ));
+        }
+        Ok(Splits::Streamed(train.into_source(), valid.into_source()))
     }
 
     /// Builds the (training, validation) datasets: the `.npz` dataset at [`path`](Self::path)
@@ -98,6 +195,12 @@ impl DataConfig {
     pub fn datasets(&self, task: Option<&TaskConfig>) -> Result<(Dataset, Dataset)> {
         if let Some(m) = self.problem() {
             return Err(Error::config("[data]", m));
+        }
+        if let Some(f) = self.format {
+            return Err(Error::value(
+                "data",
+                format!("a {f} event dataset is read as training goes: use DataConfig::splits"),
+            ));
         }
         if let Some(path) = &self.path {
             let ds = rockpool_tasks::load_npz_dataset(path, self.dt)
