@@ -2,7 +2,7 @@
 //! Communications* 15, 8122, 2024) — read and written in pure Rust, without libhdf5.
 //!
 //! This crate is the file layer: a typed graph ([`NirGraph`] of [`Node`]s with their
-//! parameters as `ndarray` arrays), [`read`] and [`write`], and the checks the specification
+//! parameters as `ndarray` arrays), [`read`] and [`write()`], and the checks the specification
 //! defines. Mapping a graph to rockpool's modules happens elsewhere (in the `rockpool` crate).
 //!
 //! ```no_run
@@ -69,7 +69,7 @@
 //!
 //! # Checks
 //!
-//! [`read`] and [`write`] run [`NirGraph::check`]: node names are valid HDF5 names; each node
+//! [`read`] and [`write()`] run [`NirGraph::check`]: node names are valid HDF5 names; each node
 //! keeps its shape rules (all parameters of a neuron share one shape; weights at least 2-D;
 //! biases `[out]`; convolution ranks, strides, groups; an input size a kernel fits);
 //! edges name existing nodes (dotted names reach into subgraphs) and appear once; shapes along

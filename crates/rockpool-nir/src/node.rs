@@ -17,6 +17,7 @@ use crate::graph::NirGraph;
 /// The variants are NIR's node types; [`Node::type_name`] gives the spelling of the file's
 /// `type` dataset (`"LIF"` for [`Node::Lif`], `"NIRGraph"` for [`Node::Graph`], …).
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // a graph holds tens of nodes; boxes would only complicate matching
 pub enum Node {
     /// Graph input port (`Input`). No computation; `shape` is the shape of the data entering
     /// the graph, without batch or time dimensions (e.g. `[2, 34, 34]`).
@@ -502,9 +503,9 @@ impl Node {
                     Padding::Explicit(p) => (p, false),
                 };
                 let mut shape = vec![w[0]];
-                for d in 0..2 {
+                for (d, &size) in n.iter().enumerate() {
                     shape.push(conv_size(
-                        n[d],
+                        size,
                         pad[d],
                         same,
                         c.dilation[d],
@@ -517,9 +518,9 @@ impl Node {
             Node::SumPool2d(p) | Node::AvgPool2d(p) => {
                 let n = spatial(self.type_name(), 2)?;
                 let mut shape = vec![input[0]];
-                for d in 0..2 {
+                for (d, &size) in n.iter().enumerate() {
                     shape.push(conv_size(
-                        n[d],
+                        size,
                         p.padding[d],
                         false,
                         1,
@@ -637,7 +638,7 @@ fn check_conv(name: &str, weight: &Array, bias: &Array, groups: usize, rank: usi
         ));
     }
     check_positive(name, "groups", &[groups])?;
-    if c_out % groups != 0 {
+    if !c_out.is_multiple_of(groups) {
         return Err(NirError::field(
             name,
             "groups",

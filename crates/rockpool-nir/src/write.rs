@@ -37,7 +37,7 @@ pub fn write(graph: &NirGraph, path: impl AsRef<Path>) -> Result<()> {
 /// Checks `graph` and returns the bytes of its `.nir` file.
 ///
 /// # Errors
-/// As [`write`], without the I/O.
+/// As [`write()`], without the I/O.
 pub fn to_bytes(graph: &NirGraph) -> Result<Vec<u8>> {
     graph.check()?;
     let mut file = FileBuilder::new();

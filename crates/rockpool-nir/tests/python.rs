@@ -1,0 +1,71 @@
+//! Files written here load in Python `nir` (1.0.8): `scripts/check_with_python.py` reads them
+//! with `nir.read(..., type_check=True)` and compares them with files Python wrote.
+//!
+//! Runs when a Python with `nir` is available: `ROCKPOOL_NIR_PYTHON` (a python executable),
+//! else `/work/venv-nir/bin/python`; otherwise the test prints a note and passes.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::{all_nodes_graph, fixture, scratch};
+use rockpool_nir::{read, write};
+
+fn python() -> Option<PathBuf> {
+    let candidate = std::env::var_os("ROCKPOOL_NIR_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/work/venv-nir/bin/python"));
+    let ok = Command::new(&candidate)
+        .args(["-c", "import nir, h5py, numpy"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok.then_some(candidate)
+}
+
+fn check(python: &PathBuf, written: &PathBuf, reference: Option<&PathBuf>) {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/check_with_python.py");
+    let mut cmd = Command::new(python);
+    cmd.arg(&script).arg(written);
+    if let Some(r) = reference {
+        cmd.arg(r);
+    }
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "Python nir refused {}:\n{text}",
+        written.display()
+    );
+    println!("{}", text.trim());
+}
+
+#[test]
+fn python_nir_reads_what_rust_writes() {
+    let Some(python) = python() else {
+        println!(
+            "note: skipped — no Python with `nir` (set ROCKPOOL_NIR_PYTHON or create /work/venv-nir)"
+        );
+        return;
+    };
+    let dir = scratch("python");
+    // Every node type: equal, field by field and dtype by dtype, to what Python itself wrote.
+    let written = dir.join("all_nodes.nir");
+    write(&all_nodes_graph(), &written).unwrap();
+    check(&python, &written, Some(&fixture("python_all_nodes.nir")));
+    // The paper's files, read and rewritten: Python reads the same graphs from both.
+    for name in [
+        "braille_noDelay_bias_zero.nir",
+        "lif_norse.nir",
+        "two_lif_neurons.nir",
+        "old_style.nir",
+    ] {
+        let written = dir.join(name);
+        write(&read(fixture(name)).unwrap(), &written).unwrap();
+        check(&python, &written, Some(&fixture(name)));
+    }
+}
