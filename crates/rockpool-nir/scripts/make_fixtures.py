@@ -10,6 +10,8 @@ Needs Python `nir` 1.0.8 with h5py and numpy:
   of 0.25 so that tests/read_fixtures.rs can rebuild them exactly (`ramp` below).
 - old_style.nir: written with h5py the way 2023 files were: fixed-length ASCII strings,
   contiguous uncompressed arrays, LIF and CubaLIF without `v_reset`, CubaLIF without `w_in`.
+- hostile_cycle.nir: a subgraph whose `nodes` group hard-links back to the subgraph itself,
+  twice (an endless, exponentially branching walk for a naive reader).
 """
 import pathlib
 
@@ -175,7 +177,22 @@ def old_style():
     assert np.array_equal(g.nodes["cuba"].w_in, np.ones(3))
 
 
+def hostile_cycle():
+    with h5py.File(OUT / "hostile_cycle.nir", "w") as f:
+        f.create_dataset("version", data="1.0.8", dtype=h5py.string_dtype())
+        node = f.create_group("node")
+        node.create_dataset("type", data="NIRGraph", dtype=h5py.string_dtype())
+        node.create_dataset("edges", data=np.zeros(0))
+        sub = node.create_group("nodes").create_group("sub")
+        sub.create_dataset("type", data="NIRGraph", dtype=h5py.string_dtype())
+        sub.create_dataset("edges", data=np.zeros(0))
+        inner = sub.create_group("nodes")
+        inner["a"] = sub  # hard links: sub/nodes/a is sub itself
+        inner["b"] = sub
+
+
 if __name__ == "__main__":
     all_nodes()
     old_style()
+    hostile_cycle()
     print("wrote", OUT / "python_all_nodes.nir", "and", OUT / "old_style.nir")

@@ -6,6 +6,7 @@
 //! is compared with [`rockpool_io::max_array_bytes`] before anything is allocated, and a panic
 //! inside the HDF5 reader is turned into an error.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -27,6 +28,10 @@ const MAX_STRINGS: usize = 1 << 22;
 const MAX_STRING_BYTES: usize = 256 << 20;
 /// Deepest nesting of subgraphs and metadata groups (a guard against hostile recursion).
 const MAX_DEPTH: usize = 64;
+/// Most groups (nodes, subgraphs, metadata groups) one file may make the reader visit: HDF5
+/// hard links can make a group its own descendant, and a few such links would otherwise make
+/// the walk exponential.
+const MAX_GROUPS: usize = 1 << 20;
 
 /// Reads a NIR graph from a `.nir` file and checks it ([`NirGraph::check`]).
 ///
@@ -78,7 +83,11 @@ pub fn from_bytes(bytes: Vec<u8>, options: CheckOptions) -> Result<NirGraph> {
     let root = file.root();
     let node = child_group(&root, "node")
         .ok_or_else(|| NirError::layout("/", "has no group 'node' (not a NIR file)"))?;
-    let graph = Reader { limit: limit()? }.graph(&node, "/node", "", 0)?;
+    let reader = Reader {
+        limit: limit()?,
+        groups: Cell::new(0),
+    };
+    let graph = reader.graph(&node, "/node", "", 0)?;
     graph.check_with(options)?;
     Ok(graph)
 }
@@ -203,14 +212,14 @@ fn read_strings(ds: &Dataset, limit: u64) -> Result<(Vec<usize>, Vec<String>), S
 
 /// One string (a scalar or one-element string dataset).
 fn read_string(ds: &Dataset) -> Result<String, String> {
-    let (shape, mut strings) = read_strings(ds, u64::MAX)?;
-    if strings.len() != 1 {
+    let (shape, count) = sized(ds, u64::MAX)?;
+    if count != 1 {
         return Err(format!(
-            "has {} strings (shape {}), expected one",
-            strings.len(),
+            "has shape {}, expected one string",
             crate::error::shape_text(&shape)
         ));
     }
+    let (_, mut strings) = read_strings(ds, u64::MAX)?;
     Ok(strings.remove(0))
 }
 
@@ -247,12 +256,26 @@ fn shaped<T>(shape: Vec<usize>, values: Vec<T>, count: usize) -> Result<ArrayD<T
     ArrayD::from_shape_vec(IxDyn(&shape), values).map_err(|e| e.to_string())
 }
 
-/// Reading with the array limit.
+/// Reading with the array limit and the count of groups visited.
 struct Reader {
     limit: u64,
+    groups: Cell<usize>,
 }
 
 impl Reader {
+    /// Counts one more group visited; an error past [`MAX_GROUPS`].
+    fn visit(&self, location: &str) -> Result<()> {
+        let n = self.groups.get() + 1;
+        self.groups.set(n);
+        if n > MAX_GROUPS {
+            return Err(NirError::layout(
+                location,
+                format!("more than {MAX_GROUPS} groups to read (a cycle of hard links?)"),
+            ));
+        }
+        Ok(())
+    }
+
     /// A `NIRGraph` group: `type`, `nodes/`, `edges`, optional `metadata/`.
     fn graph(&self, group: &Group, location: &str, prefix: &str, depth: usize) -> Result<NirGraph> {
         if depth > MAX_DEPTH {
@@ -261,6 +284,7 @@ impl Reader {
                 format!("subgraphs nested deeper than {MAX_DEPTH}"),
             ));
         }
+        self.visit(location)?;
         let Members { datasets, groups } = members(group, location)?;
         let node_name = if prefix.is_empty() {
             "<top level>"
@@ -370,6 +394,7 @@ impl Reader {
         if depth > MAX_DEPTH {
             return Err(error("", format!("nested deeper than {MAX_DEPTH}")));
         }
+        self.visit("metadata")?;
         let Members { datasets, groups } = members(group, "metadata")?;
         let mut metadata = Metadata::new();
         for (key, ds) in &datasets {
@@ -406,6 +431,7 @@ impl Reader {
         name: &str,
         depth: usize,
     ) -> Result<(Node, Metadata)> {
+        self.visit(location)?;
         let Members { datasets, groups } = members(group, location)?;
         let mut datasets = datasets;
         let type_ds = datasets

@@ -295,3 +295,15 @@ fn writer_refuses_what_the_reader_would() {
             .contains("not a valid node name")
     );
 }
+
+#[test]
+fn hard_link_cycles_end_with_an_error() {
+    // Python nir 1.0.8 dies of RecursionError on this file.
+    let start = std::time::Instant::now();
+    let err = read(fixture("hostile_cycle.nir")).unwrap_err().to_string();
+    assert!(
+        err.contains("nested deeper than") || err.contains("a cycle of hard links"),
+        "{err}"
+    );
+    println!("{err} ({:?})", start.elapsed());
+}
