@@ -3,13 +3,16 @@
 the same graph as a reference file (written by Python `nir`, or any file Python reads).
 
     /work/venv-nir/bin/python check_with_python.py WRITTEN.nir [REFERENCE.nir]
+        [--no-type-check] [--rewrite OUT.nir]
 
 `nir.read(WRITTEN)` runs with type_check=True (Python's shape inference and checks along
-edges). With a reference, both graphs are compared recursively: node classes, every field
-(numpy arrays by dtype, shape and exact values; strings; ints), edges (in order) and metadata
-of the graph and of every node. Exit status 0 and "OK ..." on success; 1 and the differences
-otherwise. Run by tests/python.rs when the venv exists.
+edges) unless --no-type-check. With a reference, both graphs are compared recursively: node
+classes, every field (numpy arrays by dtype, shape and exact values; strings; ints), edges (in
+order) and metadata of the graph and of every node. --rewrite writes the graph Python read
+back out with `nir.write`, for the Rust side to read and compare. Exit status 0 and "OK ..."
+on success; 1 and the differences otherwise. Run by tests/python.rs when the venv exists.
 """
+import argparse
 import sys
 
 import nir
@@ -82,23 +85,30 @@ def compare(a, b, where, problems):
 
 
 def main():
-    if len(sys.argv) not in (2, 3):
-        print(__doc__)
-        return 2
-    written = nir.read(sys.argv[1], type_check=True)
-    version = nir.serialization.read_version(sys.argv[1])
-    if len(sys.argv) == 3:
-        reference = nir.read(sys.argv[2], type_check=True)
+    parser = argparse.ArgumentParser(usage=__doc__)
+    parser.add_argument("written")
+    parser.add_argument("reference", nargs="?")
+    parser.add_argument("--no-type-check", action="store_true")
+    parser.add_argument("--rewrite")
+    args = parser.parse_args()
+    type_check = not args.no_type_check
+    written = nir.read(args.written, type_check=type_check)
+    version = nir.serialization.read_version(args.written)
+    if args.reference:
+        reference = nir.read(args.reference, type_check=type_check)
         problems = []
         compare(written, reference, "graph", problems)
         if problems:
-            print("DIFFERENT from", sys.argv[2])
+            print("DIFFERENT from", args.reference)
             print("\n".join(problems))
             return 1
+    if args.rewrite:
+        nir.write(args.rewrite, written)
     print(
-        f"OK nir {nir.version} read {sys.argv[1]} "
-        f"(version field {version!r}, {len(written.nodes)} nodes, {len(written.edges)} edges)"
-        + (f"; equal to {sys.argv[2]}" if len(sys.argv) == 3 else "")
+        f"OK nir {nir.version} read {args.written} (type_check={type_check}, version field "
+        f"{version!r}, {len(written.nodes)} nodes, {len(written.edges)} edges)"
+        + (f"; equal to {args.reference}" if args.reference else "")
+        + (f"; rewrote it as {args.rewrite}" if args.rewrite else "")
     )
     return 0
 

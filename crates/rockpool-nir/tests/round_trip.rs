@@ -2,12 +2,8 @@
 
 mod common;
 
-use common::{all_nodes_graph, fixture, ramp32, ramp64, scratch};
-use ndarray::{ArrayD, IxDyn, arr0, arr1};
-use rockpool_nir::{
-    Array, Conv1d, Conv2d, Dtype, Flatten, Lif, Linear, MetaValue, Metadata, NirGraph, Node,
-    Padding, read, read_version, write,
-};
+use common::{all_nodes_graph, field_variants_graph, fixture, ramp64, scratch};
+use rockpool_nir::{Dtype, Linear, NirGraph, Node, read, read_version, write};
 
 fn round_trip(graph: &NirGraph, name: &str) -> NirGraph {
     let path = scratch(name).join("graph.nir");
@@ -29,106 +25,7 @@ fn every_node_type() {
 
 #[test]
 fn field_variants() {
-    let conv2d = |padding, input_shape| {
-        Node::Conv2d(Conv2d {
-            weight: ramp64(&[4, 1, 3, 2], -1.0),
-            stride: [2, 1],
-            padding,
-            dilation: [1, 2],
-            groups: 2,
-            bias: ramp64(&[4], 0.0),
-            input_shape,
-        })
-    };
-    let conv1d = |padding, input_shape| {
-        Node::Conv1d(Conv1d {
-            weight: ramp32(&[2, 3, 3], 0.5),
-            stride: 2,
-            padding,
-            dilation: 1,
-            groups: 1,
-            bias: ramp32(&[2], 0.0),
-            input_shape,
-        })
-    };
-    let int_weights =
-        Array::I64(ArrayD::from_shape_vec(IxDyn(&[2, 3]), vec![-3, 0, 7, 1, 2, -128]).unwrap());
-    let mut g = NirGraph::new()
-        .with_node("c2_valid", conv2d(Padding::Valid, Some([9, 9])))
-        .with_node("c2_same", conv2d(Padding::Same, None))
-        .with_node("c2_pad", conv2d(Padding::Explicit([0, 3]), Some([5, 7])))
-        .with_node("c1_valid", conv1d(Padding::Valid, None))
-        .with_node("c1_pad", conv1d(Padding::Explicit(2), Some(11)))
-        .with_node(
-            "flat_unknown",
-            Node::Flatten(Flatten {
-                input_type: None,
-                start_dim: 1,
-                end_dim: -1,
-            }),
-        )
-        .with_node(
-            "int_linear",
-            Node::Linear(Linear {
-                weight: int_weights,
-            }),
-        )
-        .with_node(
-            "batched",
-            Node::Linear(Linear {
-                weight: ramp32(&[2, 3, 4], 0.0),
-            }),
-        )
-        .with_node(
-            "scalar_lif",
-            Node::Lif(Lif {
-                tau: Array::from(arr0(0.02_f32)),
-                r: Array::from(arr0(1.0_f32)),
-                v_leak: Array::from(arr0(0.0_f32)),
-                v_threshold: Array::from(arr0(1.0_f32)),
-                v_reset: Array::from(arr0(-0.5_f32)),
-            }),
-        )
-        .with_node(
-            "empty_lif",
-            Node::Lif(Lif {
-                tau: Array::F64(ArrayD::zeros(IxDyn(&[0]))),
-                r: Array::F64(ArrayD::zeros(IxDyn(&[0]))),
-                v_leak: Array::F64(ArrayD::zeros(IxDyn(&[0]))),
-                v_threshold: Array::F64(ArrayD::zeros(IxDyn(&[0]))),
-                v_reset: Array::F64(ArrayD::zeros(IxDyn(&[0]))),
-            }),
-        )
-        .with_node("in", Node::Input { shape: vec![] });
-    // Values that must survive exactly: extremes, subnormals, signed zero, many digits.
-    g = g.with_node(
-        "exact",
-        Node::Linear(Linear {
-            weight: Array::from(ndarray::arr2(&[
-                [f64::MAX, f64::MIN_POSITIVE, 5e-324],
-                [-0.0, 0.1, 1.0 / 3.0],
-            ])),
-        }),
-    );
-    g.metadata.insert("dt".into(), MetaValue::from(1e-3));
-    g.metadata
-        .insert("name".into(), MetaValue::from("ünïcode ✓"));
-    g.metadata.insert(
-        "labels".into(),
-        MetaValue::Strings(vec!["a".into(), "bb".into(), String::new()]),
-    );
-    g.metadata.insert(
-        "vector".into(),
-        MetaValue::from(Array::from(arr1(&[1_i64, -2, 3]))),
-    );
-    let mut nested = Metadata::new();
-    nested.insert("depth".into(), MetaValue::from(2_i64));
-    nested.insert("f32".into(), MetaValue::from(Array::from(arr0(0.5_f32))));
-    g.metadata.insert("nested".into(), MetaValue::Map(nested));
-    let mut m = Metadata::new();
-    m.insert("quantised".into(), MetaValue::from(1_i64));
-    g.node_metadata.insert("int_linear".into(), m);
-
+    let g = field_variants_graph(false);
     let back = round_trip(&g, "field_variants");
     let Node::Linear(l) = &back.nodes["int_linear"] else {
         panic!()

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use ndarray::{ArrayD, IxDyn};
+use ndarray::{ArrayD, IxDyn, arr0, arr1};
 use rockpool_nir::{
     Affine, Array, Conv1d, Conv2d, CubaLi, CubaLif, Delay, Flatten, IntegrateAndFire, Integrator,
     LeakyIntegrator, Lif, Linear, MetaValue, Metadata, NirGraph, Node, Padding, Pool2d, Scale,
@@ -242,5 +242,117 @@ pub fn all_nodes_graph() -> NirGraph {
     let mut lif_meta = Metadata::new();
     lif_meta.insert("reset".into(), MetaValue::from("subtract"));
     g.node_metadata.insert("lif".into(), lif_meta);
+    g
+}
+
+/// Variants of every field's form: paddings as words and pairs, convolutions with and without
+/// `input_shape`, groups, integer weights, batched weights, 0-d and empty parameters, extreme
+/// float values, metadata of every kind. `python`: only what Python `nir` 1.0.8 can read and
+/// write back (it cannot read a convolution without `input_shape`, nor write a `Flatten`
+/// without `input_type` or a list of strings).
+pub fn field_variants_graph(python: bool) -> NirGraph {
+    use rockpool_nir::Lif;
+    let conv2d = |padding, input_shape| {
+        Node::Conv2d(Conv2d {
+            weight: ramp64(&[4, 1, 3, 2], -1.0),
+            stride: [2, 1],
+            padding,
+            dilation: [1, 2],
+            groups: 2,
+            bias: ramp64(&[4], 0.0),
+            input_shape,
+        })
+    };
+    let conv1d = |padding, input_shape| {
+        Node::Conv1d(Conv1d {
+            weight: ramp32(&[2, 3, 3], 0.5),
+            stride: 2,
+            padding,
+            dilation: 1,
+            groups: 1,
+            bias: ramp32(&[2], 0.0),
+            input_shape,
+        })
+    };
+    let int_weights =
+        Array::I64(ArrayD::from_shape_vec(IxDyn(&[2, 3]), vec![-3, 0, 7, 1, 2, -128]).unwrap());
+    let mut g = NirGraph::new()
+        .with_node("c2_valid", conv2d(Padding::Valid, Some([9, 9])))
+        .with_node("c2_same", conv2d(Padding::Same, python.then_some([4, 4])))
+        .with_node("c2_pad", conv2d(Padding::Explicit([0, 3]), Some([5, 7])))
+        .with_node("c1_valid", conv1d(Padding::Valid, python.then_some(3)))
+        .with_node("c1_pad", conv1d(Padding::Explicit(2), Some(11)))
+        .with_node(
+            "flat_unknown",
+            Node::Flatten(Flatten {
+                input_type: python.then(|| vec![2, 3, 4]),
+                start_dim: 1,
+                end_dim: -1,
+            }),
+        )
+        .with_node(
+            "int_linear",
+            Node::Linear(Linear {
+                weight: int_weights,
+            }),
+        )
+        .with_node(
+            "batched",
+            Node::Linear(Linear {
+                weight: ramp32(&[2, 3, 4], 0.0),
+            }),
+        )
+        .with_node(
+            "scalar_lif",
+            Node::Lif(Lif {
+                tau: Array::from(arr0(0.02_f32)),
+                r: Array::from(arr0(1.0_f32)),
+                v_leak: Array::from(arr0(0.0_f32)),
+                v_threshold: Array::from(arr0(1.0_f32)),
+                v_reset: Array::from(arr0(-0.5_f32)),
+            }),
+        )
+        .with_node(
+            "empty_lif",
+            Node::Lif(Lif {
+                tau: Array::F64(ArrayD::zeros(IxDyn(&[0]))),
+                r: Array::F64(ArrayD::zeros(IxDyn(&[0]))),
+                v_leak: Array::F64(ArrayD::zeros(IxDyn(&[0]))),
+                v_threshold: Array::F64(ArrayD::zeros(IxDyn(&[0]))),
+                v_reset: Array::F64(ArrayD::zeros(IxDyn(&[0]))),
+            }),
+        )
+        .with_node("in", Node::Input { shape: vec![] });
+    // Values that must survive exactly: extremes, subnormals, signed zero, many digits.
+    g = g.with_node(
+        "exact",
+        Node::Linear(Linear {
+            weight: Array::from(ndarray::arr2(&[
+                [f64::MAX, f64::MIN_POSITIVE, 5e-324],
+                [-0.0, 0.1, 1.0 / 3.0],
+            ])),
+        }),
+    );
+    g.metadata.insert("dt".into(), MetaValue::from(1e-3));
+    g.metadata
+        .insert("name".into(), MetaValue::from("ünïcode ✓"));
+    if !python {
+        g.metadata.insert(
+            "labels".into(),
+            MetaValue::Strings(vec!["a".into(), "bb".into(), String::new()]),
+        );
+    }
+    g.metadata.insert(
+        "vector".into(),
+        MetaValue::from(Array::from(arr1(&[1_i64, -2, 3]))),
+    );
+    let mut nested = Metadata::new();
+    nested.insert("depth".into(), MetaValue::from(2_i64));
+    nested.insert("f32".into(), MetaValue::from(Array::from(arr0(0.5_f32))));
+    g.metadata.insert("nested".into(), MetaValue::Map(nested));
+    let mut m = Metadata::new();
+    m.insert("quantised".into(), MetaValue::from(1_i64));
+    g.node_metadata.insert("int_linear".into(), m);
+
     g
 }
