@@ -133,6 +133,14 @@ impl Array {
         })
     }
 
+    /// Bytes per element in the file (4 for float32, 8 otherwise).
+    pub(crate) fn element_bytes(&self) -> u64 {
+        match self {
+            Array::F32(_) => 4,
+            Array::F64(_) | Array::I64(_) => 8,
+        }
+    }
+
     /// The shape as Python prints it, e.g. `(38, 12)`.
     pub fn shape_text(&self) -> String {
         shape_text(self.shape())

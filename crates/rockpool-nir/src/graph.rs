@@ -18,6 +18,9 @@ pub enum MetaValue {
     /// A number (a 0-d array: `MetaValue::from(1e-3)` is a float64 scalar, as Python writes
     /// `dt = 1e-3`) or a numeric array, in its file dtype.
     Array(Array),
+    /// Booleans (numpy `bool`, which h5py stores as an enum `FALSE = 0, TRUE = 1` over int8);
+    /// a 0-d array for one value.
+    Bool(ndarray::ArrayD<bool>),
     /// A string (stored as a variable-length UTF-8 string).
     Str(String),
     /// A 1-D array of strings.
@@ -35,12 +38,26 @@ impl MetaValue {
         }
     }
 
+    /// The value as one boolean: a 0-d or one-element boolean array.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            MetaValue::Bool(a) if a.len() == 1 => a.iter().next().copied(),
+            _ => None,
+        }
+    }
+
     /// The value as a string, if it is one.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             MetaValue::Str(s) => Some(s),
             _ => None,
         }
+    }
+}
+
+impl From<bool> for MetaValue {
+    fn from(v: bool) -> Self {
+        MetaValue::Bool(ndarray::arr0(v).into_dyn())
     }
 }
 

@@ -182,6 +182,21 @@ fn is_string(ds: &Dataset) -> bool {
     )
 }
 
+/// Whether a dataset holds numpy booleans (h5py's enum `FALSE = 0, TRUE = 1`).
+fn is_bool(ds: &Dataset) -> bool {
+    matches!(guard(|| ds.dtype()), Ok(DType::Enum(names)) if names == ["FALSE", "TRUE"])
+}
+
+/// A boolean dataset (1-byte elements, non-zero is true).
+fn read_bools(ds: &Dataset, limit: u64) -> Result<ArrayD<bool>, String> {
+    let (shape, count) = sized(ds, limit)?;
+    if guard(|| ds.element_size())? != 1 {
+        return Err("is a boolean enum wider than one byte".to_owned());
+    }
+    let bytes = guard(|| ds.read_raw())?;
+    shaped(shape, bytes.into_iter().map(|b| b != 0).collect(), count)
+}
+
 /// All strings of a string dataset (fixed- or variable-length), bounded.
 fn read_strings(ds: &Dataset, limit: u64) -> Result<(Vec<usize>, Vec<String>), String> {
     let (shape, count) = sized(ds, limit)?;
@@ -398,7 +413,9 @@ impl Reader {
         let Members { datasets, groups } = members(group, "metadata")?;
         let mut metadata = Metadata::new();
         for (key, ds) in &datasets {
-            let value = if is_string(ds) {
+            let value = if is_bool(ds) {
+                MetaValue::Bool(read_bools(ds, self.limit).map_err(|m| error(key, m))?)
+            } else if is_string(ds) {
                 let (shape, mut strings) =
                     read_strings(ds, self.limit).map_err(|m| error(key, m))?;
                 match shape.len() {

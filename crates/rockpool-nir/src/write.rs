@@ -8,7 +8,10 @@
 
 use std::path::Path;
 
-use hdf5_pure::{FileBuilder, GroupBuilder, make_f32_type, make_f64_type, make_i64_type};
+use hdf5_pure::{
+    EnumTypeBuilder, FileBuilder, GroupBuilder, make_f32_type, make_f64_type, make_i8_type,
+    make_i64_type,
+};
 
 use crate::array::Array;
 use crate::error::{NirError, Result};
@@ -21,6 +24,8 @@ pub const NIR_VERSION: &str = "1.0.8";
 
 /// gzip level for parameter arrays (h5py's default).
 const GZIP_LEVEL: u32 = 4;
+/// Largest chunk of a compressed array, in bytes.
+const CHUNK_BYTES: u64 = 1 << 20;
 
 /// Checks `graph` ([`NirGraph::check`]) and writes it to `path` atomically.
 ///
@@ -122,6 +127,13 @@ fn write_metadata(
         }
         match value {
             MetaValue::Array(a) => put_array(group, key, a),
+            MetaValue::Bool(a) => {
+                put_bools(group, key, a).map_err(|message| NirError::Metadata {
+                    owner: owner.to_owned(),
+                    key: format!("{prefix}{key}"),
+                    message,
+                })?
+            }
             MetaValue::Str(s) => put_str(group, key, s),
             MetaValue::Strings(list) => {
                 let refs: Vec<&str> = list.iter().map(String::as_str).collect();
@@ -187,6 +199,28 @@ fn write_node(g: &mut GroupBuilder, node: &Node) {
     }
 }
 
+/// Booleans as numpy writes them through h5py: an enum `FALSE = 0, TRUE = 1` over int8.
+fn put_bools(
+    g: &mut GroupBuilder,
+    name: &str,
+    values: &ndarray::ArrayD<bool>,
+) -> Result<(), String> {
+    let dtype = EnumTypeBuilder::with_base(make_i8_type())
+        .value("FALSE", 0)
+        .value("TRUE", 1)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let shape: Vec<u64> = values.shape().iter().map(|&d| d as u64).collect();
+    let ds = g.create_dataset(name);
+    if values.is_empty() {
+        ds.with_dtype(dtype).with_shape(&shape);
+    } else {
+        let bytes: Vec<u8> = values.iter().map(|&b| u8::from(b)).collect();
+        ds.with_enum_u8_data(dtype, &bytes).with_shape(&shape);
+    }
+    Ok(())
+}
+
 /// A scalar variable-length UTF-8 string.
 fn put_str(g: &mut GroupBuilder, name: &str, value: &str) {
     g.create_dataset(name)
@@ -236,6 +270,43 @@ fn put_array(g: &mut GroupBuilder, name: &str, array: &Array) {
     };
     ds.with_shape(&shape);
     if !shape.is_empty() {
-        ds.with_chunks(&shape).with_deflate(GZIP_LEVEL);
+        ds.with_chunks(&chunk_shape(&shape, array.element_bytes()))
+            .with_deflate(GZIP_LEVEL);
+    }
+}
+
+/// Chunks of at most [`CHUNK_BYTES`] (like h5py's automatic chunking): the whole array when it
+/// is small, else the largest dimension (the first of equals) halved until a chunk fits.
+fn chunk_shape(shape: &[u64], element_bytes: u64) -> Vec<u64> {
+    let mut chunk = shape.to_vec();
+    loop {
+        let bytes = chunk
+            .iter()
+            .fold(element_bytes, |acc, &d| acc.saturating_mul(d));
+        if bytes <= CHUNK_BYTES {
+            return chunk;
+        }
+        let Some(largest) = chunk
+            .iter_mut()
+            .rev()
+            .filter(|d| **d > 1)
+            .max_by_key(|d| **d)
+        else {
+            return chunk;
+        };
+        *largest = largest.div_ceil(2);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chunk_shape;
+
+    #[test]
+    fn chunks_stay_under_a_mebibyte() {
+        assert_eq!(chunk_shape(&[38, 12], 4), [38, 12]);
+        assert_eq!(chunk_shape(&[700, 500], 4), [350, 500]);
+        assert_eq!(chunk_shape(&[4096, 4096], 8), [256, 512]);
+        assert_eq!(chunk_shape(&[1 << 20, 1], 8), [1 << 17, 1]);
     }
 }

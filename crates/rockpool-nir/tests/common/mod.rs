@@ -322,7 +322,14 @@ pub fn field_variants_graph(python: bool) -> NirGraph {
                 v_reset: Array::F64(ArrayD::zeros(IxDyn(&[0]))),
             }),
         )
-        .with_node("in", Node::Input { shape: vec![] });
+        .with_node("in", Node::Input { shape: vec![] })
+        // 1.4 MB: written in several chunks.
+        .with_node(
+            "big",
+            Node::Linear(Linear {
+                weight: ramp32(&[700, 500], -1000.0),
+            }),
+        );
     // Values that must survive exactly: extremes, subnormals, signed zero, many digits.
     g = g.with_node(
         "exact",
@@ -345,6 +352,11 @@ pub fn field_variants_graph(python: bool) -> NirGraph {
     g.metadata.insert(
         "vector".into(),
         MetaValue::from(Array::from(arr1(&[1_i64, -2, 3]))),
+    );
+    g.metadata.insert("flag".into(), MetaValue::from(true));
+    g.metadata.insert(
+        "flags".into(),
+        MetaValue::Bool(arr1(&[true, false, true]).into_dyn()),
     );
     let mut nested = Metadata::new();
     nested.insert("depth".into(), MetaValue::from(2_i64));
