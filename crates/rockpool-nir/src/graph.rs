@@ -97,7 +97,8 @@ impl From<Array> for MetaValue {
 /// addressed with a dotted name, `"<subgraph>.<node>"`; a name that exists as written (NIR
 /// names may themselves contain dots, as in the paper's `lif1.w_rec`) takes precedence.
 /// Cycles are allowed (recurrence is a cycle); NIR is continuous-time, so a discrete-time
-/// simulator must put the one-step delay on a cycle itself.
+/// simulator must put the one-step delay on a cycle itself. (Python `nir` 1.0.8 refuses dotted
+/// names that reach into a subgraph; see the crate docs.)
 #[doc(alias = "NIRGraph")]
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NirGraph {

@@ -64,8 +64,19 @@
 //! **Writing** produces that layout with variable-length UTF-8 strings and gzip-chunked arrays
 //! in their own dtype, `/version = "1.0.8"`, written atomically. Python `nir` 1.0.8 reads
 //! these files (checked by `scripts/check_with_python.py`, run from the tests when
-//! `/work/venv-nir` or `ROCKPOOL_NIR_PYTHON` provides it). The HDF5 superblock is version 3
-//! (readable by HDF5 ≥ 1.10, h5py ≥ 2.7); Python writes version 0.
+//! `/work/venv-nir` or `ROCKPOOL_NIR_PYTHON` provides it: every node type reads as the same
+//! graph Python itself wrote, and graphs survive Rust → Python `nir.write` → Rust with every
+//! value and dtype). The HDF5 superblock is version 3 (readable by HDF5 ≥ 1.10, h5py ≥ 2.7);
+//! Python writes version 0.
+//!
+//! Valid NIR that Python `nir` 1.0.8 itself cannot load, which this crate reads and writes
+//! all the same: a `Conv1d`/`Conv2d` without `input_shape` (its constructor requires the
+//! argument); an edge addressing a node inside a subgraph with a dotted name, and any nested
+//! graph its type inference rejects (nested graphs are always type-checked, whatever
+//! `type_check` says, and its structure check knows no dotted names). Python's
+//! `type_check=True` is also stricter than [`NirGraph::check`]: it needs every node's input
+//! type to be inferable from the graph's inputs, where this crate only compares shapes that
+//! are known.
 //!
 //! # Checks
 //!
