@@ -99,6 +99,8 @@
 //! to `v_reset` in the specification; exporters differ on discretisation conventions (see
 //! the crate's reference notes), which the mapping layer, not this crate, resolves.
 
+#![warn(missing_docs)]
+
 mod array;
 mod error;
 mod graph;

@@ -365,7 +365,8 @@ impl Reader {
             .edges(edges)
             .map_err(|m| NirError::field(node_name, "edges", m))?;
         if let Some(meta) = groups.get("metadata") {
-            graph.metadata = self.metadata(meta, node_name, "", depth)?;
+            graph.metadata =
+                self.metadata(meta, &format!("{location}/metadata"), node_name, "", depth)?;
         }
         Ok(graph)
     }
@@ -389,10 +390,12 @@ impl Reader {
             .collect())
     }
 
-    /// A metadata group: numbers, strings and nested groups.
+    /// A metadata group (at HDF5 path `location`): numbers, booleans, strings and nested
+    /// groups.
     fn metadata(
         &self,
         group: &Group,
+        location: &str,
         owner: &str,
         key_prefix: &str,
         depth: usize,
@@ -409,8 +412,8 @@ impl Reader {
         if depth > MAX_DEPTH {
             return Err(error("", format!("nested deeper than {MAX_DEPTH}")));
         }
-        self.visit("metadata")?;
-        let Members { datasets, groups } = members(group, "metadata")?;
+        self.visit(location)?;
+        let Members { datasets, groups } = members(group, location)?;
         let mut metadata = Metadata::new();
         for (key, ds) in &datasets {
             let value = if is_bool(ds) {
@@ -434,7 +437,13 @@ impl Reader {
             metadata.insert(key.clone(), value);
         }
         for (key, g) in &groups {
-            let nested = self.metadata(g, owner, &format!("{key_prefix}{key}."), depth + 1)?;
+            let nested = self.metadata(
+                g,
+                &format!("{location}/{key}"),
+                owner,
+                &format!("{key_prefix}{key}."),
+                depth + 1,
+            )?;
             metadata.insert(key.clone(), MetaValue::Map(nested));
         }
         Ok(metadata)
@@ -471,7 +480,8 @@ impl Reader {
         let mut metadata = Metadata::new();
         for (group_name, g) in &groups {
             if group_name == "metadata" {
-                metadata = self.metadata(g, name, "", depth + 1)?;
+                metadata =
+                    self.metadata(g, &format!("{location}/metadata"), name, "", depth + 1)?;
             } else {
                 return Err(NirError::field(
                     name,
