@@ -104,6 +104,7 @@
 mod array;
 mod error;
 mod graph;
+mod hdf5;
 mod node;
 mod read;
 mod write;
