@@ -90,7 +90,7 @@ def main():
     parser.add_argument("reference", nargs="?")
     parser.add_argument("--no-type-check", action="store_true")
     parser.add_argument("--rewrite")
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     type_check = not args.no_type_check
     written = nir.read(args.written, type_check=type_check)
     version = nir.serialization.read_version(args.written)

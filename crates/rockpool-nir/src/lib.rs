@@ -117,4 +117,4 @@ pub use node::{
     LeakyIntegrator, Lif, Linear, NODE_TYPES, Node, Padding, Pool2d, Scale, Threshold,
 };
 pub use read::{from_bytes, read, read_version, read_with_options};
-pub use write::{NIR_VERSION, to_bytes, write};
+pub use write::{NIR_VERSION, to_bytes, write, write_with_options};

@@ -15,7 +15,7 @@ use hdf5_pure::{
 
 use crate::array::Array;
 use crate::error::{NirError, Result};
-use crate::graph::{MetaValue, Metadata, NirGraph};
+use crate::graph::{CheckOptions, MetaValue, Metadata, NirGraph};
 use crate::node::{Node, Padding};
 
 /// The `nir` version written to `/version`: the Python package version whose layout this
@@ -33,18 +33,32 @@ const CHUNK_BYTES: u64 = 1 << 20;
 /// The check's error (nothing is written); [`NirError::Io`] naming `path` if the file cannot
 /// be written; [`NirError::Hdf5`] if the HDF5 library refuses the content.
 pub fn write(graph: &NirGraph, path: impl AsRef<Path>) -> Result<()> {
+    write_with_options(graph, path, CheckOptions::default())
+}
+
+/// [`write()`] with a choice of checks: `CheckOptions { edge_shapes: false }` writes a graph
+/// whose shapes along edges disagree (as read with the same option, e.g. the paper's
+/// `lif_rockpool.nir`); Python reads such a file only with `type_check=False`.
+///
+/// # Errors
+/// As [`write()`].
+pub fn write_with_options(
+    graph: &NirGraph,
+    path: impl AsRef<Path>,
+    options: CheckOptions,
+) -> Result<()> {
     let path = path.as_ref();
-    let bytes = to_bytes(graph).map_err(|e| e.in_file(path))?;
+    let bytes = to_bytes(graph, options).map_err(|e| e.in_file(path))?;
     rockpool_io::write_atomic(path, &bytes)?;
     Ok(())
 }
 
-/// Checks `graph` and returns the bytes of its `.nir` file.
+/// Checks `graph` ([`NirGraph::check_with`]) and returns the bytes of its `.nir` file.
 ///
 /// # Errors
 /// As [`write()`], without the I/O.
-pub fn to_bytes(graph: &NirGraph) -> Result<Vec<u8>> {
-    graph.check()?;
+pub fn to_bytes(graph: &NirGraph, options: CheckOptions) -> Result<Vec<u8>> {
+    graph.check_with(options)?;
     let mut file = FileBuilder::new();
     file.create_dataset("version")
         .with_vlen_strings(&[NIR_VERSION])

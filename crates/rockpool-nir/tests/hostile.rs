@@ -282,14 +282,14 @@ fn writer_refuses_what_the_reader_would() {
 
     let g = all_nodes_graph().with_edge("sub", "nowhere");
     assert!(
-        to_bytes(&g)
+        to_bytes(&g, CheckOptions::default())
             .unwrap_err()
             .to_string()
             .contains("no node named 'nowhere'")
     );
     let g = NirGraph::new().with_node("a/b", Node::Input { shape: vec![1] });
     assert!(
-        to_bytes(&g)
+        to_bytes(&g, CheckOptions::default())
             .unwrap_err()
             .to_string()
             .contains("not a valid node name")

@@ -161,3 +161,93 @@ fn old_style_file_fixed_strings_no_defaults() {
     assert_eq!(cuba.v_reset, ramp64(&[3], 0.0).full_like(0.0));
     assert_eq!(g.edges.len(), 4);
 }
+
+#[test]
+fn cnn_sinabs_paper_file() {
+    let g = read(fixture("cnn_sinabs.nir")).unwrap();
+    assert_eq!(g.nodes.len(), 15);
+    assert_eq!(g.edges.len(), 14);
+    let kinds: Vec<(&str, &str)> = ["0", "1", "4", "8", "9", "12"]
+        .iter()
+        .map(|n| (*n, g.nodes[*n].type_name()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("0", "Conv2d"),
+            ("1", "IF"),
+            ("4", "SumPool2d"),
+            ("8", "Flatten"),
+            ("9", "Affine"),
+            ("12", "IF")
+        ]
+    );
+    let Node::Conv2d(c) = &g.nodes["0"] else {
+        panic!()
+    };
+    assert_eq!(c.weight.shape(), &[16, 2, 5, 5]);
+    assert_eq!(c.stride, [2, 2]);
+    assert_eq!(c.padding, rockpool_nir::Padding::Explicit([1, 1]));
+    assert_eq!(c.input_shape, Some([34, 34]));
+    assert_eq!(
+        value(&g.nodes["0"], "weight", &[0, 0, 0, 0]),
+        -0.257_342_189_550_399_8
+    );
+    assert_eq!(
+        value(&g.nodes["0"], "weight", &[15, 1, 4, 4]),
+        0.109_717_860_817_909_24
+    );
+    assert_eq!(
+        value(&g.nodes["11"], "weight", &[9, 255]),
+        -0.334_356_367_588_043_2
+    );
+    assert_eq!(
+        value(&g.nodes["9"], "weight", &[0, 0]),
+        -0.017_097_016_796_469_69
+    );
+    // Shapes along the chain: [2,34,34] → conv(5×5, s2, p1) → [16,16,16] → … → pool → [8,4,4].
+    assert_eq!(g.nodes["0"].output_shape(), Some(vec![16, 16, 16]));
+    assert_eq!(g.nodes["1"].input_shape(), Some(vec![16, 16, 16]));
+    assert_eq!(g.nodes["5"].output_shape(), Some(vec![8, 8, 8]));
+    assert_eq!(g.nodes["8"].input_shape(), Some(vec![8, 4, 4]));
+    assert_eq!(g.nodes["8"].output_shape(), Some(vec![128]));
+    let Node::If(neuron) = &g.nodes["1"] else {
+        panic!()
+    };
+    assert_eq!(neuron.v_reset, neuron.v_threshold.full_like(0.0));
+}
+
+#[test]
+fn lif_rockpool_paper_file_needs_the_edge_check_off() {
+    let path = fixture("lif_rockpool.nir");
+    let err = read(&path).unwrap_err().to_string();
+    assert!(
+        err.ends_with(
+            "edge ('1_LIFNeuronTorch', 'output'): '1_LIFNeuronTorch' gives shape (1,) but \
+             'output' takes (1, 1, 1)"
+        ),
+        "{err}"
+    );
+    let g =
+        rockpool_nir::read_with_options(&path, rockpool_nir::CheckOptions { edge_shapes: false })
+            .unwrap();
+    assert_eq!(
+        value(&g.nodes["1_LIFNeuronTorch"], "r", &[0]),
+        24.019_737_243_652_344
+    );
+    assert_eq!(
+        value(&g.nodes["0_LinearTorch"], "weight", &[0, 0]),
+        0.039_999_999_105_930_33
+    );
+}
+
+#[test]
+fn braille_subgraph_paper_file_names_a_missing_inner_node() {
+    let err = read(fixture("braille_noDelay_bias_zero_subgraph.nir"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("edge ('input', 'lif') of 'lif1': no node named 'lif' (nodes: 'input', 'lif1', 'lin', 'output')"),
+        "{err}"
+    );
+}

@@ -72,6 +72,7 @@ fn empty_graph_and_no_edges() {
 #[test]
 fn paper_files_survive_a_rewrite() {
     for name in [
+        "cnn_sinabs.nir",
         "braille_noDelay_bias_zero.nir",
         "lif_norse.nir",
         "two_lif_neurons.nir",
@@ -94,4 +95,15 @@ fn write_is_atomic_and_replaces() {
         .filter(|n| n != "g.nir")
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+#[test]
+fn graphs_with_mismatched_edges_round_trip_when_asked() {
+    let relaxed = rockpool_nir::CheckOptions { edge_shapes: false };
+    let path = fixture("lif_rockpool.nir");
+    let g = rockpool_nir::read_with_options(&path, relaxed).unwrap();
+    let out = scratch("relaxed").join("lif_rockpool.nir");
+    assert!(write(&g, &out).is_err(), "the default check refuses it");
+    rockpool_nir::write_with_options(&g, &out, relaxed).unwrap();
+    assert_eq!(rockpool_nir::read_with_options(&out, relaxed).unwrap(), g);
 }
