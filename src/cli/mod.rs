@@ -1,5 +1,6 @@
 //! Command-line interface: each subcommand parses its arguments and composes library calls.
 
+mod data;
 mod evolve;
 pub mod output;
 mod paths;
@@ -35,6 +36,9 @@ enum Command {
     /// Plot a saved time series, an evolution result or an array to PNG or SVG.
     #[command(after_help = plot::EXAMPLE)]
     Plot(plot::PlotArgs),
+    /// Event datasets: info, one sample's raster or plot, downloads.
+    #[command(subcommand, after_help = data::EXAMPLE)]
+    Data(data::DataCommand),
     /// Print a network's structure, parameters and state.
     #[command(after_help = evolve::SHOW_EXAMPLE)]
     Show(evolve::ShowArgs),
@@ -75,5 +79,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::Plot(args) => plot::plot(args),
         Command::Train(args) => train::train(args),
         Command::Xylo(cmd) => xylo::run(cmd),
+        Command::Data(cmd) => data::run(cmd),
     }
 }

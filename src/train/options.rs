@@ -57,6 +57,7 @@ pub struct DataConfig {
 }
 
 /// The (training, validation) data of a job.
+#[allow(clippy::large_enum_variant)] // one per job
 pub enum Splits {
     /// Arrays in memory: a built-in task or a dense `.npz` dataset.
     InMemory(Dataset, Dataset),
