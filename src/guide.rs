@@ -10,6 +10,7 @@
 //! 3. [`spiking_neurons`] — the LIF equations step by step, spikes, surrogate gradients.
 //! 4. [`training`] — datasets as tensors, losses, Burn's optimisers, the built-in trainer.
 //! 5. [`xylo_deployment`] — mapping, quantisation, export and the bit-exact simulator.
+//! 6. [`event_datasets`] — SHD, N-MNIST and friends: downloads, transforms, streamed training.
 //!
 //! The runnable programs in `examples/` go further (plots, a training run, a custom module).
 
@@ -27,3 +28,6 @@ pub mod training {}
 
 #[doc = include_str!("../docs/guide/xylo_deployment.md")]
 pub mod xylo_deployment {}
+
+#[doc = include_str!("../docs/guide/event_datasets.md")]
+pub mod event_datasets {}
