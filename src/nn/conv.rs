@@ -140,6 +140,25 @@ impl<const N: usize> Geometry<N> {
                 return bad(format!("{name} = {v:?} has a zero"));
             }
         }
+        // Every size is checked before any arithmetic on it can overflow.
+        let mut dims = vec![channels_in];
+        dims.extend(input);
+        crate::nn::defaults::check_elements(what, &dims)?;
+        let mut weight = vec![channels_out, channels_in / groups];
+        weight.extend(kernel);
+        crate::nn::defaults::check_elements(what, &weight)?;
+        let limit = crate::nn::defaults::max_elements() as usize;
+        if stride
+            .iter()
+            .chain(&dilation)
+            .chain(&padding)
+            .any(|&v| v > limit)
+        {
+            return bad(format!(
+                "stride {stride:?}, padding {padding:?} and dilation {dilation:?} must stay \
+                 below {limit}"
+            ));
+        }
         let padding = match named {
             None => padding.map(|p| (p, p)),
             Some(PaddingName::Valid) => [(0, 0); N],

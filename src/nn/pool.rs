@@ -81,13 +81,18 @@ impl Pool2dConfig {
                 "kernel_size {kernel:?} and stride {stride:?} must be positive"
             ));
         }
+        crate::nn::defaults::check_elements(
+            what,
+            &[self.channels, self.input_shape[0], self.input_shape[1]],
+        )?;
+        crate::nn::defaults::check_elements(what, &[kernel[0], kernel[1]])?;
         for i in 0..2 {
-            if padding[i] * 2 > kernel[i] {
+            if padding[i].saturating_mul(2) > kernel[i] {
                 return bad(format!(
                     "padding {padding:?} may be at most half the kernel {kernel:?}"
                 ));
             }
-            if self.input_shape[i] + 2 * padding[i] < kernel[i] {
+            if self.input_shape[i].saturating_add(2 * padding[i]) < kernel[i] {
                 return bad(format!(
                     "the window {kernel:?} is larger than the padded input {:?}",
                     self.input_shape

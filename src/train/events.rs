@@ -6,8 +6,13 @@
 //! `t ∈ [k·dt, (k+1)·dt)`; the channel of event `(x, y, p)` is `x + W·y + W·H·p`, the unit for
 //! SHD/SSC). Samples of one batch are zero-padded to the longest (or all cut/padded to
 //! `num_steps`).
+//!
+//! With a cache folder (`[data] cache`), the rasters of samples without augmentation are kept
+//! as `.npy` files under a key of everything that makes them (format, file, transforms, `dt`,
+//! `num_steps`), written atomically, and read back in later epochs and runs; a damaged cache
+//! file is made again. Augmented samples are drawn anew every epoch and never cached.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use burn::data::dataset::DatasetError;
@@ -73,6 +78,7 @@ pub struct EventSamples {
     frame: ToFrame,
     seed: u64,
     sensor: SensorSize,
+    cache: Option<PathBuf>,
 }
 
 impl EventSamples {
@@ -119,7 +125,40 @@ impl EventSamples {
             frame,
             seed,
             sensor,
+            cache: None,
         })
+    }
+
+    /// Keeps the rasters of samples without augmentation in `dir` (see the
+    /// [module docs](self)); `source` names what they are made from (format and file), for
+    /// the cache key.
+    pub fn with_cache(mut self, dir: &Path, source: &str) -> Self {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (
+            source,
+            format!("{:?}", self.transforms),
+            self.frame.dt.to_bits(),
+            self.frame.bins,
+            self.seed,
+        )
+            .hash(&mut h);
+        self.cache = Some(dir.join(format!("{:016x}", h.finish())));
+        self
+    }
+
+    fn cached(&self, i: usize) -> Option<PathBuf> {
+        let dir = self.cache.as_ref()?;
+        self.augment
+            .steps()
+            .is_empty()
+            .then(|| dir.join(format!("{i}.npy")))
+    }
+
+    fn read_cached(&self, path: &Path) -> Option<ndarray::Array2<f32>> {
+        let a = rockpool_io::read_npy(path).ok()?;
+        let a: ndarray::ArrayD<f32> = a.try_into().ok()?;
+        a.into_dimensionality().ok()
     }
 
     /// Input channels of the rasters.
@@ -151,6 +190,17 @@ impl EpochDataset for EventSamples {
         let i = *self.indices.get(index).ok_or_else(|| {
             DatasetError::new(Error::value("data", format!("sample {index} out of range")))
         })?;
+        let cached = self.cached(i);
+        if let Some(path) = &cached
+            && let Some(x) = self.read_cached(path)
+        {
+            let label = self.data.label(i).map_err(fail)?;
+            return Ok(Sample {
+                x,
+                target: SampleTarget::Class(label),
+                index: i,
+            });
+        }
         let (events, label) = self.data.get(i).map_err(fail)?;
         // Fixed transforms: the same for every epoch (seeded by the sample alone).
         let fixed = sample_seed(self.seed, u64::MAX, i as u64);
@@ -161,6 +211,14 @@ impl EpochDataset for EventSamples {
         let seed = sample_seed(self.seed, epoch as u64, i as u64);
         let (events, sensor) = self.augment.apply(events, sensor, seed).map_err(fail)?;
         let x = self.frame.apply(&events, sensor).map_err(fail)?;
+        if let Some(path) = &cached {
+            // A cache that cannot be written only costs time: the sample is made again.
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            let _ =
+                rockpool_io::write_npy(path, &rockpool_io::NpyArray::from(x.clone().into_dyn()));
+        }
         Ok(Sample {
             x,
             target: SampleTarget::Class(label),
@@ -182,6 +240,18 @@ pub fn split_indices(n: usize, valid_fraction: f64, seed: u64) -> (Vec<usize>, V
 mod tests {
     use super::*;
     use rockpool_events::{EventStream, write_event_npz};
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            if e.path().is_dir() {
+                out.extend(walk(&e.path()));
+            } else {
+                out.push(e.path());
+            }
+        }
+        out
+    }
 
     #[test]
     fn an_npz_event_dataset_becomes_binned_samples_with_seeded_augmentation() {
@@ -228,6 +298,19 @@ mod tests {
         );
         assert_eq!(a0, a0b, "the same epoch draws the same");
         assert_ne!(a0.x, a1.x, "another epoch draws anew");
+        // The cache: the same sample, read back from the file it wrote.
+        let cache = dir.join("cache");
+        let cached = plain.clone().with_cache(&cache, "npz ev.npz");
+        let first = cached.get(4, 0).unwrap();
+        let files: Vec<_> = walk(&cache);
+        assert_eq!(files.len(), 1, "{files:?}");
+        assert_eq!(cached.get(4, 3).unwrap(), first);
+        std::fs::write(&files[0], b"damaged").unwrap();
+        assert_eq!(
+            cached.get(4, 1).unwrap(),
+            first,
+            "a damaged cache file is made again"
+        );
         let (train, valid) = split_indices(10, 0.2, 3);
         assert_eq!((train.len(), valid.len()), (8, 2));
         let mut all: Vec<usize> = train.iter().chain(&valid).copied().collect();

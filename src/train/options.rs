@@ -54,6 +54,9 @@ pub struct DataConfig {
     /// Time steps per sample of an event dataset (later events dropped, shorter samples
     /// padded); default: up to each sample's last event, zero-padded per batch.
     pub num_steps: Option<usize>,
+    /// A folder to keep the binned rasters of an event dataset in between epochs and runs
+    /// (samples without augmentation only; see [`super::events`]).
+    pub cache: Option<PathBuf>,
 }
 
 /// The (training, validation) data of a job.
@@ -80,6 +83,7 @@ impl Default for DataConfig {
             transforms: Compose::default(),
             augment: Compose::default(),
             num_steps: None,
+            cache: None,
         }
     }
 }
@@ -129,10 +133,11 @@ impl DataConfig {
             && (self.valid_path.is_some()
                 || !self.transforms.steps().is_empty()
                 || !self.augment.steps().is_empty()
-                || self.num_steps.is_some())
+                || self.num_steps.is_some()
+                || self.cache.is_some())
         {
             return bad(
-                "valid_path, transforms, augment and num_steps apply to event datasets: set \
+                "valid_path, transforms, augment, num_steps and cache apply to event datasets: set \
                  format (shd, ssc, nmnist, dvs_gesture, npz)"
                     .into(),
             );
@@ -176,6 +181,17 @@ impl DataConfig {
                     EventSamples::new(data, Some(v), fixed, frame, self.seed)?,
                 )
             }
+        };
+        let (train, valid) = match &self.cache {
+            Some(dir) => {
+                let name = |p: &std::path::Path| format!("{format} {}", p.display());
+                let valid_file = self.valid_path.as_ref().unwrap_or(path);
+                (
+                    train.with_cache(dir, &name(path)),
+                    valid.with_cache(dir, &format!("{} valid", name(valid_file))),
+                )
+            }
+            None => (train, valid),
         };
         if train.channels() != valid.channels() {
             return Err(Error::value(

@@ -142,11 +142,23 @@ impl SynNetConfig {
                 self.size_hidden_layers, self.time_constants_per_layer
             ));
         }
-        if let Some(i) = (0..self.size_hidden_layers.len())
-            .find(|&i| self.size_hidden_layers[i] == 0 || self.time_constants_per_layer[i] == 0)
+        let mut n_in = self.n_channels;
+        for (i, (&n, &k)) in self
+            .size_hidden_layers
+            .iter()
+            .zip(&self.time_constants_per_layer)
+            .enumerate()
         {
-            return bad(format!("hidden layer {i} needs neurons and time constants"));
+            if n == 0 || k == 0 || k > n {
+                return bad(format!(
+                    "hidden layer {i}: {n} neurons and {k} time constants (at least one neuron, \
+                     between 1 and the number of neurons time constants)"
+                ));
+            }
+            crate::nn::defaults::check_elements(&format!("SynNet hidden layer {i}"), &[n_in, n])?;
+            n_in = n;
         }
+        crate::nn::defaults::check_elements("SynNet read-out", &[n_in, self.n_classes])?;
         for (name, v) in [
             ("tau_syn_base", self.tau_syn_base),
             ("tau_mem", self.tau_mem),
@@ -162,6 +174,16 @@ impl SynNetConfig {
             return bad(format!(
                 "tau_syn_base = {} is shorter than dt = {}",
                 self.tau_syn_base, self.dt
+            ));
+        }
+        if let Some(i) = (0..self.size_hidden_layers.len()).find(|&i| {
+            self.tau_syn_of_layer(i)
+                .iter()
+                .any(|t| !(t.is_finite() && *t > 0.0))
+        }) {
+            return bad(format!(
+                "hidden layer {i}: tau_syn_base · (tau_syn_base/dt)^k overflows for k up to {}",
+                self.time_constants_per_layer[i]
             ));
         }
         if !(0.0..1.0).contains(&self.p_dropout) {
