@@ -33,6 +33,7 @@ pub mod guide;
 pub mod job;
 pub mod module;
 pub mod network;
+pub mod nir;
 pub mod nn;
 pub mod persist;
 pub mod quant;

@@ -141,7 +141,7 @@ fn check_distinct_from_inputs(args: &EvolveArgs, output: &Path) -> Result<()> {
 
 /// Reads an input array, checked where it enters: rank 1 to 3, no axis of length zero, every
 /// value finite in `f32` (NaN, ±inf and values beyond `f32::MAX` are refused).
-fn read_input(path: &Path) -> Result<TensorData> {
+pub(super) fn read_input(path: &Path) -> Result<TensorData> {
     let arr = rockpool_io::read_npy(path)?;
     let shape = arr.shape().to_vec();
     if shape.is_empty() || shape.len() > 3 {

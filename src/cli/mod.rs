@@ -2,6 +2,7 @@
 
 mod data;
 mod evolve;
+mod nir;
 pub mod output;
 mod paths;
 mod plot;
@@ -39,6 +40,9 @@ enum Command {
     /// Event datasets: info, one sample's raster or plot, downloads.
     #[command(subcommand, after_help = data::EXAMPLE)]
     Data(data::DataCommand),
+    /// NIR: import a graph from another framework and run it, or export a network.
+    #[command(subcommand, after_help = nir::EXAMPLE)]
+    Nir(nir::NirCommand),
     /// Print a network's structure, parameters and state.
     #[command(after_help = evolve::SHOW_EXAMPLE)]
     Show(evolve::ShowArgs),
@@ -80,5 +84,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train::train(args),
         Command::Xylo(cmd) => xylo::run(cmd),
         Command::Data(cmd) => data::run(cmd),
+        Command::Nir(cmd) => nir::run(cmd),
     }
 }
