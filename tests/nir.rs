@@ -12,15 +12,11 @@ use rockpool::module::{Evolve, ModuleExt};
 use rockpool::nir::{Source, export, import};
 use rockpool_nir::{Array, CubaLif, Linear, NirGraph, Node};
 
+/// The NIR paper's files (BSD-3, copied with their licence into rockpool-nir's fixtures).
 fn sample(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference/nir-samples")
+        .join("crates/rockpool-nir/tests/fixtures")
         .join(name)
-}
-
-fn shared_samples() -> Option<PathBuf> {
-    let p = sample("two_lif_neurons.nir");
-    p.exists().then_some(p)
 }
 
 fn a1(v: &[f64]) -> Array {
@@ -82,26 +78,24 @@ fn an_imported_cuba_lif_follows_the_closed_form_of_nirs_equations() {
 
 #[test]
 fn the_nir_papers_files_import_and_run() {
-    if shared_samples().is_none() {
-        eprintln!("../shared/reference/nir-samples not present: skipped");
-        return;
-    }
     let dev = device();
     for (file, source, size_in, size_out) in [
         ("two_lif_neurons.nir", Source::Nir, 1, 1),
         ("lif_norse.nir", Source::Norse, 1, 1),
+        ("lif_rockpool.nir", Source::Rockpool, 1, 1),
         ("braille_noDelay_bias_zero.nir", Source::Snntorch, 12, 7),
+        ("cnn_sinabs.nir", Source::Sinabs, 2 * 34 * 34, 10),
     ] {
-        let g = rockpool_nir::read(sample(file)).unwrap();
+        let (g, _) = rockpool::nir::read(&sample(file)).unwrap();
         let net = import(&g, source, None, &dev).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(
             (net.size_in(), net.size_out()),
             (size_in, size_out),
             "{file}"
         );
-        let x = Tensor::<3>::random([2, 50, size_in], Distribution::Bernoulli(0.3), &dev);
+        let x = Tensor::<3>::random([2, 20, size_in], Distribution::Bernoulli(0.3), &dev);
         let ev = net.evolve_with(x, net.zero_state(2), false).unwrap();
-        assert_eq!(ev.output.dims(), [2, 50, size_out], "{file}");
+        assert_eq!(ev.output.dims(), [2, 20, size_out], "{file}");
     }
     // The Braille network's hidden layer is recurrent (the cycle lif1.lif → lif1.w_rec).
     let g = rockpool_nir::read(sample("braille_noDelay_bias_zero.nir")).unwrap();

@@ -79,7 +79,11 @@ pub fn run(cmd: NirCommand) -> Result<()> {
 }
 
 fn read(path: &std::path::Path) -> Result<rockpool_nir::NirGraph> {
-    rockpool_nir::read(path).map_err(|e| Error::value(path.display().to_string(), e.to_string()))
+    let (graph, note) = rockpool::nir::read(path)?;
+    if let Some(note) = note {
+        errln!("note: {note}");
+    }
+    Ok(graph)
 }
 
 fn import(a: ImportArgs) -> Result<()> {

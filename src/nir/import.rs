@@ -97,7 +97,10 @@ pub fn import(
             }
             Node::CubaLif(_) | Node::CubaLi(_) | Node::Lif(_) | Node::If(_) | Node::Li(_) => {
                 let n = neuron(step, dt, &mut pending, flow.as_ref(), device, &mut seq)?;
-                flow = Some(Flow::Flat(n));
+                // Neurons act element-wise: frames stay frames (a Conv2d – IF – pool chain).
+                if flow.as_ref().is_none_or(|f| f.width() != n) {
+                    flow = Some(Flow::Flat(n));
+                }
             }
             Node::Delay(d) => {
                 flush(&mut seq, &mut pending)?;
@@ -568,6 +571,8 @@ fn neuron(
         ));
     }
     // Fold the gain into the weights before the neuron (or a diagonal layer).
+    let unit = |g: f64| (g - 1.0).abs() < 1e-12;
+    let recurrent_bias = matches!(&step.recurrent, Some((Node::Affine(_), _)));
     let (wname, mut w, mut b) = match pending.take() {
         Some(p) => p,
         None => {
@@ -576,6 +581,19 @@ fn neuron(
                 return Err(err(
                     name,
                     format!("{n} neurons after {width} channels, with no weights between"),
+                ));
+            }
+            if gain.iter().all(|g| unit(*g)) && !recurrent_bias {
+                // Nothing to fold (e.g. IF neurons with R = 1 after a convolution).
+                return finish(layer, step, &gain, n, name, device, seq);
+            }
+            if n > 4096 {
+                return Err(err(
+                    name,
+                    format!(
+                        "its input gain (R and time constants) is not 1 and there is no weight \
+                         layer before its {n} neurons to fold it into"
+                    ),
                 ));
             }
             (format!("{name}_gain"), Array2::eye(n), None)
@@ -596,7 +614,6 @@ fn neuron(
         }
     }
     // A gain of 1 (what our own export writes) leaves the weights as they are, bit for bit.
-    let unit = |g: f64| (g - 1.0).abs() < 1e-12;
     for j in (0..n).filter(|&j| !unit(gain[j])) {
         w.column_mut(j).mapv_inplace(|v| v * gain[j]);
         if let Some(b) = &mut b {
@@ -607,6 +624,19 @@ fn neuron(
         Layer::from(linear(&w, b.as_deref(), device)),
         Some(module_name(&wname)),
     )?;
+    finish(layer, step, &gain, n, name, device, seq)
+}
+
+/// Appends the neuron layer, with its recurrent weights (gain folded in) if it has a cycle.
+fn finish(
+    layer: Layer,
+    step: &Step<'_>,
+    gain: &[f64],
+    n: usize,
+    name: &str,
+    device: &Device,
+    seq: &mut Sequential<Layer>,
+) -> Result<usize> {
     // The recurrent weights need the gain too: rebuild the layer with them.
     let layer = match (layer, &step.recurrent) {
         (Layer::Lif(mut lif), Some((rec, rname))) => {

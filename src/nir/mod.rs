@@ -55,6 +55,29 @@ use rockpool_nir::{Array, NirGraph, Node};
 
 use crate::error::{Error, Result};
 
+/// Reads a NIR file: with Python `nir`'s shape checks along edges, or, when a file breaks
+/// only those (some exporters write `Output` shapes with extra axes), without them; the second
+/// case is reported in the returned note.
+///
+/// # Errors
+/// [`Error::Value`] naming the file and the problem.
+pub fn read(path: &std::path::Path) -> Result<(NirGraph, Option<String>)> {
+    let fail = |e: rockpool_nir::NirError| Error::value(path.display().to_string(), e.to_string());
+    match rockpool_nir::read(path) {
+        Ok(g) => Ok((g, None)),
+        Err(strict) => {
+            let loose = rockpool_nir::CheckOptions { edge_shapes: false };
+            let g = rockpool_nir::read_with_options(path, loose).map_err(fail)?;
+            Ok((
+                g,
+                Some(format!(
+                    "read without the shape checks along edges: {strict}"
+                )),
+            ))
+        }
+    }
+}
+
 /// Whose export conventions a file follows (see the [module docs](self)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Source {
