@@ -45,9 +45,11 @@
 //! and `Pool2d`, and stores `dt` in the graph's metadata; importing the file at that `dt` gives
 //! back the same network. Other modules (`Rate`, multi-synapse `Lif`, …) are refused by name.
 
+mod config;
 mod export;
 mod import;
 
+pub use config::network_config;
 pub use export::export;
 pub use import::import;
 

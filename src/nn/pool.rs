@@ -138,6 +138,17 @@ impl Pool2d {
         self.mode
     }
 
+    /// Its configuration.
+    pub fn config(&self) -> Pool2dConfig {
+        Pool2dConfig {
+            channels: self.channels,
+            input_shape: self.input,
+            kernel_size: Pair::Two(self.kernel),
+            stride: Some(Pair::Two(self.stride)),
+            padding: Pair::Two(self.padding),
+        }
+    }
+
     /// `(H', W')`: `⌊(N + 2p − k) / s⌋ + 1` per axis.
     pub fn output_shape(&self) -> [usize; 2] {
         std::array::from_fn(|i| {
