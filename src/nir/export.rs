@@ -106,10 +106,11 @@ fn arr(v: Vec<f64>) -> Array {
 
 /// Per-neuron values in the shape of the frames they act on (flat when the sizes differ).
 fn shaped(v: Vec<f64>, shape: &[usize]) -> Array {
-    if shape.len() > 1 && shape.iter().product::<usize>() == v.len() {
-        if let Ok(a) = ndarray::ArrayD::from_shape_vec(shape.to_vec(), v.clone()) {
-            return Array::F64(a);
-        }
+    if shape.len() > 1
+        && shape.iter().product::<usize>() == v.len()
+        && let Ok(a) = ndarray::ArrayD::from_shape_vec(shape.to_vec(), v.clone())
+    {
+        return Array::F64(a);
     }
     arr(v)
 }
