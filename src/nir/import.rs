@@ -467,52 +467,17 @@ fn neuron(
     let (n, gain, layer): (usize, Vec<f64>, Layer) = match step.node {
         Node::CubaLif(c) => {
             check_reset(&c.v_reset)?;
-            let (ts, tm, r, w_in, vl) = (
-                vec64(&c.tau_syn),
-                vec64(&c.tau_mem),
-                vec64(&c.r),
-                vec64(&c.w_in),
-                vec64(&c.v_leak),
-            );
-            let n = tm.len();
-            let gain = cuba_gain(&ts, &tm, &r, &w_in, dt);
-            let bias: Vec<f64> = (0..n)
-                .map(|j| (1.0 - (-dt / tm[j]).exp()) * vl[j])
-                .collect();
-            let mut cfg = LifConfig {
-                tau_mem: PerNeuron::Vector(tm),
-                tau_syn: PerNeuron::Vector(ts),
-                bias: PerNeuron::Vector(bias),
-                threshold: PerNeuron::Vector(vec64(&c.v_threshold)),
-                max_spikes_per_dt: 1.0,
-                dt,
-                ..LifConfig::new(n)
-            };
+            let p = [&c.tau_syn, &c.tau_mem, &c.r, &c.w_in, &c.v_leak];
+            let (n, gain, mut cfg) = cuba(p, dt);
+            cfg.threshold = PerNeuron::Vector(vec64(&c.v_threshold));
+            cfg.max_spikes_per_dt = 1.0;
             cfg.has_rec = step.recurrent.is_some();
             (n, gain, Layer::from(cfg.init(device)?))
         }
         Node::CubaLi(c) => {
-            let (ts, tm, r, w_in, vl) = (
-                vec64(&c.tau_syn),
-                vec64(&c.tau_mem),
-                vec64(&c.r),
-                vec64(&c.w_in),
-                vec64(&c.v_leak),
-            );
-            let n = tm.len();
-            let gain = cuba_gain(&ts, &tm, &r, &w_in, dt);
-            let bias: Vec<f64> = (0..n)
-                .map(|j| (1.0 - (-dt / tm[j]).exp()) * vl[j])
-                .collect();
-            let cfg = LifConfig {
-                tau_mem: PerNeuron::Vector(tm),
-                tau_syn: PerNeuron::Vector(ts),
-                bias: PerNeuron::Vector(bias),
-                threshold: PerNeuron::Scalar(f64::from(i16::MAX)),
-                output: LifOutput::Vmem,
-                dt,
-                ..LifConfig::new(n)
-            };
+            let (n, gain, mut cfg) = cuba([&c.tau_syn, &c.tau_mem, &c.r, &c.w_in, &c.v_leak], dt);
+            cfg.threshold = PerNeuron::Scalar(f64::from(i16::MAX));
+            cfg.output = LifOutput::Vmem;
             (n, gain, Layer::from(cfg.init(device)?))
         }
         Node::Lif(l) => {
@@ -625,6 +590,25 @@ fn neuron(
         Some(module_name(&wname)),
     )?;
     finish(layer, step, &gain, n, name, device, seq)
+}
+
+/// A CubaLIF/CubaLI's `(n, gains, config)` from its `[tau_syn, tau_mem, r, w_in, v_leak]`
+/// (threshold, spikes and recurrence are the caller's).
+fn cuba(p: [&Array; 5], dt: f64) -> (usize, Vec<f64>, LifConfig) {
+    let [ts, tm, r, w_in, vl] = p.map(vec64);
+    let n = tm.len();
+    let gain = cuba_gain(&ts, &tm, &r, &w_in, dt);
+    let bias = (0..n)
+        .map(|j| (1.0 - (-dt / tm[j]).exp()) * vl[j])
+        .collect();
+    let cfg = LifConfig {
+        tau_mem: PerNeuron::Vector(tm),
+        tau_syn: PerNeuron::Vector(ts),
+        bias: PerNeuron::Vector(bias),
+        dt,
+        ..LifConfig::new(n)
+    };
+    (n, gain, cfg)
 }
 
 /// Appends the neuron layer, with its recurrent weights (gain folded in) if it has a cycle.

@@ -58,96 +58,92 @@ impl Adaptor<Rate> for StepOutput {
     }
 }
 
-/// Fraction of correct predictions, weighted by samples over the epoch.
-#[derive(Clone)]
-pub struct AccuracyMetric {
+/// A per-batch value and the samples it averages over, for a [`MeanMetric`].
+pub trait Measure: Send + Sync + 'static {
+    /// The metric's name.
+    const NAME: &'static str;
+    /// Its unit.
+    const UNIT: &'static str;
+    /// Decimals shown.
+    const PRECISION: usize;
+    /// Whether higher is better.
+    const HIGHER_IS_BETTER: bool;
+    /// `(value, samples)` of a batch, `None` when the batch has nothing to report.
+    fn measure(&self) -> Option<(f64, usize)>;
+}
+
+impl Measure for Counts {
+    const NAME: &'static str = ACCURACY;
+    const UNIT: &'static str = "%";
+    const PRECISION: usize = 2;
+    const HIGHER_IS_BETTER: bool = true;
+    fn measure(&self) -> Option<(f64, usize)> {
+        (self.samples > 0).then(|| {
+            (
+                100.0 * self.correct as f64 / self.samples as f64,
+                self.samples,
+            )
+        })
+    }
+}
+
+impl Measure for Rate {
+    const NAME: &'static str = FIRING_RATE;
+    const UNIT: &'static str = "Hz";
+    const PRECISION: usize = 1;
+    const HIGHER_IS_BETTER: bool = false;
+    fn measure(&self) -> Option<(f64, usize)> {
+        self.hz
+            .filter(|_| self.samples > 0)
+            .map(|hz| (hz, self.samples))
+    }
+}
+
+/// The mean of a [`Measure`] weighted by samples over the epoch.
+pub struct MeanMetric<M: Measure> {
     name: MetricName,
     state: NumericMetricState,
+    _measure: std::marker::PhantomData<fn(M)>,
 }
 
-impl Default for AccuracyMetric {
+impl<M: Measure> Clone for MeanMetric<M> {
+    fn clone(&self) -> Self {
+        Self {
+            name: self.name.clone(),
+            state: self.state.clone(),
+            _measure: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<M: Measure> Default for MeanMetric<M> {
     fn default() -> Self {
         Self {
-            name: Arc::new(ACCURACY.into()),
+            name: Arc::new(M::NAME.into()),
             state: NumericMetricState::new(),
+            _measure: std::marker::PhantomData,
         }
     }
 }
 
-impl Metric for AccuracyMetric {
-    type Input = Counts;
-
-    fn name(&self) -> MetricName {
-        self.name.clone()
-    }
-
-    fn attributes(&self) -> MetricAttributes {
-        NumericAttributes {
-            unit: Some("%".into()),
-            higher_is_better: true,
-        }
-        .into()
-    }
-
-    fn update(
-        &mut self,
-        item: &Counts,
-        _metadata: &MetricMetadata,
-    ) -> Result<SerializedEntry, TensorReadError> {
-        if item.samples > 0 {
-            let acc = 100.0 * item.correct as f64 / item.samples as f64;
-            self.state.update(acc, item.samples);
-        }
-        Ok(self
-            .state
-            .compute_update(FormatOptions::new(self.name()).unit("%").precision(2)))
-    }
-
-    fn compute(&mut self) -> Result<SerializedEntry, TensorReadError> {
-        Ok(self
-            .state
-            .compute_final(FormatOptions::new(self.name()).unit("%").precision(2)))
-    }
-
-    fn clear(&mut self) {
-        self.state.reset()
-    }
-}
-
-impl Numeric for AccuracyMetric {
-    fn value(&self) -> Option<NumericEntry> {
-        Some(self.state.current_value())
-    }
-
-    fn running_value(&self) -> Option<NumericEntry> {
-        Some(self.state.running_value())
-    }
-
-    fn final_value(&self) -> NumericEntry {
-        self.state.final_value()
-    }
-}
+/// Fraction of correct predictions (%), weighted by samples over the epoch.
+pub type AccuracyMetric = MeanMetric<Counts>;
 
 /// Mean firing rate of the hidden spiking layers (Hz), weighted by samples over the epoch;
 /// reported where the step recorded the layers (validation, and training with an activity
 /// penalty).
-#[derive(Clone)]
-pub struct FiringRateMetric {
-    name: MetricName,
-    state: NumericMetricState,
-}
+pub type FiringRateMetric = MeanMetric<Rate>;
 
-impl Default for FiringRateMetric {
-    fn default() -> Self {
-        Self {
-            name: Arc::new(FIRING_RATE.into()),
-            state: NumericMetricState::new(),
-        }
+impl<M: Measure> MeanMetric<M> {
+    fn format(&self) -> FormatOptions {
+        FormatOptions::new(self.name.clone())
+            .unit(M::UNIT)
+            .precision(M::PRECISION)
     }
 }
 
-impl Metric for FiringRateMetric {
-    type Input = Rate;
+impl<M: Measure> Metric for MeanMetric<M> {
+    type Input = M;
 
     fn name(&self) -> MetricName {
         self.name.clone()
@@ -155,31 +151,25 @@ impl Metric for FiringRateMetric {
 
     fn attributes(&self) -> MetricAttributes {
         NumericAttributes {
-            unit: Some("Hz".into()),
-            higher_is_better: false,
+            unit: Some(M::UNIT.into()),
+            higher_is_better: M::HIGHER_IS_BETTER,
         }
         .into()
     }
 
     fn update(
         &mut self,
-        item: &Rate,
+        item: &M,
         _metadata: &MetricMetadata,
     ) -> Result<SerializedEntry, TensorReadError> {
-        if let Some(hz) = item.hz
-            && item.samples > 0
-        {
-            self.state.update(hz, item.samples);
+        if let Some((value, samples)) = item.measure() {
+            self.state.update(value, samples);
         }
-        Ok(self
-            .state
-            .compute_update(FormatOptions::new(self.name()).unit("Hz").precision(1)))
+        Ok(self.state.compute_update(self.format()))
     }
 
     fn compute(&mut self) -> Result<SerializedEntry, TensorReadError> {
-        Ok(self
-            .state
-            .compute_final(FormatOptions::new(self.name()).unit("Hz").precision(1)))
+        Ok(self.state.compute_final(self.format()))
     }
 
     fn clear(&mut self) {
@@ -187,7 +177,7 @@ impl Metric for FiringRateMetric {
     }
 }
 
-impl Numeric for FiringRateMetric {
+impl<M: Measure> Numeric for MeanMetric<M> {
     fn value(&self) -> Option<NumericEntry> {
         Some(self.state.current_value())
     }
