@@ -11,6 +11,7 @@
 //! 4. [`training`] — datasets as tensors, losses, Burn's optimisers, the built-in trainer.
 //! 5. [`xylo_deployment`] — mapping, quantisation, export and the bit-exact simulator.
 //! 6. [`event_datasets`] — SHD, N-MNIST and friends: downloads, transforms, streamed training.
+//! 7. [`nir`] — networks from snnTorch, Norse, Sinabs … through NIR to Xylo, and back.
 //!
 //! The runnable programs in `examples/` go further (plots, a training run, a custom module).
 
@@ -31,3 +32,6 @@ pub mod xylo_deployment {}
 
 #[doc = include_str!("../docs/guide/event_datasets.md")]
 pub mod event_datasets {}
+
+#[doc = include_str!("../docs/guide/nir.md")]
+pub mod nir {}
