@@ -29,7 +29,7 @@
 //! implicit delay a discrete-time reader must insert. The bias of an `Affine` is added once per
 //! step, like its spikes, as the discrete-time frameworks that write NIR (snnTorch, Norse,
 //! Rockpool) use it; NIR's continuous reading would make it a constant current (a factor `dt`
-//! apart). The two agree for zero biases, which all of the NIR paper's files have. A neuron whose input is not a
+//! apart; the two agree for zero biases). A neuron whose input is not a
 //! `Linear`/`Affine` gets a diagonal `Linear` carrying `g`. `I` (no reset, no leak) and
 //! `Threshold` have no counterpart yet and are refused, naming the node.
 //!
