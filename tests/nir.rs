@@ -239,8 +239,9 @@ fn an_imported_network_is_written_in_our_formats_and_reaches_xylo() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// A spiking CNN (configs/nmnist.toml: conv2d, LIF, sum pooling, flatten, linear, LIF) and an
-/// ExpSyn/LIFNeuron chain export to NIR and import back to the same outputs.
+/// A spiking CNN (configs/nmnist.toml: conv2d, LIF, sum pooling, flatten, linear, LIF), an
+/// ExpSyn/LIFNeuron chain and a network with a residual block (in NIR: the block's input also
+/// feeds the node after it) export to NIR and import back to the same outputs.
 #[test]
 fn convolutional_and_other_networks_round_trip_through_nir() {
     use rockpool::nn::{ExpSynConfig, Layer, LifNeuronConfig, LinearConfig, Sequential};
@@ -263,7 +264,19 @@ fn convolutional_and_other_networks_round_trip_through_nir() {
         Layer::from(ExpSynConfig::new(3).init(&dev).unwrap()),
     ])
     .unwrap();
-    for (net, size_in) in [(cnn, 578), (other, 4)] {
+    let residual = rockpool::network::NetworkConfig::from_toml_str(
+        "[[layers]]\ntype = \"linear\"\nsize_in = 4\nsize_out = 6\n\
+         [[layers]]\ntype = \"lif\"\nn = 6\nmax_spikes_per_dt = 1\nthreshold = 0.3\n\
+         [[layers]]\ntype = \"residual\"\n\
+         [[layers.layers]]\ntype = \"linear\"\nsize_in = 6\nsize_out = 6\n\
+         [[layers.layers]]\ntype = \"lif\"\nn = 6\nmax_spikes_per_dt = 1\nthreshold = 0.3\n\
+         [[layers]]\ntype = \"linear\"\nsize_in = 6\nsize_out = 2\n",
+        "residual.toml",
+    )
+    .unwrap()
+    .build(&dev)
+    .unwrap();
+    for (net, size_in) in [(cnn, 578), (other, 4), (residual, 4)] {
         let g = export(&net, size_in).unwrap();
         let path = std::env::temp_dir().join(format!(
             "rockpool-nir-rt-{}-{size_in}.nir",

@@ -34,7 +34,7 @@ pub fn export(net: &Sequential<Layer>, input_size: usize) -> Result<NirGraph> {
                 shape: shape.clone(),
             },
         ),
-        prev: "input".into(),
+        prev: vec!["input".into()],
         dt: None,
         shape,
     };
@@ -45,9 +45,10 @@ pub fn export(net: &Sequential<Layer>, input_size: usize) -> Result<NirGraph> {
         dt,
         shape,
     } = e;
-    g = g
-        .with_node("output", Node::Output { shape })
-        .with_edge(prev, "output");
+    g = g.with_node("output", Node::Output { shape });
+    for p in prev {
+        g = g.with_edge(p, "output");
+    }
     if let Some(dt) = dt {
         g.metadata.insert("dt".into(), dt.into());
     }
@@ -56,10 +57,11 @@ pub fn export(net: &Sequential<Layer>, input_size: usize) -> Result<NirGraph> {
     Ok(g)
 }
 
-/// The graph being written: the last node, the time step seen, the shape flowing on.
+/// The graph being written: the nodes feeding the next one (several after a residual block:
+/// NIR sums what arrives at a node), the time step seen, the shape flowing on.
 struct Emit {
     g: NirGraph,
-    prev: String,
+    prev: Vec<String>,
     dt: Option<f64>,
     shape: Vec<usize>,
 }
@@ -80,11 +82,27 @@ impl Emit {
             if matches!(m, Layer::Dropout(_)) {
                 continue;
             }
+            // A residual block: its input reaches the node after it too (NIR adds the inputs
+            // arriving at a node), so y = block(x) + x.
+            if let Layer::Residual(r) = m {
+                let (skip, shape) = (self.prev.clone(), self.shape.clone());
+                self.chain(r.block(), &full)?;
+                if self.shape.iter().product::<usize>() != shape.iter().product::<usize>() {
+                    return Err(Error::value(
+                        format!("Residual '{full}'"),
+                        "its block changes the width",
+                    ));
+                }
+                self.prev.extend(skip);
+                continue;
+            }
             let nodes = export_layer(&full, m, &mut self.dt, &mut self.shape)?;
             for (i, (n, node)) in nodes.iter().enumerate() {
                 self.g = std::mem::take(&mut self.g).with_node(n.clone(), node.clone());
                 if i == 0 {
-                    self.g = std::mem::take(&mut self.g).with_edge(self.prev.clone(), n.clone());
+                    for p in &self.prev {
+                        self.g = std::mem::take(&mut self.g).with_edge(p.clone(), n.clone());
+                    }
                 }
             }
             if let Some((main, _)) = nodes.first() {
@@ -93,7 +111,7 @@ impl Emit {
                         .with_edge(main.clone(), rec.clone())
                         .with_edge(rec.clone(), main.clone());
                 }
-                self.prev = main.clone();
+                self.prev = vec![main.clone()];
             }
         }
         Ok(())
@@ -350,11 +368,8 @@ fn export_layer(
             ));
         }
         Layer::Instant(_) => return Err(bad("NIR has no element-wise function node")),
-        Layer::Residual(_) => {
-            return Err(bad(
-                "a residual block (NIR sums edges into a node, but no importer reads that back yet)",
-            ));
+        Layer::Sequential(_) | Layer::Dropout(_) | Layer::Residual(_) => {
+            unreachable!("handled by the caller")
         }
-        Layer::Sequential(_) | Layer::Dropout(_) => unreachable!("handled by the caller"),
     })
 }

@@ -1,11 +1,10 @@
 //! NIR graph → network (see the [module docs](super)).
 
-use std::collections::BTreeMap;
-
 use burn::tensor::{Device, Tensor, TensorData};
 use ndarray::{Array2, ArrayD};
 use rockpool_nir::{Array, NirGraph, Node};
 
+use super::chain::{Mark, Step, chain};
 use super::{Source, cuba_gain, err, import_dt, vec64};
 use crate::error::{Error, Result};
 use crate::nn::{
@@ -71,8 +70,38 @@ pub fn import(
         }
         Ok(())
     };
+    // Outer chains waiting while a residual block is built, with their names.
+    let mut outer: Vec<(Sequential<Layer>, String)> = Vec::new();
     for step in &chain {
         let name = step.name.as_str();
+        match step.mark {
+            Mark::ResidualStart => {
+                flush(&mut seq, &mut pending)?;
+                let block_name = name.split('.').next().unwrap_or(name);
+                let block_name = if block_name == name {
+                    "residual"
+                } else {
+                    block_name
+                };
+                outer.push((
+                    std::mem::replace(&mut seq, Sequential::new()),
+                    module_name(block_name),
+                ));
+                continue;
+            }
+            Mark::ResidualEnd => {
+                flush(&mut seq, &mut pending)?;
+                let (mut up, block_name) = outer.pop().expect("a residual start before its end");
+                let block = std::mem::replace(&mut seq, Sequential::new());
+                up.append(
+                    Layer::from(crate::nn::Residual::new(block)?),
+                    Some(block_name),
+                )?;
+                seq = up;
+                continue;
+            }
+            Mark::Node => {}
+        }
         match step.node {
             Node::Input { shape } => flow = Some(Flow::from_shape(shape)),
             Node::Output { .. } => {}
@@ -304,145 +333,6 @@ fn linear(w: &Array2<f64>, b: Option<&[f64]>, device: &Device) -> Linear {
         )
     });
     Linear::from_weights(weight, bias)
-}
-
-/// One step of the chain: a node and, for a neuron with a recurrent cycle, the cycle's weights.
-struct Step<'a> {
-    name: String,
-    node: &'a Node,
-    recurrent: Option<(&'a Node, String)>,
-}
-
-/// The graph as a chain from its `Input` to its `Output` (nested graphs flattened with dotted
-/// names; a cycle `neuron → Linear/Affine → neuron` kept as the neuron's recurrence).
-fn chain(graph: &NirGraph) -> Result<Vec<Step<'_>>> {
-    let mut nodes: BTreeMap<String, &Node> = BTreeMap::new();
-    let mut edges: Vec<(String, String)> = Vec::new();
-    flatten(graph, "", &mut nodes, &mut edges);
-    let inputs: Vec<&String> = nodes
-        .iter()
-        .filter(|(_, n)| matches!(n, Node::Input { .. }))
-        .map(|(k, _)| k)
-        .collect();
-    let [input] = inputs[..] else {
-        return Err(Error::value(
-            "NIR graph",
-            format!("needs exactly one Input node, found {}", inputs.len()),
-        ));
-    };
-    let succ = |n: &str| -> Vec<String> {
-        edges
-            .iter()
-            .filter(|(a, _)| a == n)
-            .map(|(_, b)| b.clone())
-            .collect()
-    };
-    let mut out = Vec::new();
-    let mut current = input.clone();
-    let mut seen = std::collections::BTreeSet::new();
-    loop {
-        if !seen.insert(current.clone()) {
-            return Err(err(
-                &current,
-                "the chain loops back here (only a neuron's own recurrent weights may form a cycle)",
-            ));
-        }
-        let node = nodes
-            .get(&current)
-            .copied()
-            .ok_or_else(|| err(&current, "an edge names it, but there is no such node"))?;
-        let mut next = succ(&current);
-        let mut recurrent = None;
-        if is_neuron(node) {
-            // A successor that leads straight back is the neuron's recurrent weight.
-            if let Some(pos) = next.iter().position(|s| {
-                succ(s).iter().any(|t| t == &current)
-                    && matches!(nodes.get(s), Some(Node::Affine(_) | Node::Linear(_)))
-            }) {
-                let r = next.remove(pos);
-                recurrent = Some((nodes[&r], r.clone()));
-                seen.insert(r);
-            }
-        }
-        out.push(Step {
-            name: current.clone(),
-            node,
-            recurrent,
-        });
-        if matches!(node, Node::Output { .. }) {
-            break;
-        }
-        current = match &next[..] {
-            [one] => one.clone(),
-            [] => {
-                return Err(err(
-                    &current,
-                    "nothing follows it, and it is not the Output",
-                ));
-            }
-            many => {
-                return Err(err(
-                    &current,
-                    format!(
-                        "branches to {many:?}; only chains (with recurrent cycles) are imported"
-                    ),
-                ));
-            }
-        };
-    }
-    Ok(out)
-}
-
-fn is_neuron(n: &Node) -> bool {
-    matches!(
-        n,
-        Node::CubaLif(_) | Node::CubaLi(_) | Node::Lif(_) | Node::If(_) | Node::Li(_)
-    )
-}
-
-fn flatten<'a>(
-    g: &'a NirGraph,
-    prefix: &str,
-    nodes: &mut BTreeMap<String, &'a Node>,
-    edges: &mut Vec<(String, String)>,
-) {
-    let full = |n: &str| {
-        if prefix.is_empty() {
-            n.to_string()
-        } else {
-            format!("{prefix}.{n}")
-        }
-    };
-    for (name, node) in &g.nodes {
-        match node {
-            Node::Graph(sub) => flatten(sub, &full(name), nodes, edges),
-            n => {
-                nodes.insert(full(name), n);
-            }
-        }
-    }
-    // An edge to or from a subgraph means its Input or Output node.
-    let resolve = |n: &str, want_input: bool| -> String {
-        let name = full(n);
-        match g.nodes.get(n) {
-            Some(Node::Graph(sub)) => sub
-                .nodes
-                .iter()
-                .find(|(_, m)| {
-                    if want_input {
-                        matches!(m, Node::Input { .. })
-                    } else {
-                        matches!(m, Node::Output { .. })
-                    }
-                })
-                .map(|(k, _)| format!("{name}.{k}"))
-                .unwrap_or(name),
-            _ => name,
-        }
-    };
-    for (a, b) in &g.edges {
-        edges.push((resolve(a, false), resolve(b, true)));
-    }
 }
 
 /// Builds a neuron layer (and the weights before it, with the gain folded in).

@@ -1,6 +1,7 @@
 //! NIR graphs ([`rockpool_nir`]) to and from rockpool networks.
 //!
-//! **Import** walks a graph from its `Input` to its `Output` as a chain and builds a
+//! **Import** walks a graph from its `Input` to its `Output` as a chain (a node whose two
+//! successors meet again is a residual block: NIR adds what arrives at a node) and builds a
 //! [`Sequential`] of our modules. NIR states continuous-time ODEs; we discretise them exactly at
 //! a time step `dt`, taking every input spike of weight `x` as an impulse at the start of its
 //! step, and fold the constants into the weights before each neuron (`g`, one per neuron, scales
@@ -45,9 +46,11 @@
 //! `Lif` with one synapse as `CubaLIF` (`w_in = 1`, `R` chosen so that `g = 1`,
 //! `v_leak = bias/(1 − α)`), a recurrent `Lif` as a subgraph-free cycle
 //! `name → name.w_rec → name`, `LifNeuron` as `LIF`, `ExpSyn` as `LI`, `Delay`, `Flatten`, `Conv*`
-//! and `Pool2d`, and stores `dt` in the graph's metadata; importing the file at that `dt` gives
+//! and `Pool2d`, nested chains (dotted names) and residual blocks (the block's input also feeds
+//! the node after it), and stores `dt` in the graph's metadata; importing the file at that `dt` gives
 //! back the same network. Other modules (`Rate`, multi-synapse `Lif`, …) are refused by name.
 
+mod chain;
 mod config;
 mod export;
 mod import;
@@ -55,6 +58,21 @@ mod import;
 pub use config::network_config;
 pub use export::export;
 pub use import::import;
+
+/// [`import`] under the name the NIR tools use.
+pub use import::import as to_network;
+
+/// [`export`] under the name the NIR tools use.
+pub use export::export as from_network;
+
+/// Writes `graph` to `path` (atomically; see [`rockpool_nir::write`]).
+///
+/// # Errors
+/// [`Error::Value`] naming the file.
+pub fn write(graph: &NirGraph, path: &std::path::Path) -> Result<()> {
+    rockpool_nir::write(graph, path)
+        .map_err(|e| Error::value(path.display().to_string(), e.to_string()))
+}
 
 use rockpool_nir::{Array, NirGraph, Node};
 
