@@ -73,7 +73,7 @@ pub struct LoadReport {
 /// Values are checked the same way as from any other source: every element must be finite
 /// (NaN, ±inf and `f64` values beyond the `f32` range are refused here, naming the file, the
 /// key and the element), and the values then go through the module's
-/// [`set_attributes`](ModuleView::set_attributes), which applies its own checks (shapes,
+/// [`set_attributes`](crate::module::ModuleExt::set_attributes), which applies its own checks (shapes,
 /// positive time constants, …); its error is reported with the file name.
 pub fn load_parameters(module: &mut dyn ModuleView, path: impl AsRef<Path>) -> Result<LoadReport> {
     let path = path.as_ref();

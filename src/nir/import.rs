@@ -45,7 +45,7 @@ impl Flow {
     }
 }
 
-/// Imports `graph` as a network on `device` (see the [module docs](self)).
+/// Imports `graph` as a network on `device` (see the [module docs](super)).
 ///
 /// # Errors
 /// [`Error::Value`] naming the node and field for anything outside the supported chain.

@@ -2,7 +2,7 @@
 //!
 //! **Import** walks a graph from its `Input` to its `Output` as a chain (a node whose two
 //! successors meet again is a residual block: NIR adds what arrives at a node) and builds a
-//! [`Sequential`] of our modules. NIR states continuous-time ODEs; we discretise them exactly at
+//! [`Sequential`](crate::nn::Sequential) of our modules. NIR states continuous-time ODEs; we discretise them exactly at
 //! a time step `dt`, taking every input spike of weight `x` as an impulse at the start of its
 //! step, and fold the constants into the weights before each neuron (`g`, one per neuron, scales
 //! the neuron's column of the preceding `Linear`, bias included) and into the bias:

@@ -9,8 +9,8 @@
 //! ```
 //!
 //! Burn's engine hands the epoch's records to three checkpointers (one per record: model,
-//! optimiser, learning-rate scheduler; see [`checkpointer`](super::checkpointer)) after the
-//! [`Ledger`] (through Burn's checkpointing strategy) has read the epoch's metrics from the event store and decided
+//! optimiser, learning-rate scheduler; see `checkpointer.rs`) after the
+//! ledger (through Burn's checkpointing strategy) has read the epoch's metrics from the event store and decided
 //! whether the model is the best so far. The generation is written into a staging folder; when
 //! its last part is in, the folder is renamed into place and `LATEST` is replaced: that rename
 //! is the commit. Only then are the user-facing files published (each atomically) and older
