@@ -25,7 +25,11 @@ $CARGO_TARGET_DIR/criterion or <repo>/target/criterion). --t-div N shortens the 
 test; ours always runs at full T, so the ratios are then only indicative (per-call overheads weigh
 more at short T). --on adds the open-neuromorphic workload ON4096 (Linear(4096,4096)-LIF(4096),
 T = 500, B = 16) on both sides (scripts/bench_lif_on.py for the peers, ROCKPOOL_BENCH_ON=1 for ours).
+--runs N repeats the whole comparison N times in a row (each run interleaved if asked), prints each
+run's table, then the table of per-cell medians over the runs (times and ratios): the figure to
+report on this shared machine, where one run moves a cell by 15-30 %.
 """
+import statistics
 import argparse
 import datetime
 import json
@@ -107,6 +111,50 @@ def peer_results(path, tag=None):
     return out, t_divs
 
 
+def collect(peers, home, libs, workloads, modes):
+    """{(workload, mode): {"ours": (s, neuron-steps) or None, lib: (peer s, ratio) or None}}."""
+    out = {}
+    for w in workloads:
+        for m in modes:
+            o = ours(home, w, m)
+            cell = {"ours": o}
+            for l in libs:
+                r = peers.get((w, m, l))
+                if r is None or "median_s" not in r:
+                    cell[l] = None
+                elif o is None or o[1] is None:
+                    cell[l] = (r["median_s"], None)
+                else:
+                    cell[l] = (r["median_s"], (o[1] / o[0]) / r["throughput_neuron_steps_per_s"])
+            out[(w, m)] = cell
+    return out
+
+
+def median_table(snapshots, libs, workloads, modes):
+    """The table of per-cell medians over `snapshots` (from collect())."""
+    med = lambda xs: statistics.median(xs) if xs else None
+    lines = ["| workload | mode | rockpool (s) | rockpool (M n-steps/s) | "
+             + " | ".join(f"{l} (s) | rockpool/{l} (runs)" for l in libs) + " |",
+             "|---|---|---:|---:|" + "---:|---:|" * len(libs)]
+    for w in workloads:
+        for m in modes:
+            cells = [s[(w, m)] for s in snapshots]
+            ours_s = med([c["ours"][0] for c in cells if c["ours"]])
+            ours_tp = med([c["ours"][1] / c["ours"][0] / 1e6 for c in cells if c["ours"] and c["ours"][1]])
+            mine = ("-" if ours_s is None else f"{ours_s:.4f}") + " | " + ("-" if ours_tp is None else f"{ours_tp:.1f}")
+            parts = []
+            for l in libs:
+                peer = [c[l][0] for c in cells if c[l]]
+                ratios = [c[l][1] for c in cells if c[l] and c[l][1] is not None]
+                p = med(peer)
+                r = med(ratios)
+                runs = " ".join(f"{x:.2f}" for x in ratios)
+                parts.append(("-" if p is None else f"{p:.4f}") + " | "
+                             + ("-" if r is None else f"**{r:.2f}** ({runs})"))
+            lines.append(f"| {w} | {m} | {mine} | " + " | ".join(parts) + " |")
+    return "\n".join(lines)
+
+
 def table(peers, home, libs, workloads, modes):
     lines = ["| workload | mode | rockpool (s) | rockpool (M n-steps/s) | "
              + " | ".join(f"{l} (s) | rockpool/{l}" for l in libs) + " |",
@@ -148,7 +196,11 @@ def main():
     ap.add_argument("--skip-peers", action="store_true")
     ap.add_argument("--skip-rust", action="store_true")
     ap.add_argument("--on", action="store_true", help="add the open-neuromorphic workload ON4096")
+    ap.add_argument("--runs", type=int, default=1,
+                    help="repeat the comparison N times and print the per-cell median table")
     args = ap.parse_args()
+    if args.runs < 1:
+        sys.exit("--runs must be at least 1")
     libs = [l for l in args.libs.split(",") if l]
     workloads = [w for w in args.workloads.split(",") if w]
     if args.on and "ON4096" not in workloads:
@@ -160,29 +212,37 @@ def main():
     home = criterion_home()
     tag = "compare-" + datetime.datetime.now().strftime("%Y%m%dT%H%M%S")
 
-    if args.interleave:
-        for w in workloads:
-            for m in modes:
-                if not args.skip_peers:
-                    run_peers(args, tag, [w], [m])
-                if not args.skip_rust:
-                    run_rust([w], [m])
-    else:
-        if not args.skip_peers:
-            run_peers(args, tag, workloads, modes)
-        if not args.skip_rust:
-            run_rust(workloads, modes)
+    snapshots = []
+    for run in range(args.runs):
+        run_tag = tag if args.runs == 1 else f"{tag}-r{run + 1}"
+        if args.interleave:
+            for w in workloads:
+                for m in modes:
+                    if not args.skip_peers:
+                        run_peers(args, run_tag, [w], [m])
+                    if not args.skip_rust:
+                        run_rust([w], [m])
+        else:
+            if not args.skip_peers:
+                run_peers(args, run_tag, workloads, modes)
+            if not args.skip_rust:
+                run_rust(workloads, modes)
 
-    if not os.path.exists(args.peers_out):
-        sys.exit(f"{args.peers_out} does not exist: run without --skip-peers first")
-    peers, t_divs = peer_results(args.peers_out, None if args.skip_peers else tag)
-    print(f"\nratio = rockpool's neuron-steps/s over the peer's (> 1: rockpool is faster); "
-          f"peers from {args.peers_out}, ours from {home}")
-    if t_divs - {1}:
-        print(f"NOTE: the peers ran with --t-div {sorted(t_divs)}: their T is shorter than ours, "
-              f"so the ratios are only indicative")
-    print()
-    print(table(peers, home, libs, workloads, modes))
+        if not os.path.exists(args.peers_out):
+            sys.exit(f"{args.peers_out} does not exist: run without --skip-peers first")
+        peers, t_divs = peer_results(args.peers_out, None if args.skip_peers else run_tag)
+        print(f"\nrun {run + 1}/{args.runs}: ratio = rockpool's neuron-steps/s over the peer's "
+              f"(> 1: rockpool is faster); peers from {args.peers_out}, ours from {home}")
+        if t_divs - {1}:
+            print(f"NOTE: the peers ran with --t-div {sorted(t_divs)}: their T is shorter than ours, "
+                  f"so the ratios are only indicative")
+        print()
+        print(table(peers, home, libs, workloads, modes))
+        snapshots.append(collect(peers, home, libs, workloads, modes))
+
+    if args.runs > 1:
+        print(f"\nmedian of {args.runs} runs per cell (ratio in bold, each run's ratio in brackets):\n")
+        print(median_table(snapshots, libs, workloads, modes))
 
 
 if __name__ == "__main__":
