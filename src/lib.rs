@@ -31,6 +31,7 @@ pub mod error;
 pub mod graph;
 pub mod guide;
 pub mod job;
+pub mod mismatch;
 pub mod module;
 pub mod network;
 pub mod nir;
