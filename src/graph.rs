@@ -105,7 +105,8 @@ impl AsGraph for Layer {
             | Layer::Conv1d(_)
             | Layer::Conv2d(_)
             | Layer::Pool2d(_)
-            | Layer::Flatten(_) => Err(Error::value(
+            | Layer::Flatten(_)
+            | Layer::XyloSim(_) => Err(Error::value(
                 format!("{} '{name}'", self.class_name()),
                 "this module has no graph form yet",
             )),

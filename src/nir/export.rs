@@ -368,6 +368,11 @@ fn export_layer(
             ));
         }
         Layer::Instant(_) => return Err(bad("NIR has no element-wise function node")),
+        Layer::XyloSim(_) => {
+            return Err(bad(
+                "a deployed chip configuration is integer and fixed; export the network it came from",
+            ));
+        }
         Layer::Sequential(_) | Layer::Dropout(_) | Layer::Residual(_) => {
             unreachable!("handled by the caller")
         }

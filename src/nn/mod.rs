@@ -30,6 +30,7 @@ pub mod per_neuron;
 pub mod pool;
 pub mod rate;
 pub mod surrogate;
+pub mod xylo_sim;
 
 pub use activation::Activation;
 pub use alif::{ALif, ALifConfig, ALifState};
@@ -50,3 +51,4 @@ pub use per_neuron::PerNeuron;
 pub use pool::{Flatten, FlattenConfig, Pool2d, Pool2dConfig, PoolMode};
 pub use rate::{Rate, RateConfig, RateState};
 pub use surrogate::Surrogate;
+pub use xylo_sim::{XyloChip, XyloSimConfig};

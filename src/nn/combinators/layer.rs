@@ -11,7 +11,8 @@ use crate::nn::{
     ALif, ALifConfig, Conv1d, Conv1dConfig, Conv2d, Conv2dConfig, Delay, DelayConfig, Dropout,
     DropoutConfig, DropoutKind, ExpSyn, ExpSynConfig, Flatten, FlattenConfig, Instant,
     InstantConfig, Lif, LifConfig, LifNeuron, LifNeuronConfig, Linear, LinearConfig, Pool2d,
-    Pool2dConfig, PoolMode, Rate, RateConfig, Residual, Sequential, SynNetConfig,
+    Pool2dConfig, PoolMode, Rate, RateConfig, Residual, Sequential, SynNetConfig, XyloChip,
+    XyloSimConfig,
 };
 
 /// Any built-in module.
@@ -45,6 +46,8 @@ pub enum Layer {
     Pool2d(Pool2d),
     /// The identity on flattened frames.
     Flatten(Flatten),
+    /// A deployed Xylo configuration, simulated bit-exactly.
+    XyloSim(XyloChip),
     /// A nested chain.
     Sequential(Sequential<Layer>),
     /// A residual block.
@@ -67,6 +70,7 @@ macro_rules! delegate {
             Layer::Conv2d($m) => $e,
             Layer::Pool2d($m) => $e,
             Layer::Flatten($m) => $e,
+            Layer::XyloSim($m) => $e,
             Layer::Sequential($m) => $e,
             Layer::Residual($m) => $e,
         }
@@ -144,6 +148,7 @@ layer_from!(
     Conv2d(Conv2d),
     Pool2d(Pool2d),
     Flatten(Flatten),
+    XyloSim(XyloChip),
     Sequential(Sequential<Layer>),
     Residual(Residual<Layer>)
 );
@@ -195,6 +200,8 @@ pub enum LayerConfig {
     AvgPool2d(Pool2dConfig),
     /// [`Flatten`].
     Flatten(FlattenConfig),
+    /// [`XyloChip`]: a deployed configuration (TOML `type = "xylo_sim"`).
+    XyloSim(XyloSimConfig),
     /// A nested [`Sequential`].
     Sequential(ChainConfig),
     /// A [`Residual`] block.
@@ -273,6 +280,7 @@ impl LayerConfig {
             LayerConfig::SumPool2d(c) => c.init(PoolMode::Sum)?.into(),
             LayerConfig::AvgPool2d(c) => c.init(PoolMode::Avg)?.into(),
             LayerConfig::Flatten(c) => c.init()?.into(),
+            LayerConfig::XyloSim(c) => c.init()?.into(),
             LayerConfig::Sequential(c) => c.init_sequential(device)?.into(),
             LayerConfig::Residual(c) => Residual::new(c.init_sequential(device)?)?.into(),
             LayerConfig::SynNet(c) => c.init(device)?.into(),
