@@ -16,7 +16,9 @@
 //!    [`Sequential::evolve_each`]) in which each `Linear` uses weights fake-quantised to
 //!    `bits`-bit integers (one scale per target neuron or per layer, straight-through
 //!    gradient) and each `Lif` after it uses a threshold and bias rounded onto that weight
-//!    grid ([`integer_threshold_bias`], through [`Lif::dynamics`] and [`Lif::run`]).
+//!    grid ([`integer_threshold_bias`], through [`Lif::dynamics`] and [`Lif::run`]); a
+//!    recurrent hidden `Lif` has its recurrent weights on that grid too, which covers them
+//!    (the chip scales a hidden neuron's input and recurrent weights together).
 //!
 //! [`XyloMode::effective`] bakes the constraints into a plain network (weights and thresholds
 //! as the training saw them) for export, so that quantising it gives back the very integers
@@ -91,7 +93,9 @@ impl XyloMode {
     /// `chip.threshold_bits` thresholds and biases on that grid, bit-shift decays and the
     /// chip's spike caps, and a `Delay` of the chip's hop delay follows each hidden `LIF`.
     ///
-    /// Only a flat chain of `linear` and (non-recurrent) `lif` layers is supported.
+    /// Only a flat chain of `linear` and `lif` layers is supported; a hidden `lif` with one
+    /// synapse may be recurrent (its `w_rec` is fake-quantised on the grid of its input
+    /// weights), the read-out `lif` may not.
     pub fn for_network(
         net: &NetworkConfig,
         chip: &ChipSpec,
@@ -121,13 +125,17 @@ impl XyloMode {
                     }
                 }
                 LayerConfig::Lif(c) => {
-                    if c.has_rec {
+                    if c.has_rec && (i == last_lif || c.n_syn != 1) {
                         return Err(Error::config(
                             "network",
                             format!(
-                                "layer {i}: Xylo-mode training does not quantise recurrent \
-                                 weights (w_rec) yet; use a chain of linear and non-recurrent \
-                                 lif layers"
+                                "layer {i}: {}",
+                                if i == last_lif {
+                                    "the read-out layer of a Xylo chip cannot be recurrent"
+                                } else {
+                                    "Xylo-mode training quantises the recurrent weights of \
+                                     one-synapse hidden layers only"
+                                }
                             ),
                         ));
                     }
@@ -229,7 +237,7 @@ impl XyloMode {
             let prev = grid.take();
             match (self.layers[i], layer) {
                 (LayerQuant::Weights { bits, group }, Layer::Linear(l)) => {
-                    let (w, step) = quantized_weights(l, bits, group);
+                    let (w, step) = quantized_weights(l, bits, group, net.get(i + 1));
                     grid = Some(step);
                     let input = crate::module::auto_batch(x, l.weight.val().dims()[0], "Linear")?;
                     Ok(Evolution {
@@ -242,7 +250,15 @@ impl XyloMode {
                     let mut dynamics = lif.dynamics();
                     if let Some(step) = prev {
                         (dynamics.threshold, dynamics.bias) =
-                            integer_threshold_bias(lif, bits, step);
+                            integer_threshold_bias(lif, bits, step.clone());
+                        // Recurrent weights on the same grid as the input weights.
+                        if let Some(w_rec) = dynamics.w_rec.take() {
+                            dynamics.w_rec = Some(if w_rec.dims()[1] == step.dims()[0] {
+                                fake_quantize_on(w_rec, step)
+                            } else {
+                                w_rec
+                            });
+                        }
                     }
                     let b = x.dims()[0];
                     let st = LifState::from_tree(&s, b, lif.n(), lif.n_syn(), "Lif")?;
@@ -269,19 +285,27 @@ impl XyloMode {
         let mut grid: Option<Tensor<1>> = None;
         for i in 0..self.layers.len() {
             let prev = grid.take();
+            let next = net.get(i + 1).cloned();
             let layer = out.get_mut(i).expect("checked length");
             match (self.layers[i], layer) {
                 (LayerQuant::Weights { bits, group }, Layer::Linear(l)) => {
-                    let (w, step) = quantized_weights(l, bits, group);
+                    let (w, step) = quantized_weights(l, bits, group, next.as_ref());
                     l.weight.set_value(w.detach().into(), "Linear.weight")?;
                     grid = Some(step);
                 }
                 (LayerQuant::Thresholds { bits }, Layer::Lif(lif)) => {
                     if let Some(step) = prev {
-                        let (thr, bias) = integer_threshold_bias(lif, bits, step);
+                        let (thr, bias) = integer_threshold_bias(lif, bits, step.clone());
                         lif.threshold
                             .set_value(thr.detach().into(), "Lif.threshold")?;
                         lif.bias.set_value(bias.detach().into(), "Lif.bias")?;
+                        if let Some(w_rec) = &mut lif.w_rec {
+                            let w = w_rec.val();
+                            if w.dims()[1] == step.dims()[0] {
+                                let q = fake_quantize_on(w, step).detach();
+                                w_rec.set_value(q.into(), "Lif.w_rec")?;
+                            }
+                        }
                     }
                 }
                 _ => {}
@@ -295,17 +319,31 @@ impl XyloMode {
     pub fn weight_step(&self, net: &Sequential<Layer>, index: usize) -> Option<Tensor<1>> {
         match (self.layers.get(index)?, net.get(index)?) {
             (LayerQuant::Weights { bits, group }, Layer::Linear(l)) => {
-                Some(quantization_step(l.weight.val().detach(), *bits, *group))
+                Some(quantized_weights(l, *bits, *group, net.get(index + 1)).1)
             }
             _ => None,
         }
     }
 }
 
-/// A layer's weights fake-quantised, and their grid `(size_out,)` (detached).
-fn quantized_weights(l: &Linear, bits: u32, group: usize) -> (Tensor<2>, Tensor<1>) {
+/// A layer's weights fake-quantised, and their grid `(size_out,)` (detached). When the layer
+/// feeds a recurrent `Lif` (`next`), the grid of each target neuron covers its recurrent
+/// weights too, as the chip's quantisation scales a hidden neuron's input and recurrent
+/// weights together.
+fn quantized_weights(
+    l: &Linear,
+    bits: u32,
+    group: usize,
+    next: Option<&Layer>,
+) -> (Tensor<2>, Tensor<1>) {
     let w = l.weight.val();
-    let step = quantization_step(w.clone().detach(), bits, group);
+    let mut step = quantization_step(w.clone().detach(), bits, group);
+    if let Some(Layer::Lif(lif)) = next
+        && let Some(w_rec) = &lif.w_rec
+        && w_rec.val().dims()[1] == step.dims()[0]
+    {
+        step = step.max_pair(quantization_step(w_rec.val().detach(), bits, group));
+    }
     (fake_quantize_on(w, step.clone()), step)
 }
 

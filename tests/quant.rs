@@ -222,17 +222,34 @@ fn bad_xylo_training_settings_are_refused() {
             .to_string();
         assert!(err.contains(needle), "{err}");
     }
-    // Xylo-mode training does not quantise recurrent weights yet.
-    let rec = NetworkConfig::from_toml_str(
-        "[[layers]]\ntype = \"linear\"\nsize_in = 2\nsize_out = 3\n\
-         [[layers]]\ntype = \"lif\"\nn = 3\nhas_rec = true\n\
-         [[layers]]\ntype = \"linear\"\nsize_in = 3\nsize_out = 1\n\
-         [[layers]]\ntype = \"lif\"\nn = 1\n",
-        "n",
+    // A recurrent hidden layer trains in Xylo mode; a recurrent read-out layer has no place
+    // on the chip.
+    let rec = |hidden: bool, readout: bool| {
+        NetworkConfig::from_toml_str(
+            &format!(
+                "[[layers]]\ntype = \"linear\"\nsize_in = 2\nsize_out = 3\n\
+                 [[layers]]\ntype = \"lif\"\nn = 3\nhas_rec = {hidden}\n\
+                 [[layers]]\ntype = \"linear\"\nsize_in = 3\nsize_out = 1\n\
+                 [[layers]]\ntype = \"lif\"\nn = 1\nhas_rec = {readout}\n"
+            ),
+            "n",
+        )
+        .unwrap()
+    };
+    assert!(
+        XyloMode::for_network(
+            &rec(true, false),
+            XyloFamily::Audio2.chip(),
+            Quantization::Channel
+        )
+        .is_ok()
+    );
+    let err = XyloMode::for_network(
+        &rec(false, true),
+        XyloFamily::Audio2.chip(),
+        Quantization::Channel,
     )
-    .unwrap();
-    let err = XyloMode::for_network(&rec, XyloFamily::Audio2.chip(), Quantization::Channel)
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("layer 1") && err.contains("w_rec"), "{err}");
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("layer 3") && err.contains("read-out"), "{err}");
 }

@@ -214,3 +214,40 @@ fn xylo_keyword_training_classifies_on_the_simulated_chip() {
     assert!(rockpool_xylo::validate_config(&config).is_valid());
     std::fs::remove_dir_all(&out).ok();
 }
+
+/// Xylo-mode training with a recurrent hidden layer: the recurrent weights are fake-quantised
+/// on the grid of the input weights of the same neuron (as the exporter's per-neuron scale
+/// takes both), so the trained network exports with its recurrence and keeps its accuracy on
+/// the simulated chip.
+#[test]
+fn a_recurrent_hidden_layer_trains_in_xylo_mode_and_keeps_its_accuracy_on_the_chip() {
+    let dev = device();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/xylo_keyword.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    // The first lif table is the hidden layer.
+    let text = text.replacen(
+        "type = \"lif\"\n",
+        "type = \"lif\"\nhas_rec = true\nrec_scale = 0.1\n",
+        1,
+    );
+    let mut cfg = JobConfig::from_toml_str(&text, "recurrent.toml").unwrap();
+    cfg.training.epochs = 8;
+    let out = std::env::temp_dir().join(format!("rockpool-xylo-rec-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let report = job::run(&cfg, &out, &dev, false).unwrap();
+    let chip = report.chip_acc.unwrap();
+    let float = report.training.best_valid_acc;
+    eprintln!("recurrent keyword: float {float:.3} chip {chip:.3}");
+    assert!(
+        float >= 0.9 && chip >= 0.9 && chip >= float - 0.05,
+        "float {float}, chip {chip}"
+    );
+    // The exported configuration has recurrent synapses.
+    let config = XyloConfig::load(out.join("config.json"), XyloFamily::Audio2).unwrap();
+    let spec = rockpool_xylo::spec_from_config(&config).unwrap();
+    assert!(
+        spec.weights_rec.iter().any(|&w| w != 0),
+        "recurrent weights exported"
+    );
+    std::fs::remove_dir_all(&out).ok();
+}
