@@ -85,7 +85,8 @@ use crate::error::{Error, Result};
 /// # Errors
 /// [`Error::Value`] naming the file and the problem.
 pub fn read(path: &std::path::Path) -> Result<(NirGraph, Option<String>)> {
-    let fail = |e: rockpool_nir::NirError| Error::value(path.display().to_string(), e.to_string());
+    // The reader's errors name the file themselves.
+    let fail = |e: rockpool_nir::NirError| Error::value("NIR file", e.to_string());
     match rockpool_nir::read(path) {
         Ok(g) => Ok((g, None)),
         Err(strict) => {

@@ -56,9 +56,9 @@ rockpool_io::text_enum! {
 /// # Errors
 /// [`Error::Value`] naming the file and what is wrong with it.
 pub fn open(format: EventFormat, path: &Path) -> Result<Arc<dyn EventDataset>> {
-    let err = |e: rockpool_events::EventError| {
-        Error::value(format!("{format} data {}", path.display()), e.to_string())
-    };
+    // The readers' errors name the file (and sample and field) themselves.
+    let err =
+        |e: rockpool_events::EventError| Error::value(format!("{format} data"), e.to_string());
     Ok(match format {
         EventFormat::Shd => Arc::new(ShdDataset::open_shd(path).map_err(err)?),
         EventFormat::Ssc => Arc::new(ShdDataset::open_ssc(path).map_err(err)?),
