@@ -793,3 +793,46 @@ fn fuzz_checkpoint_bpk() {
         rockpool::persist::load_checkpoint(net.clone(), &path).is_ok()
     });
 }
+
+/// NIR files (HDF5): the NIR paper's files in the repo as seeds; reading, and importing what
+/// reads, never panics.
+#[test]
+fn fuzz_nir_file() {
+    let seeds = files("crates/rockpool-nir/tests/fixtures", &[".nir"]);
+    let path = scratch("nir_file", "nir");
+    let dev = device();
+    fuzz("nir_file", 3_000, false, seeds, &|b| {
+        std::fs::write(&path, b).unwrap();
+        let Ok((graph, _)) = rockpool::nir::read(&path) else {
+            return false;
+        };
+        rockpool::nir::import(&graph, rockpool::nir::Source::Nir, Some(1e-3), &dev).is_ok()
+    });
+}
+
+/// Event files: N-MNIST records (decoded from bytes) and SHD-layout HDF5 files (the synthetic
+/// fixtures as seeds, every sample read and binned); damaged files give errors, never panics.
+#[test]
+fn fuzz_event_files() {
+    use rockpool_events::{EventDataset, Location, SensorSize, ShdDataset, ToFrame};
+    let mut seeds = files("tests/fixtures/events", &[".h5"]);
+    // N-MNIST: a few records, one of them an overflow marker.
+    seeds.push(vec![
+        1, 2, 0x80, 0, 10, 3, 240, 0, 0, 0, 33, 33, 0x7f, 255, 255,
+    ]);
+    let path = scratch("event_files", "h5");
+    let frame = ToFrame::new(1e-2).unwrap();
+    fuzz("event_files", 10_000, false, seeds, &|b| {
+        let loc = Location::new("fuzz.bin", "records");
+        let decoded = rockpool_events::nmnist::decode_nmnist(b, &loc)
+            .is_ok_and(|ev| frame.apply(&ev, SensorSize::NMNIST).is_ok());
+        std::fs::write(&path, b).unwrap();
+        let read = ShdDataset::open_shd(&path).is_ok_and(|d| {
+            (0..d.len().min(4)).all(|i| {
+                d.get(i)
+                    .is_ok_and(|(ev, _)| frame.apply(&ev, SensorSize::SHD).is_ok())
+            })
+        });
+        decoded || read
+    });
+}
