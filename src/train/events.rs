@@ -176,6 +176,7 @@ impl EventSamples {
             size_in: self.channels(),
             num_classes: Some(self.data.num_classes()),
             data: Arc::new(self),
+            workers: 1,
         }
     }
 }

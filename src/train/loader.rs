@@ -117,6 +117,8 @@ pub struct SampleSource {
     pub size_in: usize,
     /// Number of classes for class targets; `None` for sequence targets.
     pub num_classes: Option<usize>,
+    /// Threads a loader reads its samples on ([`EpochLoader::with_workers`]).
+    pub workers: usize,
 }
 
 impl std::fmt::Debug for SampleSource {
@@ -138,6 +140,7 @@ impl SampleSource {
             size_in: data.size_in(),
             num_classes: data.num_classes,
             data: Arc::new(BurnSamples(Arc::new(TaskDataset(data)))),
+            workers: 1,
         }
     }
 
@@ -256,6 +259,8 @@ pub struct EpochLoader {
     shuffle: Option<u64>,
     device: Device,
     epoch: Arc<AtomicUsize>,
+    /// Threads reading and transforming the samples of a batch (1: the preparing thread).
+    workers: usize,
     /// Devices the global batches are split across (1: not split).
     shards: usize,
     /// Which part of each global batch this loader yields; `None`: all of it (a loader not
@@ -310,13 +315,14 @@ impl EpochLoader {
         shuffle: Option<u64>,
         device: &Device,
     ) -> crate::Result<Self> {
-        Self::from_epoch_dataset(
+        Ok(Self::from_epoch_dataset(
             source.data.clone(),
             &source.name,
             batch_size,
             shuffle,
             device,
-        )
+        )?
+        .with_workers(source.workers))
     }
 
     /// [`EpochLoader::new`] over any [`EpochDataset`], named `name` in messages.
@@ -343,6 +349,7 @@ impl EpochLoader {
             shuffle,
             device: device.clone(),
             epoch: Arc::new(AtomicUsize::new(0)),
+            workers: 1,
             shards: 1,
             shard: None,
         })
@@ -371,6 +378,14 @@ impl EpochLoader {
     /// The same loader with its first pass being epoch `epoch` (0-based): a resumed run's.
     pub fn starting_at(self, epoch: usize) -> Self {
         self.epoch.store(epoch, Ordering::SeqCst);
+        self
+    }
+
+    /// Reads and transforms the samples of each batch on `n` threads (default 1: the one
+    /// background thread that prepares batches). Worth it when reading or transforming a
+    /// sample costs more than the cores training leave free; the batches are the same.
+    pub fn with_workers(mut self, n: usize) -> Self {
+        self.workers = n.max(1);
         self
     }
 
@@ -408,6 +423,39 @@ impl EpochLoader {
     }
 }
 
+/// Samples `indices` of `data` for `epoch`, in order, read on up to `workers` threads.
+fn read_samples(
+    data: &dyn EpochDataset,
+    indices: &[usize],
+    epoch: usize,
+    workers: usize,
+) -> Result<Vec<Sample>, DatasetError> {
+    if workers <= 1 || indices.len() < 2 {
+        return indices.iter().map(|&i| data.get(i, epoch)).collect();
+    }
+    let chunk = indices.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = indices
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|&i| data.get(i, epoch))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(indices.len());
+        for h in handles {
+            let part = h.join().map_err(|_| {
+                DatasetError::new(crate::Error::value("data", "a loader worker panicked"))
+            })??;
+            out.extend(part);
+        }
+        Ok(out)
+    })
+}
+
 /// The batches of one epoch, as they arrive from the preparing thread.
 struct EpochIter {
     receiver: Receiver<Result<Minibatch, DatasetError>>,
@@ -438,7 +486,7 @@ impl DataLoader<Minibatch> for EpochLoader {
         let epoch = self.epoch.fetch_add(1, Ordering::SeqCst);
         let (sender, receiver) = sync_channel(PREFETCH);
         let (data, batch_size, device) = (self.data.clone(), self.batch_size, self.device.clone());
-        let (shuffle, shard) = (self.shuffle, self.part_of());
+        let (shuffle, shard, workers) = (self.shuffle, self.part_of(), self.workers);
         std::thread::spawn(move || {
             let seed = shuffle.map(|s| s.wrapping_add(epoch as u64));
             let order = epoch_order(data.len(), seed.is_some(), seed.unwrap_or(0));
@@ -447,10 +495,7 @@ impl DataLoader<Minibatch> for EpochLoader {
                 if start == end {
                     continue;
                 }
-                let batch = global[start..end]
-                    .iter()
-                    .map(|&i| data.get(i, epoch))
-                    .collect::<Result<Vec<_>, _>>()
+                let batch = read_samples(data.as_ref(), &global[start..end], epoch, workers)
                     .and_then(|items| SampleBatcher.batch(items, &device));
                 let m = batch.map(|batch| Minibatch {
                     batch,
@@ -544,6 +589,21 @@ mod tests {
             .map(|b| b.indices)
             .collect();
         assert_eq!(e2, direct);
+    }
+
+    #[test]
+    fn several_workers_give_the_same_batches() {
+        let dev = device();
+        let one = EpochLoader::new(dataset(37), 8, Some(4), &dev).unwrap();
+        let four = EpochLoader::new(dataset(37), 8, Some(4), &dev)
+            .unwrap()
+            .with_workers(4);
+        let values = |l: &EpochLoader| -> Vec<Vec<f32>> {
+            l.iter()
+                .map(|m| m.unwrap().batch.x.into_data().try_to_vec::<f32>().unwrap())
+                .collect()
+        };
+        assert_eq!(values(&one), values(&four));
     }
 
     #[test]

@@ -57,6 +57,9 @@ pub struct DataConfig {
     /// A folder to keep the binned rasters of an event dataset in between epochs and runs
     /// (samples without augmentation only; see [`super::events`]).
     pub cache: Option<PathBuf>,
+    /// Threads reading and transforming the samples of each batch (default 1; see
+    /// [`super::EpochLoader::with_workers`]).
+    pub workers: usize,
 }
 
 /// The (training, validation) data of a job.
@@ -84,6 +87,7 @@ impl Default for DataConfig {
             augment: Compose::default(),
             num_steps: None,
             cache: None,
+            workers: 1,
         }
     }
 }
@@ -141,6 +145,9 @@ impl DataConfig {
                  format (shd, ssc, nmnist, dvs_gesture, npz)"
                     .into(),
             );
+        }
+        if self.workers == 0 || self.workers > 256 {
+            return bad(format!("workers = {}: must lie in 1..=256", self.workers));
         }
         if self.num_steps == Some(0) {
             return bad("num_steps = 0: must be at least 1".into());
@@ -203,7 +210,9 @@ impl DataConfig {
                 ),
             ));
         }
-        Ok(Splits::Streamed(train.into_source(), valid.into_source()))
+        let (mut train, mut valid) = (train.into_source(), valid.into_source());
+        (train.workers, valid.workers) = (self.workers, self.workers);
+        Ok(Splits::Streamed(train, valid))
     }
 
     /// Builds the (training, validation) datasets: the `.npz` dataset at [`path`](Self::path)
