@@ -110,6 +110,10 @@ impl AsGraph for Layer {
                 format!("{} '{name}'", self.class_name()),
                 "this module has no graph form yet",
             )),
+            Layer::FrontEnd(_) => Err(Error::value(
+                format!("{} '{name}'", self.class_name()),
+                "a front end is the chip's fixed input stage, not part of the network it runs; map the network after it",
+            )),
             Layer::Sequential(m) => m.add_to_graph(g, name),
             Layer::Residual(m) => m.add_to_graph(g, name),
             Layer::Instant(m) => Err(Error::value(

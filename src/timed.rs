@@ -161,14 +161,22 @@ impl<M: Evolve + burn::module::Module> Timed<M> {
         self.step += steps as u64;
 
         let name = self.module.class_name();
+        // A module that decimates in time (a front end) emits fewer, longer steps.
+        let out_dt = self.dt * self.module.time_ratio();
+        let out_steps = ev.output.dims()[1];
         let output = to_series(
             &DynTensor::D3(ev.output.clone()),
             self.module.spiking_output(),
-            self.dt,
+            out_dt,
             t0,
             &format!("Output of '{name}'"),
         )?;
-        let rec = wrap_records(&self.module, &ev.record, self.dt, t0)?;
+        let clocks = Clocks {
+            dt: self.dt,
+            out_dt,
+            out_steps,
+        };
+        let rec = wrap_records(&self.module, &ev.record, clocks, t0)?;
         Ok(TimedEvolution {
             output,
             state: ev.state,
@@ -328,10 +336,32 @@ fn to_series(t: &DynTensor, spiking: bool, dt: f64, t0: f64, name: &str) -> Resu
     }
 }
 
+/// The time bases of one timed evolution: the input's, and the output's (different when a module
+/// decimates in time).
+#[derive(Clone, Copy)]
+struct Clocks {
+    dt: f64,
+    out_dt: f64,
+    out_steps: usize,
+}
+
+impl Clocks {
+    /// The step of a record with `steps` rows: the output's when it has the output's length
+    /// (records after a decimating module), else the input's.
+    fn of(&self, t: &DynTensor) -> f64 {
+        let steps = t.shape().get(1).copied().unwrap_or(0);
+        if self.out_dt != self.dt && steps == self.out_steps {
+            self.out_dt
+        } else {
+            self.dt
+        }
+    }
+}
+
 fn wrap_records(
     module: &dyn ModuleView,
     record: &StateTree,
-    dt: f64,
+    clocks: Clocks,
     t0: f64,
 ) -> Result<Tree<TimeSeries>> {
     let subs = module.submodules();
@@ -343,7 +373,7 @@ fn wrap_records(
                     || name.strip_suffix("_output").is_some_and(|child| {
                         subs.iter().any(|(n, m)| n == child && m.spiking_output())
                     });
-                out.insert(name, to_series(t, spiking, dt, t0, name)?);
+                out.insert(name, to_series(t, spiking, clocks.of(t), t0, name)?);
             }
             Node::Branch(sub) => {
                 let child = subs
@@ -351,7 +381,7 @@ fn wrap_records(
                     .find(|(n, _)| n == name)
                     .map(|(_, m)| *m)
                     .unwrap_or(module);
-                out.insert_branch(name, wrap_records(child, sub, dt, t0)?);
+                out.insert_branch(name, wrap_records(child, sub, clocks, t0)?);
             }
         }
     }

@@ -93,6 +93,14 @@ pub trait ModuleView {
     /// Re-initialises this module's own parameters from their initialisers (random draws are
     /// repeated; values given explicitly at construction are restored).
     fn reset_own_parameters(&mut self) {}
+
+    /// The duration of one output step over that of one input step: 1 for every module that
+    /// keeps the time base (all neuron and weight modules); more for a module that decimates in
+    /// time, e.g. a front end turning audio samples into 1.024 ms spike-count bins (50). A
+    /// chain multiplies the ratios of its modules. `.timed()` stamps the output with it.
+    fn time_ratio(&self) -> f64 {
+        1.0
+    }
 }
 
 /// The dynamics of a module, in pure form.
@@ -488,7 +496,8 @@ macro_rules! module_view {
         state: { $($st:ident),* $(,)? },
         submodules: { $($sub:ident),* $(,)? }
         $(, reset_parameters: $reset:ident)?
-        $(, check_attribute: $check:ident)? $(,)?
+        $(, check_attribute: $check:ident)?
+        $(, time_ratio: |$tr:ident| $tre:expr)? $(,)?
     }) => {
         impl $crate::module::ModuleView for $ty {
             fn class_name(&self) -> String {
@@ -575,6 +584,12 @@ macro_rules! module_view {
                 value: &$crate::module::Value,
             ) -> $crate::error::Result<()> {
                 self.$check(name, value)
+            }
+            )?
+            $(
+            fn time_ratio(&self) -> f64 {
+                let $tr = self;
+                $tre
             }
             )?
         }

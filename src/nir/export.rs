@@ -373,6 +373,11 @@ fn export_layer(
                 "a deployed chip configuration is integer and fixed; export the network it came from",
             ));
         }
+        Layer::FrontEnd(_) => {
+            return Err(bad(
+                "NIR has no node for a Xylo front end; export the network after it",
+            ));
+        }
         Layer::Sequential(_) | Layer::Dropout(_) | Layer::Residual(_) => {
             unreachable!("handled by the caller")
         }

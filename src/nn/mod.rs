@@ -7,7 +7,8 @@
 //! [`delay`], [`lif`] (LIF with exponential synapses: config, typed state, leaks, reference),
 //! [`alif`], [`lif_neuron`], [`exp_syn`], and for spiking convolutional networks [`conv`]
 //! (`Conv1d`, `Conv2d` on flattened frames) and [`pool`] (sum and average pooling, `Flatten`);
-//! [`dropout`] (unit and time-step dropout); [`synnet`] (Rockpool's `SynNet`, built from the
+//! [`dropout`] (unit and time-step dropout); [`front_end`] (the Xylo front-end simulators as a
+//! module); [`synnet`] (Rockpool's `SynNet`, built from the
 //! modules above, in `combinators`). [`combinators`] holds `Sequential`, `Residual` and
 //! [`Layer`], the enum that lets containers and network files hold any built-in module, and
 //! [`kernels`] the fused multi-step operations the models run on (they never import a model).
@@ -20,6 +21,7 @@ pub mod defaults;
 pub mod delay;
 pub mod dropout;
 pub mod exp_syn;
+pub mod front_end;
 pub mod init;
 pub mod instant;
 pub mod kernels;
@@ -42,6 +44,7 @@ pub use defaults::white_noise;
 pub use delay::{Delay, DelayConfig};
 pub use dropout::{Dropout, DropoutConfig, DropoutKind};
 pub use exp_syn::{ExpSyn, ExpSynConfig, ExpSynState};
+pub use front_end::{FrontEnd, FrontEndConfig};
 pub use init::WeightInit;
 pub use instant::{Instant, InstantConfig, InstantFn};
 pub use lif::{LeakMode, Lif, LifConfig, LifDynamics, LifOutput, LifState};

@@ -1,7 +1,7 @@
 //! Constructor arguments under Rockpool's names and units, read from a JSON object.
 
-use std::cell::RefCell;
 use std::collections::BTreeSet;
+use std::sync::Mutex;
 
 use serde_json::{Map, Value};
 
@@ -13,10 +13,21 @@ use crate::error::{Result, param_error};
 /// A block reads each argument it knows with the typed getters (which fall back to Rockpool's
 /// default when the argument is absent), then calls [`Params::finish`], which refuses any name
 /// it did not read: a misspelt argument is an error, never silently ignored.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Params {
     map: Map<String, Value>,
-    read: RefCell<BTreeSet<String>>,
+    // Names read so far (a lock, not a cell, so a front-end module holding its arguments can be
+    // shared between threads).
+    read: Mutex<BTreeSet<String>>,
+}
+
+impl Clone for Params {
+    fn clone(&self) -> Self {
+        Self {
+            map: self.map.clone(),
+            read: Mutex::new(self.names_read()),
+        }
+    }
 }
 
 impl Params {
@@ -30,7 +41,7 @@ impl Params {
         match value {
             Value::Object(map) => Ok(Self {
                 map,
-                read: RefCell::default(),
+                read: Mutex::default(),
             }),
             other => Err(format!(
                 "front-end parameters must be a JSON object, not {other}"
@@ -46,7 +57,10 @@ impl Params {
 
     /// The raw value of `name`, if given (marks it as read).
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.read.borrow_mut().insert(name.to_string());
+        self.read
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_string());
         self.map.get(name).filter(|v| !v.is_null())
     }
 
@@ -144,9 +158,13 @@ impl Params {
             .map(Some)
     }
 
+    fn names_read(&self) -> BTreeSet<String> {
+        self.read.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// Refuses every argument that no getter read: `module` does not take it.
     pub fn finish(&self, module: &str) -> Result<()> {
-        let read = self.read.borrow();
+        let read = self.names_read();
         let unknown: Vec<&str> = self
             .map
             .keys()

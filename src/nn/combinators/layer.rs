@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::module::{Attr, Evolution, Evolve, ModuleExt, ModuleView, StateTree, Value};
+use crate::nn::front_end::{FrontEnd, FrontEndConfig};
 use crate::nn::{
     ALif, ALifConfig, Conv1d, Conv1dConfig, Conv2d, Conv2dConfig, Delay, DelayConfig, Dropout,
     DropoutConfig, DropoutKind, ExpSyn, ExpSynConfig, Flatten, FlattenConfig, Instant,
@@ -48,6 +49,8 @@ pub enum Layer {
     Flatten(Flatten),
     /// A deployed Xylo configuration, simulated bit-exactly.
     XyloSim(XyloChip),
+    /// A Xylo front end.
+    FrontEnd(FrontEnd),
     /// A nested chain.
     Sequential(Sequential<Layer>),
     /// A residual block.
@@ -71,6 +74,7 @@ macro_rules! delegate {
             Layer::Pool2d($m) => $e,
             Layer::Flatten($m) => $e,
             Layer::XyloSim($m) => $e,
+            Layer::FrontEnd($m) => $e,
             Layer::Sequential($m) => $e,
             Layer::Residual($m) => $e,
         }
@@ -111,6 +115,9 @@ impl ModuleView for Layer {
     fn reset_own_parameters(&mut self) {
         delegate!(self, m => m.reset_own_parameters())
     }
+    fn time_ratio(&self) -> f64 {
+        delegate!(self, m => m.time_ratio())
+    }
 }
 
 impl Evolve for Layer {
@@ -149,6 +156,7 @@ layer_from!(
     Pool2d(Pool2d),
     Flatten(Flatten),
     XyloSim(XyloChip),
+    FrontEnd(FrontEnd),
     Sequential(Sequential<Layer>),
     Residual(Residual<Layer>)
 );
@@ -202,6 +210,8 @@ pub enum LayerConfig {
     Flatten(FlattenConfig),
     /// [`XyloChip`]: a deployed configuration (TOML `type = "xylo_sim"`).
     XyloSim(XyloSimConfig),
+    /// [`FrontEnd`]: a Xylo front-end simulator (TOML `type = "front_end"`).
+    FrontEnd(FrontEndConfig),
     /// A nested [`Sequential`].
     Sequential(ChainConfig),
     /// A [`Residual`] block.
@@ -281,6 +291,7 @@ impl LayerConfig {
             LayerConfig::AvgPool2d(c) => c.init(PoolMode::Avg)?.into(),
             LayerConfig::Flatten(c) => c.init()?.into(),
             LayerConfig::XyloSim(c) => c.init()?.into(),
+            LayerConfig::FrontEnd(c) => c.init()?.into(),
             LayerConfig::Sequential(c) => c.init_sequential(device)?.into(),
             LayerConfig::Residual(c) => Residual::new(c.init_sequential(device)?)?.into(),
             LayerConfig::SynNet(c) => c.init(device)?.into(),

@@ -170,6 +170,10 @@ impl<M: DynModule> ModuleView for Sequential<M> {
         self.layers.last().is_some_and(|m| m.spiking_output())
     }
 
+    fn time_ratio(&self) -> f64 {
+        self.layers.iter().map(|m| m.time_ratio()).product()
+    }
+
     fn own_attributes(&self) -> Vec<(String, crate::module::Attr)> {
         Vec::new()
     }
