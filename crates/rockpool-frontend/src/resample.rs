@@ -30,25 +30,32 @@ pub fn resample(x: &[f64], fs_in: f64, fs_out: f64) -> Vec<f64> {
     let t_in = |i: usize| i as f64 / fs_in;
     let last = t_in(n.saturating_sub(1));
     let mut out = Vec::with_capacity(len);
+    // The interval [x0, x1) = [t_in(j), t_in(j+1)) holding t and its slope, recomputed only
+    // when j moves (t grows, so j only moves forward); the values are those of `np.interp`.
     let mut j = 0usize;
+    let (mut x0, mut x1) = (t_in(0), t_in(1));
+    let mut slope = if n > 1 {
+        (x[1] - x[0]) / (x1 - x0)
+    } else {
+        0.0
+    };
     for k in 0..len {
         let t = k as f64 * step;
         if t >= last {
             out.push(x[n - 1]);
             continue;
         }
-        // The interval [t_in(j), t_in(j+1)) holding t (t grows, so j only moves forward).
-        while j + 1 < n && t_in(j + 1) <= t {
-            j += 1;
+        if x1 <= t {
+            while j + 1 < n && t_in(j + 1) <= t {
+                j += 1;
+            }
+            x0 = t_in(j);
+            x1 = t_in(j + 1);
+            slope = (x[j + 1] - x[j]) / (x1 - x0);
         }
-        while j > 0 && t_in(j) > t {
-            j -= 1;
-        }
-        let x0 = t_in(j);
         if t == x0 {
             out.push(x[j]);
         } else {
-            let slope = (x[j + 1] - x[j]) / (t_in(j + 1) - x0);
             out.push(slope * (t - x0) + x[j]);
         }
     }
