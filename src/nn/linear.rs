@@ -27,6 +27,10 @@ pub struct LinearConfig {
     /// Weight initialiser (default kaiming).
     #[serde(default)]
     pub weight_init: WeightInit,
+    /// Factors `(size_out,)` applied to the columns of the initial weights, e.g. SynNet's
+    /// `dt/τ_syn` of each target neuron (default none). Kept for `reset_parameters`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column_scale: Option<Vec<f64>>,
 }
 
 impl LinearConfig {
@@ -37,6 +41,7 @@ impl LinearConfig {
             size_out,
             has_bias: false,
             weight_init: WeightInit::Kaiming,
+            column_scale: None,
         }
     }
 
@@ -64,20 +69,58 @@ impl LinearConfig {
             "Linear weight (size_in × size_out)",
             &[self.size_in, self.size_out],
         )?;
+        if let Some(scale) = &self.column_scale {
+            if scale.len() != self.size_out {
+                return Err(Error::shape(
+                    "Linear.column_scale",
+                    format!("({},)", self.size_out),
+                    &[scale.len()],
+                ));
+            }
+            if let Some(bad) = scale.iter().find(|v| !v.is_finite()) {
+                return Err(Error::value(
+                    "Linear.column_scale",
+                    format!("must be finite, got {bad}"),
+                ));
+            }
+        }
         Ok(self.init(device))
     }
 
     /// Builds the module on `device`, drawing its weights (see [`try_init`](Self::try_init)
     /// for the checked form).
     pub fn init(&self, device: &Device) -> Linear {
+        let column_scale = self
+            .column_scale
+            .as_ref()
+            .map(|s| s.iter().map(|&v| v as f32).collect::<Vec<f32>>());
+        let w = self.weight_init.init(self.size_in, self.size_out, device);
         Linear {
-            weight: Param::from_tensor(self.weight_init.init(self.size_in, self.size_out, device)),
+            weight: Param::from_tensor(scale_columns(w, column_scale.as_deref())),
             bias: self
                 .has_bias
                 .then(|| Param::from_tensor(initial_bias(self.size_out, device))),
             weight_init: self.weight_init,
+            column_scale,
         }
     }
+}
+
+/// `w` `(size_in, size_out)` with column `j` multiplied by `scale[j]` (a host-side product, so
+/// the result stays a leaf of the autodiff graph).
+fn scale_columns(w: Tensor<2>, scale: Option<&[f32]>) -> Tensor<2> {
+    let Some(scale) = scale else { return w };
+    let [i, o] = w.dims();
+    let device = w.device();
+    let mut v: Vec<f32> = w
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .expect("converted to f32");
+    for (k, x) in v.iter_mut().enumerate() {
+        *x *= scale[k % o];
+    }
+    Tensor::<2>::from_data(burn::tensor::TensorData::new(v, [i, o]), &device)
 }
 
 /// Rockpool's initial bias `(size_out,)`: U(±√(1/size_out)).
@@ -97,6 +140,9 @@ pub struct Linear {
     /// How the weights are (re-)drawn by `reset_parameters`.
     #[module(skip)]
     weight_init: WeightInit,
+    /// Column factors of the initial weights (see [`LinearConfig::column_scale`]).
+    #[module(skip)]
+    column_scale: Option<Vec<f32>>,
 }
 
 impl Linear {
@@ -107,6 +153,7 @@ impl Linear {
             weight: Param::from_tensor(weight),
             bias: bias.map(Param::from_tensor),
             weight_init: WeightInit::Kaiming,
+            column_scale: None,
         }
     }
 
@@ -131,9 +178,14 @@ impl Linear {
         let [i, o] = w.dims();
         let device = w.device();
         // Shapes match by construction, so setting cannot fail.
-        let _ = self
-            .weight
-            .set_value(self.weight_init.init(i, o, &device).into(), "Linear.weight");
+        let _ = self.weight.set_value(
+            scale_columns(
+                self.weight_init.init(i, o, &device),
+                self.column_scale.as_deref(),
+            )
+            .into(),
+            "Linear.weight",
+        );
         if let Some(b) = &mut self.bias {
             let _ = b.set_value(initial_bias(o, &device).into(), "Linear.bias");
         }

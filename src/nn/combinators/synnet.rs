@@ -16,13 +16,14 @@
 //! read-out. `output = "vmem"` reads the read-out membrane (threshold then 2¹⁵ − 1, so it never
 //! spikes).
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::nn::combinators::layer::ChainConfig;
 use crate::nn::{
-    DropoutConfig, DropoutKind, Layer, LifConfig, LifOutput, LinearConfig, PerNeuron, Sequential,
-    Surrogate,
+    DropoutConfig, Layer, LayerConfig, LifConfig, LifOutput, LinearConfig, NamedLayerConfig,
+    PerNeuron, Sequential, Surrogate,
 };
 
 /// Hyper-parameters of a [`SynNet`](self) (TOML `type = "syn_net"`), Rockpool's names and
@@ -216,69 +217,77 @@ impl SynNetConfig {
         }
     }
 
-    /// Builds the network on `device`.
-    pub fn init(&self, device: &Device) -> Result<Sequential<Layer>> {
+    /// The network as a flat list of ordinary layer configurations, named as in Rockpool
+    /// (`"{i}_linear"`, `"{i}_neurons"`, `"{i}_dropout"`, `"out_linear"`, `"out_neurons"`):
+    /// what [`SynNetConfig::init`] builds, and what Xylo-mode training rewrites.
+    ///
+    /// # Errors
+    /// [`Error::Value`] naming the field when the hyper-parameters are invalid.
+    pub fn layers(&self) -> Result<Vec<NamedLayerConfig>> {
         self.check()?;
-        let mut seq = Sequential::new();
+        let named = |name: String, layer: LayerConfig| NamedLayerConfig {
+            name: Some(name),
+            layer,
+        };
+        let mut out = Vec::new();
         let mut n_in = self.n_channels;
         for (i, &n) in self.size_hidden_layers.iter().enumerate() {
             let taus = self.tau_syn_of_layer(i);
-            seq.append(
-                scaled_linear(n_in, &taus, self.dt, device)?,
-                Some(format!("{i}_linear")),
-            )?;
+            out.push(named(
+                format!("{i}_linear"),
+                scaled_linear(n_in, &taus, self.dt),
+            ));
             let lif = self.lif(
                 n,
                 PerNeuron::Vector(taus),
                 self.threshold,
                 self.max_spikes_per_dt,
             );
-            seq.append(Layer::from(lif.init(device)?), Some(format!("{i}_neurons")))?;
+            out.push(named(format!("{i}_neurons"), LayerConfig::Lif(lif)));
             if self.p_dropout > 0.0 {
-                let d = DropoutConfig::new(n, self.p_dropout).init(DropoutKind::TimeStep)?;
-                seq.append(Layer::from(d), Some(format!("{i}_dropout")))?;
+                out.push(named(
+                    format!("{i}_dropout"),
+                    LayerConfig::TimeStepDropout(DropoutConfig::new(n, self.p_dropout)),
+                ));
             }
             n_in = n;
         }
         let tau_out = self.q(self.tau_syn_out);
         let taus = vec![tau_out; self.n_classes];
-        seq.append(
-            scaled_linear(n_in, &taus, self.dt, device)?,
-            Some("out_linear".into()),
-        )?;
+        out.push(named(
+            "out_linear".into(),
+            scaled_linear(n_in, &taus, self.dt),
+        ));
         let threshold_out = match self.output {
             LifOutput::Vmem => f64::from(i16::MAX),
             LifOutput::Spikes => self.threshold_out.unwrap_or(self.threshold),
         };
-        let mut out = self.lif(
+        let mut lif_out = self.lif(
             self.n_classes,
             PerNeuron::Scalar(tau_out),
             threshold_out,
             self.max_spikes_per_dt_out,
         );
-        out.output = self.output;
-        seq.append(Layer::from(out.init(device)?), Some("out_neurons".into()))?;
-        Ok(seq)
+        lif_out.output = self.output;
+        out.push(named("out_neurons".into(), LayerConfig::Lif(lif_out)));
+        Ok(out)
+    }
+
+    /// Builds the network on `device`.
+    pub fn init(&self, device: &Device) -> Result<Sequential<Layer>> {
+        ChainConfig {
+            layers: self.layers()?,
+        }
+        .init_sequential(device)
     }
 }
 
 /// A `Linear(n_in → taus.len())` without bias, Kaiming-initialised, with the column of
 /// neuron `j` scaled by `dt / taus[j]`.
-fn scaled_linear(n_in: usize, taus: &[f64], dt: f64, device: &Device) -> Result<Layer> {
-    let base = LinearConfig::new(n_in, taus.len()).try_init(device)?;
-    // Scaled on the host: a parameter must be a leaf of the autodiff graph.
-    let mut w: Vec<f32> = base
-        .weight
-        .val()
-        .into_data()
-        .try_to_vec()
-        .map_err(|e| Error::Backend(format!("{e:?}")))?;
-    let n_out = taus.len();
-    for (i, v) in w.iter_mut().enumerate() {
-        *v *= (dt / taus[i % n_out]) as f32;
-    }
-    let w = Tensor::<2>::from_data(TensorData::new(w, [n_in, n_out]), device);
-    Ok(Layer::from(crate::nn::Linear::from_weights(w, None)))
+fn scaled_linear(n_in: usize, taus: &[f64], dt: f64) -> LayerConfig {
+    let mut c = LinearConfig::new(n_in, taus.len());
+    c.column_scale = Some(taus.iter().map(|t| dt / t).collect());
+    LayerConfig::Linear(c)
 }
 
 #[cfg(test)]
