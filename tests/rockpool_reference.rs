@@ -134,6 +134,76 @@ fn peak_loss_matches_rockpool() {
 }
 
 #[test]
+fn binary_peak_loss_matches_rockpool() {
+    use rockpool::train::loss::{Loss, PeakLoss, Target};
+    let dev = device().autodiff();
+    let f = npz(&fixture("torch/binary_peak_loss.npz"));
+    let get = |k: &str| f.iter().find(|(n, _, _)| n == k).unwrap().clone();
+    for case in 0..3 {
+        let (_, pred, shape) = get(&format!("prediction_{case}"));
+        let labels: Vec<usize> = get(&format!("labels_{case}"))
+            .1
+            .iter()
+            .map(|&l| l as usize)
+            .collect();
+        let p = get(&format!("params_{case}")).1;
+        let loss = Loss::BinaryPeak(PeakLoss {
+            max_interval: p[0] as usize,
+            weight_nontarget: p[1],
+            target_output: p[2],
+            nontarget_output: 0.0,
+        });
+        let y = Tensor::<3>::from_data(
+            burn::tensor::TensorData::new(
+                pred.iter().map(|&v| v as f32).collect::<Vec<_>>(),
+                [shape[0], shape[1], shape[2]],
+            ),
+            &dev,
+        )
+        .require_grad();
+        let l = loss
+            .compute(y.clone(), &Target::Classes(labels.clone()))
+            .unwrap();
+        let got = f64::from(l.clone().into_scalar::<f32>());
+        assert_close(
+            &format!("binary peak loss, case {case}"),
+            &[got],
+            &get(&format!("loss_{case}")).1,
+            1e-5,
+            0.0,
+        );
+        let g = y.grad(&l.backward()).unwrap().into_data();
+        let g: Vec<f64> = g.try_to_vec_as::<f64>().unwrap();
+        assert_close(
+            &format!("binary peak loss gradient, case {case}"),
+            &g,
+            &get(&format!("grad_{case}")).1,
+            1e-5,
+            1e-7,
+        );
+    }
+    // A label other than 0/1 and a multi-channel read-out are refused.
+    let loss = Loss::BinaryPeak(PeakLoss {
+        max_interval: 2,
+        weight_nontarget: 1.0,
+        target_output: 1.0,
+        nontarget_output: 0.0,
+    });
+    let y = Tensor::<3>::zeros([2, 4, 1], &dev);
+    let e = loss
+        .compute(y, &Target::Classes(vec![0, 2]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("labels 0"), "{e}");
+    let y = Tensor::<3>::zeros([2, 4, 3], &dev);
+    let e = loss
+        .compute(y, &Target::Classes(vec![0, 1]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("single read-out"), "{e}");
+}
+
+#[test]
 fn cli_evolve_matches_rockpool() {
     let dir = std::env::temp_dir().join(format!("rockpool-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -9,6 +9,11 @@
 //!   `target_output`; every other channel to `nontarget_output` over the whole sample,
 //!   weighted by `weight_nontarget`. The predicted class is the channel with the highest
 //!   value at any time.
+//! - `binary_peak` (Rockpool's `BinaryPeakLoss`, for one read-out that detects a wake word):
+//!   labels 1 (positive) and 0 (negative); a positive sample's read-out, averaged over
+//!   `max_interval` steps from its maximum, is pulled to `target_output`, a negative sample's
+//!   to `nontarget_output` over the whole sample, weighted by `weight_nontarget`. A sample is
+//!   predicted positive when its read-out reaches half of `target_output` at some step.
 //! - Regularisers: L2 on all weights, an activity penalty that pulls the mean firing rate
 //!   of hidden spiking layers towards a target rate, and Rockpool's `bounds_cost` that keeps
 //!   parameters inside `[lower, upper]`.
@@ -38,6 +43,8 @@ pub enum Loss {
     Sse,
     /// Rockpool's `PeakLoss` against class labels.
     Peak(PeakLoss),
+    /// Rockpool's `BinaryPeakLoss` against labels 0/1, for a single read-out.
+    BinaryPeak(PeakLoss),
 }
 
 /// Parameters of Rockpool's `PeakLoss` ([`Loss::Peak`]). For output `y` `[B, T, K]` and labels
@@ -131,6 +138,102 @@ impl PeakLoss {
     }
 }
 
+impl PeakLoss {
+    /// Rockpool's `BinaryPeakLoss` of a single read-out `output` `[B, T, 1]` against labels
+    /// `[B]` of 1 (positive) or 0 (negative). For a positive sample, `t*` is the first time of
+    /// its maximum and its value the mean of the read-out over `max_interval` steps
+    /// `t*, t* + 1, …` (wrapping back to `t*` at the end of the sample); the loss is
+    /// `mean_{positives} (value − target_output)² + weight_nontarget ·
+    /// mean_{negatives, t} (y − nontarget_output)²`, a mean over an empty set counting 0.
+    ///
+    /// Difference from Rockpool 3.1: there `nontarget_output` is accepted but ignored (as in
+    /// its `PeakLoss`); here it is used. With the default 0 the two agree.
+    pub fn compute_binary(&self, output: Tensor<3>, labels: &[usize]) -> Result<Tensor<1>> {
+        let [b, t, k] = output.dims();
+        if k != 1 {
+            return Err(Error::value(
+                "loss",
+                format!("binary_peak needs a single read-out channel, the network has {k}"),
+            ));
+        }
+        if labels.len() != b {
+            return Err(Error::shape("labels", format!("({b},)"), &[labels.len()]));
+        }
+        if let Some(&l) = labels.iter().find(|&&l| l > 1) {
+            return Err(Error::value(
+                "labels",
+                format!("binary_peak needs labels 0 (negative) or 1 (positive), got {l}"),
+            ));
+        }
+        if self.max_interval == 0 {
+            return Err(Error::value(
+                "loss.binary_peak.max_interval",
+                "must be at least 1",
+            ));
+        }
+        let device = output.device();
+        let y = output.reshape([b, t]);
+        // Averaging weights of each positive sample's window (no gradient through the argmax).
+        let host = y
+            .clone()
+            .into_data()
+            .try_to_vec_as::<f32>()
+            .map_err(|e| Error::value("loss", format!("{e:?}")))?;
+        let n_pos = labels.iter().filter(|&&l| l == 1).count();
+        let n_neg = b - n_pos;
+        let mut window = vec![0.0f32; b * t];
+        let mut pos = vec![0.0f32; b];
+        let mut neg = vec![0.0f32; b];
+        for (i, row) in host.chunks_exact(t).enumerate() {
+            if labels[i] == 1 {
+                let start = row
+                    .iter()
+                    .enumerate()
+                    .fold(
+                        (0, f32::NEG_INFINITY),
+                        |m, (j, &v)| if v > m.1 { (j, v) } else { m },
+                    )
+                    .0;
+                // `max_interval` steps from `t*`, starting again at `t*` at the end of the
+                // sample (as Rockpool's window does).
+                for step in 0..self.max_interval {
+                    window[i * t + start + step % (t - start)] += 1.0 / self.max_interval as f32;
+                }
+                pos[i] = 1.0 / n_pos as f32;
+            } else {
+                neg[i] = 1.0 / (n_neg * t) as f32;
+            }
+        }
+        let tensor2 = |v: Vec<f32>, shape: [usize; 2]| {
+            Tensor::<2>::from_data(TensorData::new(v, shape), &device)
+        };
+        let value = (y.clone() * tensor2(window, [b, t])).sum_dim(1); // [B, 1]
+        let loss_pos = ((value - self.target_output).powi_scalar(2) * tensor2(pos, [b, 1])).sum();
+        let loss_neg = ((y - self.nontarget_output).powi_scalar(2) * tensor2(neg, [b, 1])).sum();
+        Ok(loss_pos + loss_neg * self.weight_nontarget)
+    }
+}
+
+/// Predictions of a single read-out `[B, T, 1]` for the binary peak loss: class 1 where the
+/// read-out reaches `threshold` at some step, else class 0.
+pub fn binary_predictions(output: &Tensor<3>, threshold: f64) -> Vec<Option<usize>> {
+    let [b, t, k] = output.dims();
+    let y = output
+        .clone()
+        .into_data()
+        .try_to_vec_as::<f32>()
+        .expect("f32 output");
+    let width = t * k;
+    (0..b)
+        .map(|i| {
+            let peak = y[i * width..(i + 1) * width]
+                .iter()
+                .fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+            Some(usize::from(f64::from(peak) >= threshold))
+        })
+        .collect()
+}
+
 impl FromStr for Loss {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
@@ -138,11 +241,11 @@ impl FromStr for Loss {
             "cross_entropy" | "ce" => Ok(Loss::CrossEntropy),
             "mse" => Ok(Loss::Mse),
             "sse" => Ok(Loss::Sse),
-            "peak" => Err(
-                "the peak loss needs parameters: loss = { peak = { max_interval = …, \
-                 weight_nontarget = …, target_output = … } }"
-                    .into(),
-            ),
+            "peak" | "binary_peak" => Err(format!(
+                "the {s} loss needs parameters: loss = {{ {s} = {{ max_interval = …, \
+                 weight_nontarget = …, target_output = … }} }}",
+                s = s.trim().to_ascii_lowercase()
+            )),
             o => Err(format!(
                 "unknown loss '{o}' (cross_entropy, mse, sse, peak)"
             )),
@@ -157,6 +260,7 @@ impl fmt::Display for Loss {
             Loss::Mse => "mse",
             Loss::Sse => "sse",
             Loss::Peak(_) => "peak",
+            Loss::BinaryPeak(_) => "binary_peak",
         })
     }
 }
@@ -177,6 +281,11 @@ impl Loss {
             (Loss::Peak(_), Target::Sequence(_)) => Err(Error::value(
                 "loss",
                 "peak needs class labels; use mse or sse for sequence targets",
+            )),
+            (Loss::BinaryPeak(p), Target::Classes(labels)) => p.compute_binary(output, labels),
+            (Loss::BinaryPeak(_), Target::Sequence(_)) => Err(Error::value(
+                "loss",
+                "binary_peak needs labels 0/1; use mse or sse for sequence targets",
             )),
             (Loss::CrossEntropy, Target::Classes(labels)) => {
                 check_labels(labels, b, k)?;
@@ -285,6 +394,7 @@ impl Loss {
     pub fn correct(&self, output: &Tensor<3>, labels: &[usize]) -> usize {
         let p = match self {
             Loss::Peak(_) => peak_predictions(output),
+            Loss::BinaryPeak(p) => binary_predictions(output, p.target_output / 2.0),
             _ => predictions(output),
         };
         p.iter()

@@ -435,7 +435,7 @@ impl TrainingOptions {
                 ));
             }
         }
-        if let Loss::Peak(p) = &self.loss {
+        if let Loss::Peak(p) | Loss::BinaryPeak(p) = &self.loss {
             if p.max_interval == 0 || p.max_interval > MAX_COUNT {
                 return bad(format!(
                     "loss.peak.max_interval = {}: must be at least 1 and at most {MAX_COUNT}",
