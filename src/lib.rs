@@ -44,6 +44,8 @@ pub mod train;
 pub mod xylo;
 
 pub use error::{Error, Result};
+/// The Xylo front-end simulators (re-exported from `rockpool-frontend`).
+pub use rockpool_frontend as frontend;
 /// Plotting to PNG and SVG (re-exported from `rockpool-plot`).
 pub use rockpool_plot as plot;
 /// Training tasks and datasets (re-exported from `rockpool-tasks`).

@@ -2,6 +2,7 @@
 
 mod data;
 mod evolve;
+mod frontend;
 mod nir;
 pub mod output;
 mod paths;

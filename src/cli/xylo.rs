@@ -1,4 +1,4 @@
-//! `rockpool xylo export | sim | validate`.
+//! `rockpool xylo export | sim | validate | frontend`.
 
 use std::path::PathBuf;
 
@@ -38,6 +38,9 @@ pub enum XyloCommand {
     Sim(SimArgs),
     /// Check a configuration against every limit of its chip.
     Validate(ValidateArgs),
+    /// Run a chip's front end (audio or IMU interface) on a WAV or .npy recording.
+    #[command(after_help = super::frontend::FRONTEND_EXAMPLE)]
+    Frontend(super::frontend::FrontendArgs),
 }
 
 /// Arguments of `rockpool xylo export`.
@@ -191,6 +194,7 @@ pub fn run(cmd: XyloCommand) -> Result<()> {
             );
             Ok(())
         }
+        XyloCommand::Frontend(a) => super::frontend::run(a),
         XyloCommand::Validate(a) => {
             let config = XyloConfig::load(&a.config, a.family)
                 .map_err(|e| Error::value("xylo validate", e.to_string()))?;
