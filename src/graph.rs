@@ -106,7 +106,8 @@ impl AsGraph for Layer {
             | Layer::Conv2d(_)
             | Layer::Pool2d(_)
             | Layer::Flatten(_)
-            | Layer::XyloSim(_) => Err(Error::value(
+            | Layer::XyloSim(_)
+            | Layer::WaveSenseNet(_) => Err(Error::value(
                 format!("{} '{name}'", self.class_name()),
                 "this module has no graph form yet",
             )),

@@ -378,6 +378,11 @@ fn export_layer(
                 "NIR has no node for a Xylo front end; export the network after it",
             ));
         }
+        Layer::WaveSenseNet(_) => {
+            return Err(bad(
+                "no NIR node for a WaveSenseNet yet (its skip sums and residuals have no export)",
+            ));
+        }
         Layer::Sequential(_) | Layer::Dropout(_) | Layer::Residual(_) => {
             unreachable!("handled by the caller")
         }

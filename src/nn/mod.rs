@@ -38,6 +38,7 @@ pub use activation::Activation;
 pub use alif::{ALif, ALifConfig, ALifState};
 pub use combinators::layer::{self, Layer, LayerConfig, NamedLayerConfig};
 pub use combinators::synnet::{self, SynNetConfig};
+pub use combinators::wavesense::{self, WaveSenseBlock, WaveSenseNet, WaveSenseNetConfig};
 pub use combinators::{residual::Residual, sequential::Sequential};
 pub use conv::{Conv1d, Conv1dConfig, Conv2d, Conv2dConfig, Padding, PaddingName, Pair};
 pub use defaults::white_noise;

@@ -12,8 +12,8 @@ use crate::nn::{
     ALif, ALifConfig, Conv1d, Conv1dConfig, Conv2d, Conv2dConfig, Delay, DelayConfig, Dropout,
     DropoutConfig, DropoutKind, ExpSyn, ExpSynConfig, Flatten, FlattenConfig, Instant,
     InstantConfig, Lif, LifConfig, LifNeuron, LifNeuronConfig, Linear, LinearConfig, Pool2d,
-    Pool2dConfig, PoolMode, Rate, RateConfig, Residual, Sequential, SynNetConfig, XyloChip,
-    XyloSimConfig,
+    Pool2dConfig, PoolMode, Rate, RateConfig, Residual, Sequential, SynNetConfig, WaveSenseNet,
+    WaveSenseNetConfig, XyloChip, XyloSimConfig,
 };
 
 /// Any built-in module.
@@ -55,6 +55,8 @@ pub enum Layer {
     Sequential(Sequential<Layer>),
     /// A residual block.
     Residual(Residual<Layer>),
+    /// Rockpool's `WaveSenseNet`.
+    WaveSenseNet(WaveSenseNet),
 }
 
 macro_rules! delegate {
@@ -77,6 +79,7 @@ macro_rules! delegate {
             Layer::FrontEnd($m) => $e,
             Layer::Sequential($m) => $e,
             Layer::Residual($m) => $e,
+            Layer::WaveSenseNet($m) => $e,
         }
     };
 }
@@ -158,7 +161,8 @@ layer_from!(
     XyloSim(XyloChip),
     FrontEnd(FrontEnd),
     Sequential(Sequential<Layer>),
-    Residual(Residual<Layer>)
+    Residual(Residual<Layer>),
+    WaveSenseNet(WaveSenseNet)
 );
 
 /// The configuration of one built-in module, tagged by `type` in TOML:
@@ -218,6 +222,8 @@ pub enum LayerConfig {
     Residual(ChainConfig),
     /// Rockpool's `SynNet` (TOML `type = "syn_net"`), built as a nested [`Sequential`].
     SynNet(SynNetConfig),
+    /// Rockpool's `WaveSenseNet` (TOML `type = "wave_sense_net"`).
+    WaveSenseNet(WaveSenseNetConfig),
 }
 
 /// The layers of a chain (`Sequential` or `Residual`). Unknown keys are refused (`layerz`
@@ -295,6 +301,7 @@ impl LayerConfig {
             LayerConfig::Sequential(c) => c.init_sequential(device)?.into(),
             LayerConfig::Residual(c) => Residual::new(c.init_sequential(device)?)?.into(),
             LayerConfig::SynNet(c) => c.init(device)?.into(),
+            LayerConfig::WaveSenseNet(c) => c.init(device)?.into(),
         })
     }
 }

@@ -8,3 +8,4 @@ pub mod layer;
 pub mod residual;
 pub mod sequential;
 pub mod synnet;
+pub mod wavesense;
