@@ -76,6 +76,21 @@ impl Family {
         }
     }
 
+    /// The family of a name: the part number (`syns65302`), Rockpool's short name (`vA3`,
+    /// `vA2`, `imu`) or the product name without spaces (`XyloAudio3`), in any case.
+    pub fn from_name(name: &str) -> Option<Family> {
+        let n = name
+            .trim()
+            .to_ascii_lowercase()
+            .replace([' ', '_', '-'], "");
+        match n.as_str() {
+            "syns61201" | "va2" | "xyloaudio2" => Some(Family::Audio2),
+            "syns65302" | "va3" | "xyloaudio3" => Some(Family::Audio3),
+            "syns63300" | "imu" | "xyloimu" => Some(Family::Imu),
+            _ => None,
+        }
+    }
+
     /// The front-end modules this family offers, the full front end first (the default of
     /// [`build`]).
     pub fn modules(self) -> &'static [&'static str] {

@@ -34,6 +34,7 @@ use ndarray::{Array3, Axis};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::chip_front_end::{self, ChipFrontEnd};
 use crate::dataset::{Dataset, Targets};
 use crate::encoder::SpikeEncoder;
 use crate::error::Result;
@@ -189,6 +190,13 @@ pub struct KeywordConfig {
     pub threshold: f32,
     /// Cap on spikes per channel per step (Xylo's input limit is 15).
     pub max_spikes_per_step: u32,
+    /// A chip's own front end instead of the software one (default none): the audio goes
+    /// through the simulator of, e.g., XyloAudio 3's digital front end (`"syns65302"`), and
+    /// `x` holds its spike counts at its time step (1.024 ms by default); the software filter
+    /// bank, envelope and encoder fields are then unused, and `num_channels` must equal the
+    /// front end's channels. See [`ChipFrontEnd`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub front_end: Option<ChipFrontEnd>,
 }
 
 impl Default for KeywordConfig {
@@ -213,6 +221,7 @@ impl Default for KeywordConfig {
             output: KeywordOutput::Spikes,
             threshold: 0.5,
             max_spikes_per_step: 15,
+            front_end: None,
         }
     }
 }
@@ -340,6 +349,20 @@ impl KeywordConfig {
             self.max_spikes_per_step,
             MAX_SPIKES_PER_STEP,
         )?;
+        if let Some(fe) = &self.front_end {
+            let block = fe.build(Self::NAME)?;
+            if block.output_channels() != self.num_channels {
+                return Err(c.error(
+                    "num_channels",
+                    self.num_channels,
+                    format!(
+                        "the front end {} emits {} channels; set num_channels to match",
+                        block.name(),
+                        block.output_channels()
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -409,6 +432,9 @@ impl KeywordConfig {
     /// # Errors
     /// As [`validate`](Self::validate).
     pub fn generate(&self, n_samples: usize, seed: u64) -> Result<Dataset> {
+        if let Some(fe) = &self.front_end {
+            return self.generate_through_chip(fe, n_samples, seed);
+        }
         let front = self.front_end()?;
         checked_elements(
             Check(Self::NAME),
@@ -430,6 +456,51 @@ impl KeywordConfig {
         }
         let names = self.keywords.iter().map(|k| k.name().to_string()).collect();
         Dataset::new(x, Targets::Class(labels), self.dt, Self::NAME)?.with_class_names(names)
+    }
+
+    /// [`generate`](Self::generate) through a chip's front end: the same audio, then the
+    /// simulator; `x` `[N, T', C]` at the front end's time step.
+    fn generate_through_chip(
+        &self,
+        fe: &ChipFrontEnd,
+        n_samples: usize,
+        seed: u64,
+    ) -> Result<Dataset> {
+        self.validate()?;
+        checked_elements(
+            Check(Self::NAME),
+            "n_samples",
+            n_samples,
+            "x",
+            &[
+                ("n_samples", n_samples),
+                ("num_steps", self.num_steps()),
+                ("num_channels", self.num_channels),
+            ],
+        )?;
+        let mut block = fe.build(Self::NAME)?;
+        let mut r = rng(seed, stream::SAMPLES);
+        let labels = balanced_labels(&mut r, n_samples, self.keywords.len());
+        let mut rows = Vec::with_capacity(n_samples);
+        for &l in &labels {
+            let audio = self.synthesize(&mut r, self.keywords[l]);
+            rows.push(chip_front_end::process(
+                block.as_mut(),
+                &audio,
+                self.sample_rate,
+            )?);
+        }
+        let (t, c) = rows
+            .first()
+            .map(|a| a.dim())
+            .unwrap_or((0, block.output_channels()));
+        let mut x = Array3::<f32>::zeros((n_samples, t, c));
+        for (mut row, counts) in x.axis_iter_mut(Axis(0)).zip(&rows) {
+            row.assign(counts);
+        }
+        let names = self.keywords.iter().map(|k| k.name().to_string()).collect();
+        Dataset::new(x, Targets::Class(labels), block.output_dt(), Self::NAME)?
+            .with_class_names(names)
     }
 
     /// One sample's audio: the keyword with random pitch, stretch, onset, amplitude and

@@ -41,6 +41,7 @@
 
 #![warn(missing_docs)]
 
+pub mod chip_front_end;
 pub mod dataset;
 pub mod delay;
 pub mod encoder;
@@ -53,6 +54,7 @@ pub mod npz;
 mod random;
 mod validate;
 
+pub use chip_front_end::ChipFrontEnd;
 pub use dataset::{Batch, Batches, Dataset, MAX_CLASSES, Targets, epoch_order};
 pub use delay::DelayConfig;
 pub use encoder::SpikeEncoder;
