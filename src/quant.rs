@@ -37,7 +37,7 @@ use crate::xylo::Quantization;
 use rockpool_xylo::ChipSpec;
 
 /// How one layer of a chain evolves in Xylo mode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LayerQuant {
     /// As it is.
     Plain,
@@ -55,6 +55,10 @@ pub enum LayerQuant {
         /// Integer width, 2..=31.
         bits: u32,
     },
+    /// A `Residual` block whose chain evolves with these settings, one per layer of the block;
+    /// the block's input is added to its output (on the chip: the input neurons alias the
+    /// block's last neurons).
+    Residual(Vec<LayerQuant>),
 }
 
 /// Xylo-mode evolution of a flat chain: one [`LayerQuant`] per top-level layer.
@@ -67,9 +71,13 @@ impl XyloMode {
     /// One setting per layer of the chain it will evolve; bit widths must be 2..=31.
     pub fn new(layers: Vec<LayerQuant>) -> Result<Self> {
         for (i, l) in layers.iter().enumerate() {
-            let bits = match *l {
+            let bits = match l {
                 LayerQuant::Plain => continue,
-                LayerQuant::Weights { bits, .. } | LayerQuant::Thresholds { bits } => bits,
+                LayerQuant::Residual(inner) => {
+                    XyloMode::new(inner.clone())?;
+                    continue;
+                }
+                LayerQuant::Weights { bits, .. } | LayerQuant::Thresholds { bits } => *bits,
             };
             if !(2..=31).contains(&bits) {
                 return Err(Error::value(
@@ -93,93 +101,33 @@ impl XyloMode {
     /// `chip.threshold_bits` thresholds and biases on that grid, bit-shift decays and the
     /// chip's spike caps, and a `Delay` of the chip's hop delay follows each hidden `LIF`.
     ///
-    /// Only a flat chain of `linear` and `lif` layers is supported; a hidden `lif` with one
-    /// synapse may be recurrent (its `w_rec` is fake-quantised on the grid of its input
-    /// weights), the read-out `lif` may not.
+    /// Only a flat chain of `linear` and `lif` layers (and dropouts) is supported, where a
+    /// `syn_net` layer counts as the chain of its layers; a hidden `lif` with one synapse may
+    /// be recurrent (its `w_rec` is fake-quantised on the grid of its input weights), the
+    /// read-out `lif` may not.
     pub fn for_network(
         net: &NetworkConfig,
         chip: &ChipSpec,
         quantization: Quantization,
     ) -> Result<(NetworkConfig, XyloMode)> {
+        // A SynNet is a chain of linear, lif and dropout layers: rewrite its layers in place.
+        let mut flat = Vec::with_capacity(net.layers.len());
+        for entry in &net.layers {
+            match &entry.layer {
+                LayerConfig::SynNet(c) => flat.extend(c.layers()?),
+                _ => flat.push(entry.clone()),
+            }
+        }
+        let net = &NetworkConfig {
+            seed: net.seed,
+            layers: flat,
+        };
         let last_lif = net
             .layers
             .iter()
             .rposition(|l| matches!(l.layer, LayerConfig::Lif(_)))
             .ok_or_else(|| Error::config("network", "Xylo mode needs LIF layers"))?;
-        let (mut layers, mut quant) = (Vec::new(), Vec::new());
-        for (i, entry) in net.layers.iter().enumerate() {
-            let mut e = entry.clone();
-            let q = match &mut e.layer {
-                LayerConfig::Linear(_) => {
-                    // Channel quantisation scales each target neuron (all its synapses) alone.
-                    let n_syn = match net.layers.get(i + 1).map(|l| &l.layer) {
-                        Some(LayerConfig::Lif(l)) => l.n_syn,
-                        _ => 1,
-                    };
-                    LayerQuant::Weights {
-                        bits: chip.weight_bits,
-                        group: match quantization {
-                            Quantization::Channel => n_syn,
-                            Quantization::Global => 0,
-                        },
-                    }
-                }
-                LayerConfig::Lif(c) => {
-                    if c.has_rec && (i == last_lif || c.n_syn != 1) {
-                        return Err(Error::config(
-                            "network",
-                            format!(
-                                "layer {i}: {}",
-                                if i == last_lif {
-                                    "the read-out layer of a Xylo chip cannot be recurrent"
-                                } else {
-                                    "Xylo-mode training quantises the recurrent weights of \
-                                     one-synapse hidden layers only"
-                                }
-                            ),
-                        ));
-                    }
-                    c.quantize_decays = true;
-                    c.max_spikes_per_dt = f64::from(if i == last_lif {
-                        chip.max_output_spikes
-                    } else {
-                        chip.max_hidden_spikes
-                    });
-                    // One integer grid of one width holds a LIF's thresholds and biases.
-                    LayerQuant::Thresholds {
-                        bits: chip.threshold_bits.min(chip.bias_bits),
-                    }
-                }
-                LayerConfig::Delay(_)
-                | LayerConfig::UnitDropout(_)
-                | LayerConfig::TimeStepDropout(_) => LayerQuant::Plain,
-                other => {
-                    return Err(Error::config(
-                        "network",
-                        format!(
-                            "Xylo mode supports a chain of linear and lif layers, found {other:?}"
-                        ),
-                    ));
-                }
-            };
-            let hidden_lif = match &e.layer {
-                LayerConfig::Lif(c) if i != last_lif => Some(c.n),
-                _ => None,
-            };
-            layers.push(e);
-            quant.push(q);
-            if let Some(n) = hidden_lif {
-                // The chip's hop delay between hidden layers.
-                layers.push(NamedLayerConfig {
-                    name: None,
-                    layer: LayerConfig::Delay(DelayConfig {
-                        n,
-                        steps: chip.hop_delay_steps,
-                    }),
-                });
-                quant.push(LayerQuant::Plain);
-            }
-        }
+        let (layers, quant) = rewrite_chain(&net.layers, chip, quantization, Some(last_lif), "")?;
         let net = NetworkConfig {
             seed: net.seed,
             layers,
@@ -209,6 +157,10 @@ impl XyloMode {
                     _ => false,
                 },
                 LayerQuant::Thresholds { .. } => matches!(m, Layer::Lif(_)),
+                LayerQuant::Residual(inner) => match m {
+                    Layer::Residual(r) => XyloMode::new(inner.clone())?.check(r.block()).is_ok(),
+                    _ => false,
+                },
             };
             if !ok {
                 return Err(Error::value(
@@ -235,8 +187,16 @@ impl XyloMode {
         let mut grid: Option<Tensor<1>> = None;
         net.evolve_each(input, state, record, |i, layer, x, s, r| {
             let prev = grid.take();
-            match (self.layers[i], layer) {
-                (LayerQuant::Weights { bits, group }, Layer::Linear(l)) => {
+            match (&self.layers[i], layer) {
+                (LayerQuant::Residual(inner), Layer::Residual(res)) => {
+                    let inner = XyloMode {
+                        layers: inner.clone(),
+                    };
+                    let mut ev = inner.evolve(res.block(), x.clone(), s, r)?;
+                    ev.output = ev.output + x;
+                    Ok(ev)
+                }
+                (&LayerQuant::Weights { bits, group }, Layer::Linear(l)) => {
                     let (w, step) = quantized_weights(l, bits, group, net.get(i + 1));
                     grid = Some(step);
                     let input = crate::module::auto_batch(x, l.weight.val().dims()[0], "Linear")?;
@@ -246,7 +206,7 @@ impl XyloMode {
                         record: StateTree::new(),
                     })
                 }
-                (LayerQuant::Thresholds { bits }, Layer::Lif(lif)) => {
+                (&LayerQuant::Thresholds { bits }, Layer::Lif(lif)) => {
                     let mut dynamics = lif.dynamics();
                     if let Some(step) = prev {
                         (dynamics.threshold, dynamics.bias) =
@@ -287,13 +247,19 @@ impl XyloMode {
             let prev = grid.take();
             let next = net.get(i + 1).cloned();
             let layer = out.get_mut(i).expect("checked length");
-            match (self.layers[i], layer) {
-                (LayerQuant::Weights { bits, group }, Layer::Linear(l)) => {
+            match (&self.layers[i], layer) {
+                (LayerQuant::Residual(inner), Layer::Residual(res)) => {
+                    let inner = XyloMode {
+                        layers: inner.clone(),
+                    };
+                    *res.block_mut() = inner.effective(res.block())?;
+                }
+                (&LayerQuant::Weights { bits, group }, Layer::Linear(l)) => {
                     let (w, step) = quantized_weights(l, bits, group, next.as_ref());
                     l.weight.set_value(w.detach().into(), "Linear.weight")?;
                     grid = Some(step);
                 }
-                (LayerQuant::Thresholds { bits }, Layer::Lif(lif)) => {
+                (&LayerQuant::Thresholds { bits }, Layer::Lif(lif)) => {
                     if let Some(step) = prev {
                         let (thr, bias) = integer_threshold_bias(lif, bits, step.clone());
                         lif.threshold
@@ -323,6 +289,156 @@ impl XyloMode {
             }
             _ => None,
         }
+    }
+}
+
+/// The Xylo-mode rewrite of one chain (the network, or a `Residual` block's layers; `readout` is
+/// the index of the read-out `lif` in the network's chain, `None` inside a block, whose layers
+/// are all hidden). `path` prefixes layer positions in errors.
+fn rewrite_chain(
+    chain: &[NamedLayerConfig],
+    chip: &ChipSpec,
+    quantization: Quantization,
+    readout: Option<usize>,
+    path: &str,
+) -> Result<(Vec<NamedLayerConfig>, Vec<LayerQuant>)> {
+    let (mut layers, mut quant) = (Vec::new(), Vec::new());
+    for (i, entry) in chain.iter().enumerate() {
+        let at = format!("layer {path}{i}");
+        let mut e = entry.clone();
+        let is_readout = readout == Some(i);
+        let q = match &mut e.layer {
+            LayerConfig::Linear(_) => {
+                // Channel quantisation scales each target neuron (all its synapses) alone.
+                let n_syn = match chain.get(i + 1).map(|l| &l.layer) {
+                    Some(LayerConfig::Lif(l)) => l.n_syn,
+                    _ => 1,
+                };
+                LayerQuant::Weights {
+                    bits: chip.weight_bits,
+                    group: match quantization {
+                        Quantization::Channel => n_syn,
+                        Quantization::Global => 0,
+                    },
+                }
+            }
+            LayerConfig::Lif(c) => {
+                if c.has_rec && (is_readout || c.n_syn != 1) {
+                    return Err(Error::config(
+                        "network",
+                        format!(
+                            "{at}: {}",
+                            if is_readout {
+                                "the read-out layer of a Xylo chip cannot be recurrent"
+                            } else {
+                                "Xylo-mode training quantises the recurrent weights of \
+                                 one-synapse hidden layers only"
+                            }
+                        ),
+                    ));
+                }
+                c.quantize_decays = true;
+                c.max_spikes_per_dt = f64::from(if is_readout {
+                    chip.max_output_spikes
+                } else {
+                    chip.max_hidden_spikes
+                });
+                // One integer grid of one width holds a LIF's thresholds and biases.
+                LayerQuant::Thresholds {
+                    bits: chip.threshold_bits.min(chip.bias_bits),
+                }
+            }
+            LayerConfig::Residual(block) => {
+                check_residual(chain, i, readout, &block.layers, &at)?;
+                let (inner, q) = rewrite_chain(
+                    &block.layers,
+                    chip,
+                    quantization,
+                    None,
+                    &format!("{path}{i}."),
+                )?;
+                block.layers = inner;
+                LayerQuant::Residual(q)
+            }
+            LayerConfig::Delay(_)
+            | LayerConfig::UnitDropout(_)
+            | LayerConfig::TimeStepDropout(_) => LayerQuant::Plain,
+            other => {
+                return Err(Error::config(
+                    "network",
+                    format!(
+                        "{at}: Xylo mode supports chains of linear and lif layers (and residual \
+                         blocks of them), found {other:?}"
+                    ),
+                ));
+            }
+        };
+        let hidden_lif = match &e.layer {
+            LayerConfig::Lif(c) if !is_readout => Some(c.n),
+            _ => None,
+        };
+        layers.push(e);
+        quant.push(q);
+        if let Some(n) = hidden_lif {
+            // The chip's hop delay between hidden layers.
+            layers.push(NamedLayerConfig {
+                name: None,
+                layer: LayerConfig::Delay(DelayConfig {
+                    n,
+                    steps: chip.hop_delay_steps,
+                }),
+            });
+            quant.push(LayerQuant::Plain);
+        }
+    }
+    Ok((layers, quant))
+}
+
+/// A `Residual` block at position `i` of `chain` maps onto the chip when it is hidden (before
+/// the read-out), follows a hidden `lif` layer (whose neurons alias the block's last ones) and
+/// ends with a `lif` layer of the same size. With the hop delay after every hidden `lif`, the
+/// trained timing is the chip's: the block's neurons at step t carry their own events (driven
+/// by the input at t − 1) plus the aliased input events of step t.
+fn check_residual(
+    chain: &[NamedLayerConfig],
+    i: usize,
+    readout: Option<usize>,
+    block: &[NamedLayerConfig],
+    at: &str,
+) -> Result<()> {
+    let bad = |why: &str| {
+        Err(Error::config(
+            "network",
+            format!("{at} (residual block): {why}"),
+        ))
+    };
+    if readout.is_none_or(|r| i > r) {
+        return bad("a residual block must be a hidden layer, before the read-out lif");
+    }
+    let source = chain[..i].iter().rev().find(|l| {
+        !matches!(
+            l.layer,
+            LayerConfig::Delay(_) | LayerConfig::UnitDropout(_) | LayerConfig::TimeStepDropout(_)
+        )
+    });
+    let Some(LayerConfig::Lif(src)) = source.map(|l| &l.layer) else {
+        return bad(
+            "on the chip the skip path is an alias of hidden neurons, so the block must follow a lif layer",
+        );
+    };
+    let last = block.iter().rev().find(|l| {
+        !matches!(
+            l.layer,
+            LayerConfig::UnitDropout(_) | LayerConfig::TimeStepDropout(_)
+        )
+    });
+    match last.map(|l| &l.layer) {
+        Some(LayerConfig::Lif(c)) if c.n == src.n => Ok(()),
+        Some(LayerConfig::Lif(c)) => bad(&format!(
+            "its last lif has {} neurons, the lif before it {}: aliases pair them one to one",
+            c.n, src.n
+        )),
+        _ => bad("the block must end with a lif layer (the neurons its input aliases onto)"),
     }
 }
 
