@@ -88,6 +88,40 @@ impl Mismatch {
     }
 }
 
+/// A copy of `net` whose trainable parameters (weights, recurrent weights, time constants,
+/// thresholds, biases) are `p·(1 + sigma·ξ)` with `ξ ~ N(0, 1)` per element, drawn on the
+/// parameters' device from its random stream. The perturbed values are functions of the
+/// originals in the autodiff graph (same parameter ids), so a loss of the copy's evolution has
+/// gradients for the original parameters: mismatch-aware training.
+pub fn perturbed<M: burn::module::Module>(net: &M, sigma: f64) -> M {
+    net.clone().map(&mut Perturb { sigma })
+}
+
+/// The mapper of [`perturbed`].
+struct Perturb {
+    sigma: f64,
+}
+
+impl burn::module::ModuleMapper for Perturb {
+    fn map_float<const D: usize>(
+        &mut self,
+        param: burn::module::Param<burn::tensor::Tensor<D>>,
+    ) -> burn::module::Param<burn::tensor::Tensor<D>> {
+        if !param.val().is_require_grad() {
+            return param;
+        }
+        let sigma = self.sigma;
+        param.map(|p| {
+            let xi = burn::tensor::Tensor::<D>::random(
+                p.shape(),
+                burn::tensor::Distribution::Normal(0.0, 1.0),
+                &p.device(),
+            );
+            p.clone() + p * xi * sigma
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +162,41 @@ mod tests {
         };
         let mut l = crate::nn::Linear::from_weights(base.weight.val(), None);
         assert!(bad.apply(&mut l, 0).is_err());
+    }
+
+    #[test]
+    fn perturbed_copies_deviate_by_sigma_and_pass_gradients_to_the_originals() {
+        let dev = crate::device::autodiff(&device());
+        crate::device::seed(&dev, 5);
+        let w = burn::tensor::Tensor::<2>::ones([50, 40], &dev).require_grad();
+        let lin = crate::nn::Linear::from_weights(w, None);
+        let noisy = perturbed(&lin, 0.1);
+        let wn = noisy.weight.val();
+        let v: Vec<f32> = wn.clone().into_data().try_to_vec().unwrap();
+        // Weights of 1 become 1 + 0.1·ξ: mean ≈ 1, standard deviation ≈ 0.1.
+        let n = v.len() as f64;
+        let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+        let sd = (v
+            .iter()
+            .map(|&x| (f64::from(x) - mean).powi(2))
+            .sum::<f64>()
+            / n)
+            .sqrt();
+        assert!(
+            (mean - 1.0).abs() < 0.02 && (sd - 0.1).abs() < 0.02,
+            "mean {mean}, sd {sd}"
+        );
+        // d(Σ w')/dw = 1 + 0.1·ξ = w' for the original weights (same parameter id).
+        let grads = wn.sum().backward();
+        let g = lin
+            .weight
+            .val()
+            .grad(&grads)
+            .expect("a gradient for the original weights");
+        let g: Vec<f32> = g.into_data().try_to_vec().unwrap();
+        for (a, b) in g.iter().zip(&v) {
+            assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+        }
+        assert_eq!(noisy.weight.id, lin.weight.id);
     }
 }

@@ -59,7 +59,7 @@ pub use loader::{
     EpochLoader, Minibatch, Sample, SampleBatcher, SampleSource, SampleTarget, TaskDataset,
 };
 pub use metrics::EpochMetrics;
-pub use options::{DataConfig, OptimizerKind, Schedule, Splits, TrainingOptions};
+pub use options::{DataConfig, OptimizerKind, Schedule, Splits, TrainingMismatch, TrainingOptions};
 pub use run_dir::{RUN_FILES, clear_run, remove_files};
 pub use schedule::EpochSchedule;
 pub use step::{ForwardFn, LossFn, Objective, Trainee};

@@ -339,6 +339,32 @@ pub struct TrainingOptions {
     pub bounds: BTreeMap<String, [f64; 2]>,
     /// Weight of the bounds cost (default 1).
     pub bounds_weight: f64,
+    /// Mismatch-aware training (default off): every training step evolves a copy of the
+    /// network whose trainable weights, time constants, thresholds and biases deviate as
+    /// Rockpool's `mismatch_generator` draws them (`p' = p + p·σ·ξ`, `σ = percent_deviation /
+    /// sigma_rule`), with gradients reaching the unperturbed parameters:
+    /// `mismatch = { percent_deviation = 0.3, sigma_rule = 3.0 }`. Validation is unperturbed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mismatch: Option<TrainingMismatch>,
+}
+
+/// The deviation of mismatch-aware training ([`TrainingOptions::mismatch`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainingMismatch {
+    /// The deviation reached at `sigma_rule` standard deviations, as a fraction (default 0.3).
+    pub percent_deviation: f64,
+    /// How many standard deviations `percent_deviation` is (default 3).
+    pub sigma_rule: f64,
+}
+
+impl Default for TrainingMismatch {
+    fn default() -> Self {
+        Self {
+            percent_deviation: 0.3,
+            sigma_rule: 3.0,
+        }
+    }
 }
 
 impl Default for TrainingOptions {
@@ -363,6 +389,7 @@ impl Default for TrainingOptions {
             l2: 0.0,
             bounds: BTreeMap::new(),
             bounds_weight: 1.0,
+            mismatch: None,
         }
     }
 }
@@ -457,6 +484,22 @@ impl TrainingOptions {
                 return bad(format!(
                     "loss.peak.weight_nontarget = {}: must be >= 0",
                     p.weight_nontarget
+                ));
+            }
+        }
+        if let Some(m) = &self.mismatch {
+            let sigma = m.percent_deviation / m.sigma_rule;
+            if !(m.percent_deviation.is_finite()
+                && m.percent_deviation >= 0.0
+                && m.sigma_rule.is_finite()
+                && m.sigma_rule > 0.0
+                && sigma < 1.0)
+            {
+                return bad(format!(
+                    "mismatch = {{ percent_deviation = {}, sigma_rule = {} }}: need \
+                     percent_deviation >= 0, sigma_rule > 0 and a relative deviation \
+                     percent_deviation / sigma_rule below 1",
+                    m.percent_deviation, m.sigma_rule
                 ));
             }
         }

@@ -62,6 +62,7 @@ pub struct Objective {
     dt: f64,
     record_valid_rate: bool,
     seed: Option<u64>,
+    mismatch_sigma: f64,
     failure: Arc<Mutex<Option<Error>>>,
     interrupter: Option<Interrupter>,
 }
@@ -93,6 +94,7 @@ impl Objective {
             dt: crate::nn::defaults::DT,
             record_valid_rate: true,
             seed: None,
+            mismatch_sigma: 0.0,
             failure: Arc::new(Mutex::new(None)),
             interrupter: None,
         }
@@ -149,6 +151,15 @@ impl Objective {
     /// device, their draws may interleave: noisy networks then are not reproducible.)
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
+        self
+    }
+
+    /// Mismatch-aware training: each training step evolves a copy of the network whose
+    /// trainable parameters are `p·(1 + sigma·ξ)`, `ξ ~ N(0, 1)` per element (drawn on the
+    /// device, so seeded with the step by [`Objective::with_seed`]); gradients reach the
+    /// unperturbed parameters. `sigma = 0`: off.
+    pub fn with_mismatch(mut self, sigma: f64) -> Self {
+        self.mismatch_sigma = sigma;
         self
     }
 
@@ -255,7 +266,12 @@ impl Trainee {
         let o = &self.objective;
         let b = m.batch.len();
         o.reseed(&m.batch.x.device(), m.epoch, m.step, false);
-        let ev = o.forward(&self.net, m.batch.x, b, o.activity.is_some())?;
+        let ev = if o.mismatch_sigma > 0.0 {
+            let perturbed = crate::mismatch::perturbed(&self.net, o.mismatch_sigma);
+            o.forward(&perturbed, m.batch.x, b, o.activity.is_some())?
+        } else {
+            o.forward(&self.net, m.batch.x, b, o.activity.is_some())?
+        };
         let data = o.data_loss(ev.output.clone(), &m.batch.target)?;
         let value = f64::from(data.clone().into_scalar::<f32>());
         let mut total = data;

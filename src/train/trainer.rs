@@ -224,6 +224,10 @@ pub fn objective(opts: &TrainingOptions, dt: f64) -> Objective {
         .with_bounds(opts.bounds.clone(), opts.bounds_weight)
         .with_dt(dt)
         .with_seed(opts.seed)
+        .with_mismatch(
+            opts.mismatch
+                .map_or(0.0, |m| m.percent_deviation / m.sigma_rule),
+        )
 }
 
 /// Trains `network` (built on the autodiff form of the first device, seeded by its own `seed`)
