@@ -12,6 +12,8 @@
 //! 5. [`xylo_deployment`] — mapping, quantisation, export and the bit-exact simulator.
 //! 6. [`event_datasets`] — SHD, N-MNIST and friends: downloads, transforms, streamed training.
 //! 7. [`nir`] — networks from snnTorch, Norse, Sinabs … through NIR to Xylo, and back.
+//! 8. [`xylo_audio`] — from a WAV file through XyloAudio 3's front end to the chip.
+//! 9. [`xylo_imu`] — accelerometer data through the XyloIMU interface.
 //!
 //! The runnable programs in `examples/` go further (plots, a training run, a custom module).
 
@@ -35,3 +37,9 @@ pub mod event_datasets {}
 
 #[doc = include_str!("../docs/guide/nir.md")]
 pub mod nir {}
+
+#[doc = include_str!("../docs/guide/xylo_audio.md")]
+pub mod xylo_audio {}
+
+#[doc = include_str!("../docs/guide/xylo_imu.md")]
+pub mod xylo_imu {}
