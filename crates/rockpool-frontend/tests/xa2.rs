@@ -574,30 +574,3 @@ fn bad_parameters_and_inputs_are_errors() {
             .is_ok()
     );
 }
-
-/// Throughput on one second of audio at 110 kHz (`cargo test --release -- --ignored --nocapture`).
-#[test]
-#[ignore]
-fn throughput_one_second() {
-    let x: Vec<f64> = (0..110_000)
-        .map(|i| 0.05 * (i as f64 * 0.0171).sin())
-        .collect();
-    for cfg in [
-        AfeSimConfig::ideal(),
-        AfeSimConfig {
-            seed: Some(1),
-            ..AfeSimConfig::default()
-        },
-    ] {
-        let mut sim = AfeSim::new(cfg.clone()).unwrap();
-        sim.process(&x).unwrap();
-        let t0 = std::time::Instant::now();
-        let out = sim.process(&x).unwrap();
-        eprintln!(
-            "noise {}: 1 s of audio in {:.3} s ({} events)",
-            cfg.add_noise,
-            t0.elapsed().as_secs_f64(),
-            out.iter().filter(|v| **v).count()
-        );
-    }
-}

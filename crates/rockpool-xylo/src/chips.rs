@@ -23,10 +23,19 @@
 //!
 //! Sources and certainty: sizes, IEN/OEN counts and total synapse counts come from Rockpool
 //! 3.1.0's mappers and the published RAM maps. Less certain, and taken as the conservative
-//! reading: the fan-out limits (SynSense's documentation table; the XyloAudio 3 value is
-//! quoted as 64 in one source and 1024 in another), the XyloAudio 3 weight-shift width (4-bit
+//! reading: the fan-out limits (SynSense's documentation table), the XyloAudio 3 weight-shift width (4-bit
 //! register fields) and the XyloIMU weight-shift width (assumed equal to XyloAudio 2). XyloAudio
 //! 3's output count is 32 in Rockpool's mapper (its design-rule check warns above 16).
+//!
+//! **The XyloAudio 3 fan-out, settled at 64.** One source quotes 64 recurrent targets per
+//! hidden neuron, another 1024. We keep 64: it is the value of SynSense's family table (the
+//! same table whose other XyloAudio 3 entries check out against the RAM maps); neither Rockpool
+//! 3.1.0's mapper nor its design-rule checks nor xylosim enforce any per-neuron limit, so
+//! nothing in the software contradicts it; the recurrent synapse memory (31 744 entries for
+//! 992 neurons, 32 per neuron on average) is sized for fan-outs of tens, not a thousand; and
+//! the smaller limit is the safe one to be wrong about — a configuration that passes at 64
+//! also loads if the chip allows 1024, while one accepted at 1024 might not load. A network
+//! that needs more is refused with the neuron named, never silently truncated.
 
 use crate::sim::{MAX_HIDDEN_SPIKES, MAX_INPUT_EVENTS, MAX_OUTPUT_SPIKES};
 
