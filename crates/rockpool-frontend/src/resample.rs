@@ -7,6 +7,39 @@
 //! For example 9600 samples at 16 kHz become 29294 at 48828.125 Hz, and 2000 at 44.1 kHz
 //! become 2214.
 
+/// The most samples a resampled signal may have (2²⁷, 45 minutes at 48828.125 Hz, 86 s at
+/// 1.5625 MHz): a sample rate far below the front end's (a damaged WAV header claiming 1 Hz)
+/// would otherwise ask for gigabytes.
+pub const MAX_RESAMPLED_LEN: usize = 1 << 27;
+
+/// [`resample`] for front-end block `module`, refusing a non-positive or non-finite `fs_in` and
+/// an output longer than [`MAX_RESAMPLED_LEN`] with an error naming both rates.
+pub fn resample_checked(
+    module: &str,
+    x: &[f64],
+    fs_in: f64,
+    fs_out: f64,
+) -> crate::Result<Vec<f64>> {
+    if !(fs_in.is_finite() && fs_in > 0.0) {
+        return Err(crate::error::input_error(
+            module,
+            format!("sample rate {fs_in} Hz is not a positive number"),
+        ));
+    }
+    let len = (x.len().saturating_sub(1) as f64 / fs_in * fs_out).ceil();
+    if len > MAX_RESAMPLED_LEN as f64 {
+        return Err(crate::error::input_error(
+            module,
+            format!(
+                "{} samples at {fs_in} Hz resample to {len:e} samples at {fs_out} Hz, more than \
+                 the {MAX_RESAMPLED_LEN} allowed (is the sample rate right?)",
+                x.len()
+            ),
+        ));
+    }
+    Ok(resample(x, fs_in, fs_out))
+}
+
 /// The number of samples [`resample`] returns for `n` input samples.
 pub fn resampled_len(n: usize, fs_in: f64, fs_out: f64) -> usize {
     if n < 2 {
@@ -71,6 +104,21 @@ mod tests {
         assert_eq!(resampled_len(9600, 16000.0, 48828.125), 29294);
         assert_eq!(resampled_len(2000, 44100.0, 48828.125), 2214);
         assert_eq!(resample(&[1.0, 2.0, 3.0], 10.0, 10.0), vec![1.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn absurd_rates_are_refused_before_allocating() {
+        let x = vec![0.0; 10_000];
+        let e = resample_checked("M", &x, 1.0, 48828.125)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("more than") && e.contains("1 Hz"), "{e}");
+        assert!(resample_checked("M", &x, 0.0, 48828.125).is_err());
+        assert!(resample_checked("M", &x, f64::NAN, 48828.125).is_err());
+        assert_eq!(
+            resample_checked("M", &x, 16000.0, 48828.125).unwrap().len(),
+            resampled_len(10_000, 16000.0, 48828.125)
+        );
     }
 
     #[test]

@@ -645,7 +645,7 @@ impl Block for AfeSim {
                         format!("sample rate {sr} Hz is not positive"),
                     ));
                 }
-                resample::resample(&x, sr, self.config.fs)
+                resample::resample_checked(NAME, &x, sr, self.config.fs)?
             }
             _ => x,
         };

@@ -280,7 +280,7 @@ impl AfeSimExternal {
         if fs == AUDIO_SAMPLING_RATE {
             return self.process(audio);
         }
-        let x = crate::resample::resample(audio, fs, AUDIO_SAMPLING_RATE);
+        let x = crate::resample::resample_checked(Self::NAME, audio, fs, AUDIO_SAMPLING_RATE)?;
         if x.is_empty() {
             return Err(input_error(
                 Self::NAME,

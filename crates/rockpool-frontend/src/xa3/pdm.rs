@@ -108,7 +108,7 @@ pub fn microphone_pdm(module: &str, audio: &[f64], fs_in: f64) -> Result<Vec<i8>
     if fs_in == PDM_SAMPLING_RATE {
         delta_sigma(audio, &mut bits);
     } else {
-        let x = crate::resample::resample(audio, fs_in, PDM_SAMPLING_RATE);
+        let x = crate::resample::resample_checked(module, audio, fs_in, PDM_SAMPLING_RATE)?;
         delta_sigma(&x, &mut bits);
     }
     if bits.is_empty() {

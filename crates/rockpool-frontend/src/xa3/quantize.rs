@@ -141,7 +141,7 @@ impl Block for QuantizerBlock {
                 }
                 Some(fs) => {
                     let fs_in = super::input_rate_or(&m, sample_rate, fs)?;
-                    crate::resample::resample(&col, fs_in, fs)
+                    crate::resample::resample_checked(&m, &col, fs_in, fs)?
                 }
             };
             self.quantizer.quantize_into(&m, &col, &mut q)?;
