@@ -19,6 +19,7 @@
 
 use rayon::prelude::*;
 
+use super::simd_forward;
 use crate::nn::kernels::host::filled_by;
 use crate::nn::kernels::simd::simd_dispatch;
 use crate::nn::surrogate::Surrogate;
@@ -261,6 +262,16 @@ fn forward_batch(ctx: &FwdCtx<'_>, task: FwdTask<'_>) {
     let mut rec = vec![0.0f32; ns];
     let mut u64 = vec![0.0f64; n];
     let carry = if d.carry { 1.0 } else { 0.0 };
+    // One synapse per neuron: each step is one AVX2 pass (see `simd_forward`).
+    let fast = (d.s == 1 && !d.max_spikes.is_nan() && simd_forward::available()).then(|| {
+        let f64s = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
+        let thr = f64s(p.thr);
+        let thr_hi: Vec<f64> = thr
+            .iter()
+            .map(|&th| simd_forward::one_spike_bound(th))
+            .collect();
+        (f64s(p.bias), thr, thr_hi)
+    });
     for step in 0..t {
         if let Some(w) = p.w_rec {
             // The previous step's spikes (already written to the raster).
@@ -283,6 +294,38 @@ fn forward_batch(ctx: &FwdCtx<'_>, task: FwdTask<'_>) {
             }
         }
         let slot = if keep { step } else { 0 };
+        if let Some((bias64, thr64, thr_hi)) = &fast {
+            let st = &mut sp[step * n..(step + 1) * n];
+            let s_ptr = st.as_mut_ptr();
+            let x_ptr = match x {
+                Some(x) => x[(bi * t + step) * n..(bi * t + step + 1) * n].as_ptr(),
+                None => s_ptr.cast_const(),
+            };
+            let rows = simd_forward::FwdRows {
+                beta: p.beta,
+                alpha: p.alpha,
+                bias: bias64,
+                thr: thr64,
+                thr_hi,
+                rec: &rec,
+                noise: noise.map(|nz| &nz[(bi * t + step) * n..(bi * t + step + 1) * n]),
+                carry,
+                max_spikes: f64::from(d.max_spikes),
+            };
+            let state = simd_forward::FwdState {
+                i: &mut i,
+                v: &mut v,
+                a: keep.then_some(&mut a[slot * n..(slot + 1) * n]),
+                u: keep.then_some(&mut u[slot * n..(slot + 1) * n]),
+                x: x_ptr,
+                s: s_ptr,
+            };
+            // SAFETY: `x_ptr` is this step's input row (`n` values, read-only here) or the
+            // spike row itself, and `s_ptr` the spike row (`n` values), borrowed mutably
+            // above; nothing else touches them during the call.
+            unsafe { simd_forward::forward_step(n, &rows, state) };
+            continue;
+        }
         let at = &mut a[slot * ns..(slot + 1) * ns];
         // In place, this step's row of the raster still holds the input until the spikes
         // are written below.

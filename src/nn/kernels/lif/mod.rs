@@ -11,7 +11,7 @@
 //! - `host_io.rs`: the op's tensors in and out of host vectors;
 //! - `host_forward.rs`, `host_backward.rs`: the recurrence and its adjoint on host memory
 //!   (f64 state, parallel over the batch), with the equations;
-//! - `simd.rs`: the AVX2 step of the adjoint;
+//! - `simd.rs`, `simd_forward.rs`: the AVX2 steps of the adjoint and of the forward;
 //! - `cube.rs`, `fusion.rs` (`wgpu`, `cuda`): the CubeCL kernels, and the output shapes for
 //!   Burn's fusion.
 
@@ -26,6 +26,7 @@ mod host_io;
 mod op;
 mod sequence;
 mod simd;
+mod simd_forward;
 
 pub use config::{LifOpConfig, LifSequenceOptions};
 pub use op::LifBackend;
