@@ -57,6 +57,9 @@ impl Csr {
 
 /// Row counts, columns and values of the non-zero entries of some rows.
 fn compress_fast(chunk: &[f32], cols: usize) -> (Vec<usize>, Vec<u32>, Vec<f32>) {
+    if super::avx512::available() {
+        return super::avx512::compress_rows(chunk, cols);
+    }
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2.
@@ -138,6 +141,53 @@ pub(super) fn for_each_nonzero(
     for (c, &v) in blocks.remainder().iter().enumerate() {
         if v != 0.0 {
             f(base + c, v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every compressor the CPU has (AVX-512, AVX2) gathers the same entries as the scalar
+    /// one: row lengths with partial blocks, NaN (non-zero), negative zero (zero), empty rows.
+    #[test]
+    fn compressors_agree() {
+        for cols in [1, 7, 8, 15, 16, 17, 33, 100] {
+            let rows = 9;
+            let mut x: Vec<f32> = (0..rows * cols)
+                .map(|k| {
+                    if k % 5 == 1 {
+                        k as f32 * 0.5 - 3.0
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            x[0] = f32::NAN;
+            if x.len() > 2 {
+                x[2] = -0.0;
+            }
+            if rows * cols > 4 * cols {
+                x[3 * cols..4 * cols].fill(0.0);
+            }
+            let key = |(c, i, v): (Vec<usize>, Vec<u32>, Vec<f32>)| {
+                (c, i, v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+            };
+            let want = key(compress(&x, cols, mask8_scalar));
+            assert!(want.0.iter().sum::<usize>() >= 2);
+            if super::super::avx512::available() {
+                assert_eq!(
+                    key(super::super::avx512::compress_rows(&x, cols)),
+                    want,
+                    "{cols}"
+                );
+            }
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2.
+                assert_eq!(key(unsafe { compress_avx2(&x, cols) }), want, "{cols}");
+            }
         }
     }
 }

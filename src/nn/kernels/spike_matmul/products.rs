@@ -9,6 +9,7 @@
 
 use rayon::prelude::*;
 
+use super::avx512;
 #[cfg(target_arch = "x86_64")]
 use super::csr::mask8_avx2;
 use super::csr::{CHUNK_ROWS, Csr, for_each_nonzero, mask8_scalar};
@@ -38,8 +39,13 @@ impl Csr {
         }
         // Every row is zeroed (in cache) right before it is accumulated, so the buffer is not
         // cleared in a separate pass.
+        let wide = avx512::available();
         par_fill(len, CHUNK_ROWS * o, |chunk, out| {
-            matmul_rows_fast(self, chunk * CHUNK_ROWS, out, w, o)
+            if wide {
+                avx512::csr_rows(self, chunk * CHUNK_ROWS, out, w, o)
+            } else {
+                matmul_rows_fast(self, chunk * CHUNK_ROWS, out, w, o)
+            }
         })
         .0
     }
@@ -103,6 +109,9 @@ pub fn dense_spike_matmul(x: &[f32], cols: usize, w: &[f32], o: usize) -> Vec<f3
 }
 
 fn scan_matmul_fast(xs: &[f32], cols: usize, out: &mut [f32], w: &[f32], o: usize) {
+    if avx512::available() {
+        return avx512::scan_rows(xs, cols, out, w, o);
+    }
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU has AVX2 and FMA.
@@ -332,6 +341,52 @@ mod tests {
         let one = run(1);
         for threads in [2, 3, 5] {
             assert_eq!(run(threads), one, "{threads} threads");
+        }
+    }
+
+    /// The AVX-512 rows (where the CPU has them) give the bits of the row-by-row products,
+    /// from the dense raster and from the compressed one, for widths with partial registers
+    /// and tiles on both sides, NaN and negative-zero events, and empty rows.
+    #[test]
+    fn avx512_rows_equal_the_row_by_row_ones() {
+        if !avx512::available() {
+            return;
+        }
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for (cols, o) in [
+            (1, 1),
+            (15, 17),
+            (16, 16),
+            (17, 128),
+            (37, 129),
+            (64, 300),
+            (300, 10),
+        ] {
+            let rows = 41;
+            let mut x = sparse_pattern(rows * cols, 7, 2, 6, 0.75, 1.5);
+            let at = (3 * cols).min(x.len() - 1);
+            x[at] = -0.0;
+            if x.len() > 2 * cols {
+                x[2 * cols..3 * cols].fill(0.0);
+            }
+            let last = x.len() - 1;
+            x[last] = f32::NAN;
+            let w: Vec<f32> = (0..cols * o)
+                .map(|k| ((k * 7919) % 1009) as f32 * 0.001 - 0.5)
+                .collect();
+            let csr = Csr::from_dense(&x, rows, cols);
+            let mut want = vec![0.0f32; rows * o];
+            matmul_rows_fast(&csr, 0, &mut want, &w, o);
+            let mut got = vec![f32::NAN; rows * o];
+            avx512::scan_rows(&x, cols, &mut got, &w, o);
+            assert_eq!(bits(&got), bits(&want), "dense raster, {cols} × {o}");
+            let mut got = vec![f32::NAN; rows * o];
+            avx512::csr_rows(&csr, 0, &mut got, &w, o);
+            assert_eq!(bits(&got), bits(&want), "compressed raster, {cols} × {o}");
+            // Rows from the middle.
+            let mut part = vec![f32::NAN; 5 * o];
+            avx512::csr_rows(&csr, 30, &mut part, &w, o);
+            assert_eq!(bits(&part), bits(&want[30 * o..35 * o]));
         }
     }
 
