@@ -39,6 +39,18 @@ pub(super) fn one_spike_bound(thr: f64) -> f64 {
     2.0 * thr * (1.0 - f64::powi(2.0, -40))
 }
 
+/// Whether [`forward_step`] runs eight neurons per register (AVX-512 F) rather than four.
+fn wide_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// Whether [`forward_step`] can run here (x86-64 with AVX2).
 pub(super) fn available() -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -99,10 +111,14 @@ pub(super) unsafe fn forward_step(n: usize, r: &FwdRows<'_>, st: FwdState<'_>) {
         "lif forward step: the spike cap is NaN"
     );
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: AVX2 is present (asserted), every slice has at least `n` elements (asserted),
-    // and the caller guarantees `n` values behind `x` and `s`.
+    // SAFETY: AVX2 (and AVX-512 where taken) is present, every slice has at least `n`
+    // elements (asserted), and the caller guarantees `n` values behind `x` and `s`.
     unsafe {
-        avx2::step(n, r, st)
+        if wide_available() {
+            avx512::step(n, r, st)
+        } else {
+            avx2::step(n, r, st)
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -211,6 +227,73 @@ mod avx2 {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::{FwdRows, FwdState, step_scalar};
+    use std::arch::x86_64::*;
+
+    /// [`super::avx2::step`] with eight neurons per register.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn step(n: usize, r: &FwdRows<'_>, mut st: FwdState<'_>) {
+        // SAFETY (for every load and store below): `c + 8 <= n` and the caller guarantees
+        // that every slice and pointer holds at least `n` values.
+        unsafe {
+            let carry = _mm512_set1_pd(r.carry);
+            let max = _mm512_set1_pd(r.max_spikes);
+            let one = _mm512_set1_pd(1.0f64.min(r.max_spikes));
+            let main = n - n % 8;
+            let mut c = 0;
+            while c < main {
+                let x = _mm512_cvtps_pd(_mm256_loadu_ps(st.x.add(c)));
+                let rec = _mm512_cvtps_pd(_mm256_loadu_ps(r.rec.as_ptr().add(c)));
+                let i_prev = _mm512_loadu_pd(st.i.as_ptr().add(c));
+                let av = _mm512_add_pd(_mm512_add_pd(_mm512_mul_pd(carry, i_prev), x), rec);
+                if let Some(a) = st.a.as_deref_mut() {
+                    _mm256_storeu_ps(a.as_mut_ptr().add(c), _mm512_cvtpd_ps(av));
+                }
+                let i = _mm512_mul_pd(_mm512_loadu_pd(r.beta.as_ptr().add(c)), av);
+                _mm512_storeu_pd(st.i.as_mut_ptr().add(c), i);
+                let v_prev = _mm512_loadu_pd(st.v.as_ptr().add(c));
+                let mut u = _mm512_add_pd(
+                    _mm512_add_pd(
+                        _mm512_mul_pd(_mm512_loadu_pd(r.alpha.as_ptr().add(c)), v_prev),
+                        i,
+                    ),
+                    _mm512_loadu_pd(r.bias.as_ptr().add(c)),
+                );
+                if let Some(nz) = r.noise {
+                    u = _mm512_add_pd(u, _mm512_cvtps_pd(_mm256_loadu_ps(nz.as_ptr().add(c))));
+                }
+                let th = _mm512_loadu_pd(r.thr.as_ptr().add(c));
+                // The compares are false for NaN, as `>=` is.
+                let above = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(u, th);
+                let high =
+                    _mm512_cmp_pd_mask::<_CMP_GE_OQ>(u, _mm512_loadu_pd(r.thr_hi.as_ptr().add(c)));
+                let s = if high == 0 {
+                    _mm512_maskz_mov_pd(above, one)
+                } else {
+                    let q = _mm512_roundscale_pd::<{ _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC }>(
+                        _mm512_div_pd(u, th),
+                    );
+                    _mm512_maskz_mov_pd(above, _mm512_min_pd(q, max))
+                };
+                if let Some(uo) = st.u.as_deref_mut() {
+                    _mm256_storeu_ps(uo.as_mut_ptr().add(c), _mm512_cvtpd_ps(u));
+                }
+                _mm256_storeu_ps(st.s.add(c), _mm512_cvtpd_ps(s));
+                _mm512_storeu_pd(
+                    st.v.as_mut_ptr().add(c),
+                    _mm512_sub_pd(u, _mm512_mul_pd(th, s)),
+                );
+                c += 8;
+            }
+            for j in main..n {
+                step_scalar(j, r, &mut st);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,7 +338,8 @@ mod tests {
                 carry,
                 max_spikes: max,
             };
-            let run = |simd: bool| {
+            // 0: the scalar formula; 1: the AVX2 step; 2: the best step for this CPU.
+            let run = |how: u8| {
                 let (mut i, mut v) = (i0.clone(), v0.clone());
                 let (mut a, mut u) = (vec![f32::NAN; n], vec![f32::NAN; n]);
                 let mut buf = x.clone();
@@ -275,12 +359,15 @@ mod tests {
                 };
                 // SAFETY: `buf` and `s` hold `n` values; no other access during the call.
                 unsafe {
-                    if simd {
-                        forward_step(n, &r, st);
-                    } else {
-                        for j in 0..n {
-                            step_scalar(j, &r, &mut st);
+                    match how {
+                        0 => {
+                            for j in 0..n {
+                                step_scalar(j, &r, &mut st);
+                            }
                         }
+                        #[cfg(target_arch = "x86_64")]
+                        1 => avx2::step(n, &r, st),
+                        _ => forward_step(n, &r, st),
                     }
                 }
                 let s = if in_place { buf } else { s };
@@ -288,12 +375,15 @@ mod tests {
                 let bits64 = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 [bits64(&i), bits64(&v), bits32(&a), bits32(&u), bits32(&s)]
             };
-            let (fast, slow) = (run(true), run(false));
-            for (k, (a, b)) in fast.iter().zip(&slow).enumerate() {
-                assert_eq!(
-                    a, b,
-                    "output {k} (noise {with_noise}, keep {keep}, carry {carry})"
-                );
+            let slow = run(0);
+            for how in [1, 2] {
+                let fast = run(how);
+                for (k, (a, b)) in fast.iter().zip(&slow).enumerate() {
+                    assert_eq!(
+                        a, b,
+                        "step {how}, output {k} (noise {with_noise}, keep {keep}, carry {carry})"
+                    );
+                }
             }
             // Both sides of the threshold, and multi-spike counts, were exercised.
             let s: Vec<f32> = slow[4].iter().map(|&b| f32::from_bits(b as u32)).collect();
@@ -347,30 +437,40 @@ mod tests {
             carry: 0.0,
             max_spikes: 65536.0,
         };
-        let mut s = vec![f32::NAN; n];
-        let mut v = v0.clone();
-        let st = FwdState {
-            i: &mut zeros.clone(),
-            v: &mut v,
-            a: None,
-            u: None,
-            x: zeros32.as_ptr(),
-            s: s.as_mut_ptr(),
-        };
-        // SAFETY: both rows hold `n` values and are not otherwise accessed.
-        unsafe { forward_step(n, &r, st) };
-        for j in 0..n {
-            let (u, th) = (v0[j], thr[j]);
-            let want = if u >= th {
-                (u / th).floor().min(65536.0)
-            } else {
-                0.0
+        for wide in [false, true] {
+            let mut s = vec![f32::NAN; n];
+            let mut v = v0.clone();
+            let st = FwdState {
+                i: &mut zeros.clone(),
+                v: &mut v,
+                a: None,
+                u: None,
+                x: zeros32.as_ptr(),
+                s: s.as_mut_ptr(),
             };
-            assert_eq!(s[j], want as f32, "U = {u:e}, θ = {th:e}");
-            assert_eq!(v[j].to_bits(), (u - th * want).to_bits(), "V for U = {u:e}");
+            // SAFETY: both rows hold `n` values and are not otherwise accessed; AVX2 is present
+            // (checked above).
+            unsafe {
+                if wide {
+                    forward_step(n, &r, st)
+                } else {
+                    #[cfg(target_arch = "x86_64")]
+                    avx2::step(n, &r, st)
+                }
+            };
+            for j in 0..n {
+                let (u, th) = (v0[j], thr[j]);
+                let want = if u >= th {
+                    (u / th).floor().min(65536.0)
+                } else {
+                    0.0
+                };
+                assert_eq!(s[j], want as f32, "U = {u:e}, θ = {th:e}");
+                assert_eq!(v[j].to_bits(), (u - th * want).to_bits(), "V for U = {u:e}");
+            }
+            // The shortcut's bound is where the quotient's floor could first reach 2.
+            assert_eq!(s[2], 1.0);
+            assert!(s.contains(&2.0));
         }
-        // The shortcut's bound is where the quotient's floor could first reach 2.
-        assert_eq!(s[2], 1.0);
-        assert!(s.contains(&2.0));
     }
 }
