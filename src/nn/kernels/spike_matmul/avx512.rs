@@ -55,7 +55,10 @@ pub(super) fn scan_rows(xs: &[f32], cols: usize, out: &mut [f32], w: &[f32], o: 
 /// # Panics
 /// If `cols` is 0 or does not divide the chunk, or [`available`] is false.
 pub(super) fn compress_rows(chunk: &[f32], cols: usize) -> (Vec<usize>, Vec<u32>, Vec<f32>) {
-    assert!(cols > 0 && chunk.len().is_multiple_of(cols), "compress_rows: sizes");
+    assert!(
+        cols > 0 && chunk.len().is_multiple_of(cols),
+        "compress_rows: sizes"
+    );
     assert!(available(), "compress_rows: AVX-512 is not available");
     let mut counts = Vec::with_capacity(chunk.len() / cols);
     let (mut idx, mut val): (Vec<u32>, Vec<f32>) = (Vec::new(), Vec::new());

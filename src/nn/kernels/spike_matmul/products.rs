@@ -14,7 +14,7 @@ use super::avx512;
 use super::csr::mask8_avx2;
 use super::csr::{CHUNK_ROWS, Csr, for_each_nonzero, mask8_scalar};
 use crate::nn::kernels::host::par_fill;
-use crate::nn::kernels::simd::{axpy, simd_dispatch};
+use crate::nn::kernels::simd::{axpy, simd_dispatch, simd_dispatch_wide};
 
 impl Csr {
     /// `x·W` `[rows, o]` for `w` `[cols, o]` row-major.
@@ -217,7 +217,7 @@ fn tiled_rows(csr: &Csr, first: usize, out: &mut [f32], wt: &[f32], o: usize) {
     }
 }
 
-simd_dispatch!(fn t_tile_fast = t_tile(csr: &Csr, t0: usize, tw: usize, g: &[f32], o: usize) -> Vec<f32>);
+simd_dispatch_wide!(fn t_tile_fast = t_tile(csr: &Csr, t0: usize, tw: usize, g: &[f32], o: usize) -> Vec<f32>);
 
 /// Columns `t0 … t0 + tw` of `xᵀ·g` as a `[cols, tw]` block, summing the events of every row
 /// of `x` in order (the same values as [`t_matmul_block`]).
@@ -234,7 +234,7 @@ fn t_tile(csr: &Csr, t0: usize, tw: usize, g: &[f32], o: usize) -> Vec<f32> {
     acc
 }
 
-simd_dispatch!(fn t_matmul_block_fast = t_matmul_block(csr: &Csr, first: usize, acc: &mut [f32], g: &[f32], o: usize));
+simd_dispatch_wide!(fn t_matmul_block_fast = t_matmul_block(csr: &Csr, first: usize, acc: &mut [f32], g: &[f32], o: usize));
 
 /// Rows `first…` of `xᵀ·g` (input columns `first…` of `x`) into `acc`, summing the events
 /// of every row of `x` in order.
