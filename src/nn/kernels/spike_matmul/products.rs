@@ -76,6 +76,29 @@ impl Csr {
             }
             return out;
         }
+        if out.len() <= PARTS_MAX_WEIGHTS && self.rows >= 64 * T_PARTS {
+            // Small weights: a fixed number of row ranges, each summed into its own full
+            // `[cols, o]` (in cache), then the partial sums added in range order. Each task
+            // reads only its rows of `g`, and the result does not depend on the threads.
+            let per = self.rows.div_ceil(T_PARTS);
+            let parts: Vec<Vec<f32>> = (0..T_PARTS)
+                .into_par_iter()
+                .map(|p| {
+                    let mut acc = vec![0.0f32; self.cols * o];
+                    let rows = p * per..((p + 1) * per).min(self.rows);
+                    t_rows_fast(self, rows.start, rows.end, &mut acc, g, o);
+                    acc
+                })
+                .collect();
+            let mut parts = parts.into_iter();
+            let mut out = parts.next().expect("T_PARTS > 0");
+            for part in parts {
+                for (a, b) in out.iter_mut().zip(&part) {
+                    *a += b;
+                }
+            }
+            return out;
+        }
         // Every task streams all of `g`: one task per thread.
         let tasks = rayon::current_num_threads().clamp(1, self.cols);
         let block = self.cols.div_ceil(tasks);
@@ -232,6 +255,27 @@ fn t_tile(csr: &Csr, t0: usize, tw: usize, g: &[f32], o: usize) -> Vec<f32> {
         }
     }
     acc
+}
+
+/// Row ranges of the partitioned `xᵀ·g` (a constant, so the sums do not depend on the number
+/// of threads).
+const T_PARTS: usize = 4;
+
+/// Weights (entries) up to which `xᵀ·g` is partitioned by rows (1 MiB of f32 per partial sum).
+const PARTS_MAX_WEIGHTS: usize = 1 << 18;
+
+simd_dispatch_wide!(fn t_rows_fast = t_rows(csr: &Csr, r0: usize, r1: usize, acc: &mut [f32], g: &[f32], o: usize));
+
+/// `acc += x[r0..r1]ᵀ·g[r0..r1]` (`acc` `[cols, o]`), the events of every row in order.
+#[inline(always)]
+fn t_rows(csr: &Csr, r0: usize, r1: usize, acc: &mut [f32], g: &[f32], o: usize) {
+    for r in r0..r1 {
+        let gr = &g[r * o..(r + 1) * o];
+        for e in csr.ptr[r]..csr.ptr[r + 1] {
+            let c = csr.idx[e] as usize;
+            axpy(&mut acc[c * o..(c + 1) * o], csr.val[e], gr);
+        }
+    }
 }
 
 simd_dispatch_wide!(fn t_matmul_block_fast = t_matmul_block(csr: &Csr, first: usize, acc: &mut [f32], g: &[f32], o: usize));
