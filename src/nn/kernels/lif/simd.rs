@@ -1,5 +1,6 @@
-//! Explicit AVX2 code for the hottest LIF loops: one fused pass per time step of the adjoint
-//! recurrence (one synapse per neuron, the StepPWL surrogate), eight neurons per register.
+//! Explicit AVX2 and AVX-512 code for the hottest LIF loops: one fused pass per time step of
+//! the adjoint recurrence (one synapse per neuron, the StepPWL surrogate), eight (AVX2) or
+//! sixteen (AVX-512, where the CPU has it) neurons per register.
 //!
 //! LLVM leaves these loops scalar (they read a dozen rows and accumulate into four
 //! gradients), so they are written with intrinsics. Only multiplies and adds are used, each
@@ -255,9 +256,9 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
 
-    /// The AVX2 step equals the scalar formula bit for bit, for full registers and a tail,
-    /// with and without a membrane loss and the synaptic carry, with neurons on both sides
-    /// of the surrogate window.
+    /// The AVX2 and AVX-512 steps equal the scalar formula bit for bit, for full registers
+    /// and a tail, with and without a membrane loss and the synaptic carry, with neurons on
+    /// both sides of the surrogate window.
     #[test]
     fn vectorised_step_equals_the_scalar_formula() {
         if !available() {

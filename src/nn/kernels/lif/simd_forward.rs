@@ -1,6 +1,7 @@
-//! Explicit AVX2 code for one step of the LIF forward with one synapse per neuron: the
-//! synapse, the membrane, the multi-spike threshold and the reset in one pass over the
-//! neurons, four f64 states per register.
+//! Explicit AVX2 and AVX-512 code for one step of the LIF forward with one synapse per
+//! neuron: the synapse, the membrane, the multi-spike threshold and the reset in one pass
+//! over the neurons, four (AVX2) or eight (AVX-512, where the CPU has it) f64 states per
+//! register.
 //!
 //! The portable loops in [`super::host_forward`] make three passes per step and divide
 //! `U/θ` for every neuron (the division dominated the step). Here a neuron with
@@ -299,9 +300,9 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
 
-    /// The AVX2 step equals the scalar formula bit for bit: full registers and a tail, with
-    /// and without noise, kept rows and carry, in place and not, with neurons below, at and
-    /// far above threshold (multi-spike, capped), and non-finite membranes.
+    /// The AVX2 and AVX-512 steps equal the scalar formula bit for bit: full registers and a
+    /// tail, with and without noise, kept rows and carry, in place and not, with neurons
+    /// below, at and far above threshold (multi-spike, capped), and non-finite membranes.
     #[test]
     fn vectorised_step_equals_the_scalar_formula() {
         if !available() {
