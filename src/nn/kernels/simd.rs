@@ -62,6 +62,26 @@ macro_rules! simd_dispatch_wide {
 }
 pub(crate) use simd_dispatch_wide;
 
+/// Whether the CPU has AVX-512 F (the explicit 512-bit kernels' requirement).
+pub(super) fn avx512_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// `acc += x`, element by element.
+#[inline(always)]
+pub(super) fn add(acc: &mut [f32], x: &[f32]) {
+    for (a, b) in acc.iter_mut().zip(x) {
+        *a += b;
+    }
+}
+
 /// Asks the CPU to bring `row` into the cache (a hint; no effect on results).
 #[inline(always)]
 pub(super) fn prefetch(row: &[f32]) {

@@ -9,7 +9,7 @@
 use super::host_forward::{LifDims, LifForward, LifParams};
 use super::simd;
 use crate::nn::kernels::host::par_fill;
-use crate::nn::kernels::simd::{dot, prefetch, simd_dispatch};
+use crate::nn::kernels::simd::{add, dot, prefetch, simd_dispatch};
 use crate::nn::surrogate::Surrogate;
 
 /// Gradients returned by [`backward`].
@@ -439,9 +439,3 @@ fn synapse_adjoint(
 
 /// How many steps ahead the backward prefetches its rows.
 const PREFETCH_STEPS: usize = 2;
-
-fn add(acc: &mut [f32], x: &[f32]) {
-    for (a, b) in acc.iter_mut().zip(x) {
-        *a += b;
-    }
-}

@@ -120,6 +120,21 @@ pub fn forward(
     let (mut v_last, mut i_last, mut s_last) =
         (vec![0.0; b * n], vec![0.0; b * ns], vec![0.0; b * n]);
     let irec_on = !irec.is_empty();
+    // One synapse per neuron: each step is one vector pass (`simd_forward`), which takes
+    // the bias and threshold in f64 and the one-spike bound of each threshold.
+    let fast = (d.s == 1 && !d.max_spikes.is_nan() && simd_forward::available()).then(|| {
+        let f64s = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
+        let thr = f64s(p.thr);
+        let thr_hi = thr
+            .iter()
+            .map(|&th| simd_forward::one_spike_bound(th))
+            .collect();
+        FastRows {
+            bias: f64s(p.bias),
+            thr,
+            thr_hi,
+        }
+    });
     let ctx = FwdCtx {
         d,
         x: x.as_deref(),
@@ -130,6 +145,7 @@ pub fn forward(
         s0,
         keep,
         irec_on,
+        fast,
     };
     // Every batch writes every row of its spikes, U and A (all kept steps), so the
     // sequence-sized buffers start uninitialised (no clearing pass).
@@ -207,6 +223,15 @@ struct FwdCtx<'a> {
     s0: &'a [f32],
     keep: bool,
     irec_on: bool,
+    /// The rows of the vector step, where it runs.
+    fast: Option<FastRows>,
+}
+
+/// Per-neuron rows of [`simd_forward::forward_step`] (`[N]` each, f64).
+struct FastRows {
+    bias: Vec<f64>,
+    thr: Vec<f64>,
+    thr_hi: Vec<f64>,
 }
 
 /// One batch's output slices.
@@ -236,6 +261,7 @@ fn forward_batch(ctx: &FwdCtx<'_>, task: FwdTask<'_>) {
         s0,
         keep,
         irec_on,
+        ref fast,
     } = *ctx;
     let FwdTask {
         bi,
@@ -262,16 +288,6 @@ fn forward_batch(ctx: &FwdCtx<'_>, task: FwdTask<'_>) {
     let mut rec = vec![0.0f32; ns];
     let mut u64 = vec![0.0f64; n];
     let carry = if d.carry { 1.0 } else { 0.0 };
-    // One synapse per neuron: each step is one AVX2 pass (see `simd_forward`).
-    let fast = (d.s == 1 && !d.max_spikes.is_nan() && simd_forward::available()).then(|| {
-        let f64s = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
-        let thr = f64s(p.thr);
-        let thr_hi: Vec<f64> = thr
-            .iter()
-            .map(|&th| simd_forward::one_spike_bound(th))
-            .collect();
-        (f64s(p.bias), thr, thr_hi)
-    });
     for step in 0..t {
         if let Some(w) = p.w_rec {
             // The previous step's spikes (already written to the raster).
@@ -294,7 +310,7 @@ fn forward_batch(ctx: &FwdCtx<'_>, task: FwdTask<'_>) {
             }
         }
         let slot = if keep { step } else { 0 };
-        if let Some((bias64, thr64, thr_hi)) = &fast {
+        if let Some(fr) = fast {
             let st = &mut sp[step * n..(step + 1) * n];
             let s_ptr = st.as_mut_ptr();
             let x_ptr = match x {
@@ -304,9 +320,9 @@ fn forward_batch(ctx: &FwdCtx<'_>, task: FwdTask<'_>) {
             let rows = simd_forward::FwdRows {
                 beta: p.beta,
                 alpha: p.alpha,
-                bias: bias64,
-                thr: thr64,
-                thr_hi,
+                bias: &fr.bias,
+                thr: &fr.thr,
+                thr_hi: &fr.thr_hi,
                 rec: &rec,
                 noise: noise.map(|nz| &nz[(bi * t + step) * n..(bi * t + step + 1) * n]),
                 carry,

@@ -91,7 +91,7 @@ pub(super) fn backward_step(n: usize, r: &StepRows<'_>, g: StepGrads<'_>) {
     // SAFETY: AVX2 is present (asserted), and every slice has at least `n` elements, which
     // is all the kernel reads or writes.
     unsafe {
-        if std::is_x86_feature_detected!("avx512f") {
+        if crate::nn::kernels::simd::avx512_available() {
             avx512::step(n, r, g)
         } else {
             avx2::step(n, r, g)

@@ -40,29 +40,9 @@ pub(super) fn one_spike_bound(thr: f64) -> f64 {
     2.0 * thr * (1.0 - f64::powi(2.0, -40))
 }
 
-/// Whether [`forward_step`] runs eight neurons per register (AVX-512 F) rather than four.
-fn wide_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
-/// Whether [`forward_step`] can run here (x86-64 with AVX2).
-pub(super) fn available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx2")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
+/// Whether [`forward_step`] can run here (x86-64 with AVX2; the adjoint step's requirement
+/// too). With AVX-512 F it runs eight neurons per register rather than four.
+pub(super) use super::simd::available;
 
 /// The state and outputs of one step. `x` is this step's input row and `s` its spike row;
 /// they may be the same row (the raster is written in place: each register's input is read
@@ -115,7 +95,7 @@ pub(super) unsafe fn forward_step(n: usize, r: &FwdRows<'_>, st: FwdState<'_>) {
     // SAFETY: AVX2 (and AVX-512 where taken) is present, every slice has at least `n`
     // elements (asserted), and the caller guarantees `n` values behind `x` and `s`.
     unsafe {
-        if wide_available() {
+        if crate::nn::kernels::simd::avx512_available() {
             avx512::step(n, r, st)
         } else {
             avx2::step(n, r, st)

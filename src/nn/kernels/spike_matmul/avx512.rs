@@ -11,16 +11,7 @@
 use super::csr::Csr;
 
 /// Whether the CPU runs these rows (AVX-512 F).
-pub(super) fn available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
+pub(super) use crate::nn::kernels::simd::avx512_available as available;
 
 /// Rows of `x·W` for the dense rows `xs` of `x` (`cols` entries each) into `out`
 /// (`o` entries per row), `w` `[cols, o]`.

@@ -14,7 +14,7 @@ use super::avx512;
 use super::csr::mask8_avx2;
 use super::csr::{CHUNK_ROWS, Csr, for_each_nonzero, mask8_scalar};
 use crate::nn::kernels::host::par_fill;
-use crate::nn::kernels::simd::{axpy, simd_dispatch, simd_dispatch_wide};
+use crate::nn::kernels::simd::{add, axpy, simd_dispatch, simd_dispatch_wide};
 
 impl Csr {
     /// `x·W` `[rows, o]` for `w` `[cols, o]` row-major.
@@ -93,9 +93,7 @@ impl Csr {
             let mut parts = parts.into_iter();
             let mut out = parts.next().expect("T_PARTS > 0");
             for part in parts {
-                for (a, b) in out.iter_mut().zip(&part) {
-                    *a += b;
-                }
+                add(&mut out, &part);
             }
             return out;
         }
