@@ -121,25 +121,25 @@ impl Params {
 
     /// A list of integers (a scalar is taken as a list of one), or `None` if absent.
     pub fn i64_list(&self, module: &str, name: &str) -> Result<Option<Vec<i64>>> {
-        let Some(v) = self.get(name) else {
-            return Ok(None);
-        };
-        let items: Vec<&Value> = match v {
-            Value::Array(a) => a.iter().collect(),
-            other => vec![other],
-        };
-        items
-            .into_iter()
-            .map(|x| {
-                as_int(x)
-                    .ok_or_else(|| param_error(module, name, format!("expected integers, got {x}")))
-            })
-            .collect::<Result<Vec<_>>>()
-            .map(Some)
+        self.list(module, name, "integers", as_int)
     }
 
     /// A list of finite floats (a scalar is taken as a list of one), or `None` if absent.
     pub fn f64_list(&self, module: &str, name: &str) -> Result<Option<Vec<f64>>> {
+        self.list(module, name, "finite numbers", |x| {
+            x.as_f64().filter(|f| f.is_finite())
+        })
+    }
+
+    /// A list of `what` (a scalar is taken as a list of one), each item read by `item`
+    /// (`None`: not one of `what`), or `None` if absent.
+    fn list<T>(
+        &self,
+        module: &str,
+        name: &str,
+        what: &str,
+        item: impl Fn(&Value) -> Option<T>,
+    ) -> Result<Option<Vec<T>>> {
         let Some(v) = self.get(name) else {
             return Ok(None);
         };
@@ -150,9 +150,8 @@ impl Params {
         items
             .into_iter()
             .map(|x| {
-                x.as_f64().filter(|f| f.is_finite()).ok_or_else(|| {
-                    param_error(module, name, format!("expected finite numbers, got {x}"))
-                })
+                item(x)
+                    .ok_or_else(|| param_error(module, name, format!("expected {what}, got {x}")))
             })
             .collect::<Result<Vec<_>>>()
             .map(Some)
